@@ -233,7 +233,7 @@ export class Executor {
       if (current === undefined) {
         const dirPath = cgroupDirPath(this.layout, p.dir, p.controller);
         if (await this.fs.isDirectory(dirPath)) {
-          this.recordFailure(report, p.path, p.file, p.value, 'ENOENT', `${p.file} does not exist in ${dirPath}: this kernel lacks it`);
+          this.recordFailure(report, p.path, p.file, p.value, 'ENOENT', `${p.file} does not exist in ${dirPath}: the kernel lacks it or its controller is not enabled there`);
         }
         this.forget(p.path);
         continue;

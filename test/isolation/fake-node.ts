@@ -2,7 +2,7 @@
 // layout), optional resctrl, and a tiny "kubelet + runtime" that creates pod and
 // container cgroups and starts fake processes in them the way they would.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   joinCgroup,
   podDir,
@@ -59,6 +59,9 @@ export interface FakePod {
   dir: string;
   containerDirs: string[];
   sandboxDir: string;
+  /** The pause container's process. */
+  sandboxPid: number;
+  /** The app containers' processes. */
   pids: number[];
 }
 
@@ -127,6 +130,8 @@ export class FakeNode {
         cur = joinCgroup(cur, p);
         const abs = this.path(cur, c);
         if (this.fs.hasDir(abs)) continue;
+        // systemd/kubelet delegate the controllers down to the container cgroups.
+        if (this.v2 !== null) this.v2.node(dirname(abs)).subtree = new Set(['cpuset', 'cpu', 'memory']);
         this.fs.mkdirSync(abs);
         this.inheritCpuset(cur, c);
       }
@@ -185,11 +190,13 @@ export class FakeNode {
     const sandboxDir = joinCgroup(dir, name(sandboxId));
     const containerDirs = containerIds.map((id) => joinCgroup(dir, name(id)));
     const pids: number[] = [];
+    let sandboxPid = 0;
     for (const d of [sandboxDir, ...containerDirs]) {
       this.mkdirAll(d);
       const pid = this.proc.spawn(spec.threadsPerProcess ?? 2);
       this.attach(d, pid);
       if (d !== sandboxDir) pids.push(pid);
+      else sandboxPid = pid;
     }
     const cpu = spec.cpuMilli ?? 0;
     const mem = spec.memoryBytes ?? 0;
@@ -211,7 +218,7 @@ export class FakeNode {
       containers: containerIds.map((id, i) => ({ name: `c${i}`, id, requests: { cpuMilli: Math.floor(cpu / n), memoryBytes: Math.floor(mem / n) } })),
       createdAtMs: this.createdAt++,
     };
-    return { info, dir, containerDirs, sandboxDir, pids };
+    return { info, dir, containerDirs, sandboxDir, sandboxPid, pids };
   }
 
   /** The runtime puts a process into a container cgroup (every v1 hierarchy). */
