@@ -40,7 +40,7 @@ export async function readTopology(fs: Fs, sysRoot: string): Promise<CpuTopology
   const cpuDir = join(sysRoot, 'devices/system/cpu');
   const onlineText = (await readOptional(fs, join(cpuDir, 'online'))) ?? (await readOptional(fs, join(cpuDir, 'present')));
   if (onlineText === undefined) {
-    throw new Error(`cannot read CPU topology: ${join(cpuDir, 'online')} is missing (is --sys-root right?)`);
+    throw new Error(`cannot read CPU topology: ${join(cpuDir, 'online')} is missing (check --sys-root)`);
   }
   const online = parseCpuList(onlineText);
   if (online.length === 0) throw new Error(`cannot read CPU topology: ${join(cpuDir, 'online')} lists no CPUs`);
