@@ -434,7 +434,7 @@ const RESOURCE_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldGett
     'involvedObject.resourceVersion': eventRef('resourceVersion'),
     'involvedObject.fieldPath': eventRef('fieldPath'),
     reason: text('reason'),
-    reportingComponent: text('reportingController'),
+    reportingComponent: eventText('reportingComponent', 'reportingController'),
     source: (o) => eventText('source.component', 'deprecatedSource.component')(o) || text('reportingController')(o),
     type: text('type'),
   },

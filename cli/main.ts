@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `tidepool` command.
+import { Command } from 'commander';
+import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
+
+const program = new Command()
+  .name('tidepool')
+  .description('Pool idle capacity from many Kubernetes clusters into one virtual node, colocate offline work, isolate it on shared nodes.')
+  .showHelpAfterError();
+
+addSimFlags(program.command('sim').description('run simulated Kubernetes control planes (one HTTPS API server per cluster) until SIGINT/SIGTERM'))
+  .action(async (o: SimCliOptions) => runSim(o));
+
+addSimFlags(
+  program
+    .command('start')
+    .description('the main job on the embedded default: simulated host + member clusters with online load'),
+)
+  .action(async (o: SimCliOptions) => runSim({ ...o, onlineLoad: o.onlineLoad || 0.3 }));
+
+await program.parseAsync(process.argv);

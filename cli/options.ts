@@ -1,0 +1,41 @@
+// Flag parsing helpers: every bad value is an error that names the flag.
+import { InvalidArgumentError } from 'commander';
+
+export function intFlag(flag: string, min: number, max: number): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be an integer, got "${v}"`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${flag} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+export function fractionFlag(flag: string, max = 1): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`${flag} must be a fraction between 0 and ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+export function listFlag(flag: string, pattern: RegExp, what: string): (v: string) => string[] {
+  return (v) => {
+    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0) throw new InvalidArgumentError(`${flag} needs at least one ${what}`);
+    for (const i of items) if (!pattern.test(i)) throw new InvalidArgumentError(`${flag}: "${i}" is not a valid ${what}`);
+    return items;
+  };
+}
+
+/** `key=value,key2=value2` label lists. */
+export function labelsFlag(flag: string): (v: string) => Record<string, string> {
+  return (v) => {
+    const out: Record<string, string> = {};
+    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new InvalidArgumentError(`${flag}: "${part}" is not key=value`);
+      out[part.slice(0, eq)] = part.slice(eq + 1);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,415 @@
+// The REST verbs on /api and /apis paths: decode the request, call ClusterApi, encode
+// the answer. Everything here is HTTP shape; the object rules live in ../api.ts.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import YAML from 'yaml';
+import type { ClusterApi, DeleteOptions, Matchers } from '../api.js';
+import { coreEventToEventsV1, eventsV1ToCoreEvent } from '../conversions.js';
+import { ApiError, badRequest, methodNotAllowed, notFound, statusSuccess } from '../errors.js';
+import type { FieldValidation } from '../admission.js';
+import { supportedFields } from '../fields.js';
+import { isRecord, type KubeObject } from '../object.js';
+import { applyPatch, PatchError } from '../patch/index.js';
+import type { ResourceType } from '../resources.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from '../selectors.js';
+import type { StoredObject } from '../store.js';
+import { apiVersionOf, negotiate, renderList, renderOne, type Rendering } from './render.js';
+import type { RequestInfo } from './request-info.js';
+import { streamWatch, type WatchRegistry } from './watch.js';
+
+export interface PodSubresources {
+  /** Serves pods/log (synthetic for simulated nodes, proxied to a real kubelet otherwise). */
+  log(req: FastifyRequest, reply: FastifyReply, pod: KubeObject, query: Query): Promise<void>;
+  /** Serves pods/exec, pods/attach, pods/portforward by proxying to the node's kubelet. */
+  stream?(req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void>;
+}
+
+export interface HandlerContext {
+  api: ClusterApi;
+  watches: WatchRegistry;
+  pods: PodSubresources;
+  /** Read-only metrics.k8s.io lists. */
+  metrics(rt: ResourceType, namespace: string | undefined, name: string | undefined): KubeObject[];
+}
+
+export type Query = Record<string, string | string[] | undefined>;
+
+function q1(query: Query, key: string): string | undefined {
+  const v = query[key];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+function qBool(query: Query, key: string): boolean {
+  const v = q1(query, key);
+  return v === 'true' || v === '1';
+}
+
+function qInt(query: Query, key: string): number | undefined {
+  const v = q1(query, key);
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${key}: "${v}" is not an integer`);
+  return Number(v);
+}
+
+function fieldValidation(query: Query): FieldValidation | undefined {
+  const v = q1(query, 'fieldValidation');
+  if (v === undefined || v === '') return undefined;
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation parameter unsupported: ${v}; supported values: "Strict", "Warn", "Ignore"`);
+}
+
+function dryRun(query: Query): boolean {
+  const v = query['dryRun'];
+  const all = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  for (const d of all) if (d !== 'All') throw badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
+  return all.length > 0;
+}
+
+/** Per-version conversion of stored objects (events.k8s.io/v1 is a view of core events). */
+function converters(rt: ResourceType): { out?: (o: KubeObject) => KubeObject; in?: (o: KubeObject) => KubeObject } {
+  if (rt.group === 'events.k8s.io') return { out: coreEventToEventsV1, in: eventsV1ToCoreEvent };
+  return {};
+}
+
+export function decodeBody(req: FastifyRequest): { obj: unknown; raw: string } {
+  const raw = typeof req.body === 'string' ? req.body : req.body === undefined ? '' : String(req.body);
+  if (raw.trim() === '') throw badRequest('the request body is empty; an object is required');
+  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  try {
+    if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') return { obj: YAML.parse(raw), raw };
+    return { obj: JSON.parse(raw), raw };
+  } catch (e) {
+    throw badRequest(`error decoding request body: ${(e as Error).message}`);
+  }
+}
+
+function decodeObject(req: FastifyRequest, rt: ResourceType): { obj: KubeObject; raw: string } {
+  const { obj, raw } = decodeBody(req);
+  if (!isRecord(obj)) throw badRequest('the request body must be a JSON object');
+  const want = apiVersionOf(rt);
+  if (obj['apiVersion'] !== undefined && obj['apiVersion'] !== want) {
+    throw badRequest(`the API version in the data (${String(obj['apiVersion'])}) does not match the expected API version (${want})`);
+  }
+  if (obj['kind'] !== undefined && obj['kind'] !== rt.kind) {
+    throw badRequest(`the kind in the data (${String(obj['kind'])}) does not match the expected kind (${rt.kind})`);
+  }
+  if (obj['metadata'] !== undefined && !isRecord(obj['metadata'])) throw badRequest('metadata must be an object');
+  const o = obj as KubeObject;
+  if (!o.metadata) o.metadata = {};
+  const conv = converters(rt).in;
+  return { obj: conv ? conv(o) : o, raw };
+}
+
+export function matchersFrom(query: Query, rt: ResourceType): Matchers {
+  const m: Matchers = {};
+  try {
+    const ls = q1(query, 'labelSelector');
+    if (ls) m.labels = parseLabelSelector(ls);
+    const fs = q1(query, 'fieldSelector');
+    if (fs) {
+      const allowed = new Set(supportedFields(rt.storageKey));
+      const match = parseFieldSelector(fs, allowed);
+      m.fields = match;
+    }
+  } catch (e) {
+    if (e instanceof SelectorError) throw badRequest(e.message);
+    throw e;
+  }
+  return m;
+}
+
+function sendJson(reply: FastifyReply, code: number, body: string, warnings: string[] = []): void {
+  if (warnings.length) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  reply.code(code).type('application/json').send(body);
+}
+
+function renderFor(req: FastifyRequest, query: Query): Rendering {
+  return negotiate(req.headers['accept'], q1(query, 'includeObject'));
+}
+
+export async function handleResource(ctx: HandlerContext, req: FastifyRequest, reply: FastifyReply, info: RequestInfo): Promise<void> {
+  const { api } = ctx;
+  const rt = api.registry.lookup(info.group, info.version, info.resource);
+  if (!rt) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (!rt.namespaced && info.namespace !== undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (info.subresource !== undefined && !rt.subresources.includes(info.subresource)) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  const query = (req.query ?? {}) as Query;
+  const method = req.method;
+  const ns = rt.namespaced ? info.namespace : undefined;
+  const nsForWrite = info.namespace ?? '';
+  const conv = converters(rt);
+  const now = new Date(api.clock.now());
+
+  if (rt.readOnly) {
+    if (method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    const objs = ctx.metrics(rt, ns, info.name);
+    if (info.name !== undefined) {
+      const o = objs[0];
+      if (!o) throw notFound(rt.resource, rt.group, info.name);
+      sendJson(reply, 200, JSON.stringify(o));
+    } else {
+      const m = matchersFrom(query, rt);
+      const items = objs.filter((o) => !m.labels || m.labels(o.metadata.labels ?? {}));
+      sendJson(reply, 200, JSON.stringify({ kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata: {}, items }));
+    }
+    return;
+  }
+
+  if (rt.namespaced && info.namespace === undefined && info.name !== undefined) {
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  const isWatch = info.legacyWatch || qBool(query, 'watch');
+  switch (method) {
+    case 'GET': {
+      if (info.name === undefined) {
+        if (isWatch) {
+          streamWatch(ctx, req, reply, rt, ns, query, renderFor(req, query), conv.out);
+          return;
+        }
+        const result = api.list(rt, ns, {
+          ...matchersFrom(query, rt),
+          ...(qInt(query, 'limit') !== undefined ? { limit: qInt(query, 'limit')! } : {}),
+          ...(q1(query, 'continue') ? { continueToken: q1(query, 'continue')! } : {}),
+          ...(q1(query, 'resourceVersion') !== undefined ? { resourceVersion: q1(query, 'resourceVersion')! } : {}),
+          ...(q1(query, 'resourceVersionMatch') ? { resourceVersionMatch: q1(query, 'resourceVersionMatch')! } : {}),
+        });
+        reply.code(200).type('application/json');
+        const chunks = renderList(
+          rt,
+          result.items,
+          { resourceVersion: result.resourceVersion, continueToken: result.continueToken, remainingItemCount: result.remainingItemCount },
+          renderFor(req, query),
+          now,
+          conv.out,
+        );
+        reply.send([...chunks].join(''));
+        return;
+      }
+      if (info.subresource === 'log' && rt.storageKey === '/pods') {
+        const pod = api.parse(api.get(rt, nsForWrite, info.name));
+        await ctx.pods.log(req, reply, pod, query);
+        return;
+      }
+      if (info.subresource !== undefined && info.subresource !== 'status') {
+        if (rt.storageKey === '/pods' && ctx.pods.stream && ['exec', 'attach', 'portforward'].includes(info.subresource)) {
+          const pod = api.parse(api.get(rt, nsForWrite, info.name));
+          await ctx.pods.stream(req, reply, pod, info.subresource);
+          return;
+        }
+        throw methodNotAllowed(`GET is not supported on ${rt.resource}/${info.subresource}`);
+      }
+      const o = api.get(rt, nsForWrite, info.name);
+      sendJson(reply, 200, renderOne(rt, o, renderFor(req, query), now, conv.out));
+      return;
+    }
+    case 'POST': {
+      if (info.name === undefined) {
+        if (rt.resource === 'bindings') {
+          const { obj } = decodeBody(req);
+          bindPod(api, nsForWrite, obj);
+          sendJson(reply, 201, JSON.stringify(statusSuccess()));
+          return;
+        }
+        const { obj, raw } = decodeObject(req, rt);
+        const fv = fieldValidation(query);
+        const res = api.create(rt, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(fv ? { fieldValidation: fv } : {}) });
+        sendJson(reply, 201, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
+        return;
+      }
+      if (rt.storageKey === '/pods' && info.subresource === 'binding') {
+        const { obj } = decodeBody(req);
+        if (isRecord(obj) && isRecord(obj['metadata']) && obj['metadata']['name'] === undefined) obj['metadata']['name'] = info.name;
+        if (isRecord(obj) && isRecord(obj['metadata']) && obj['metadata']['name'] !== info.name) {
+          throw badRequest(`binding name ${String(obj['metadata']['name'])} must match pod name ${info.name}`);
+        }
+        bindPod(api, nsForWrite, obj, info.name);
+        sendJson(reply, 201, JSON.stringify(statusSuccess()));
+        return;
+      }
+      if (rt.storageKey === '/pods' && info.subresource === 'eviction') {
+        const { obj } = decodeBody(req);
+        evictPod(api, rt, nsForWrite, info.name, obj);
+        sendJson(reply, 201, JSON.stringify(statusSuccess()));
+        return;
+      }
+      if (rt.storageKey === '/pods' && ctx.pods.stream && (info.subresource === 'exec' || info.subresource === 'attach' || info.subresource === 'portforward')) {
+        const pod = api.parse(api.get(rt, nsForWrite, info.name));
+        await ctx.pods.stream(req, reply, pod, info.subresource);
+        return;
+      }
+      throw methodNotAllowed(`POST is not supported on ${rt.resource}${info.subresource ? '/' + info.subresource : ''} by name`);
+    }
+    case 'PUT': {
+      if (info.name === undefined) throw methodNotAllowed(`PUT requires a name`);
+      if (info.subresource !== undefined && info.subresource !== 'status' && info.subresource !== 'finalize') {
+        throw methodNotAllowed(`PUT is not supported on ${rt.resource}/${info.subresource}`);
+      }
+      const { obj, raw } = decodeObject(req, rt);
+      const fv = fieldValidation(query);
+      const res = api.update(rt, nsForWrite, info.name, obj, {
+        dryRun: dryRun(query),
+        rawBody: raw,
+        ...(fv ? { fieldValidation: fv } : {}),
+        ...(info.subresource === 'status' ? { subresource: 'status' } : {}),
+        ...(info.subresource === 'finalize' ? { subresource: 'finalize' } : {}),
+      });
+      sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
+      return;
+    }
+    case 'PATCH': {
+      if (info.name === undefined) throw methodNotAllowed(`PATCH requires a name`);
+      if (info.subresource !== undefined && info.subresource !== 'status') throw methodNotAllowed(`PATCH is not supported on ${rt.resource}/${info.subresource}`);
+      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+      }
+      const { obj: patch } = decodeBody(req);
+      const fv = fieldValidation(query);
+      const res = api.mutate(
+        rt,
+        nsForWrite,
+        info.name,
+        (current) => {
+          const view = conv.out ? conv.out(current) : current;
+          let patched: KubeObject;
+          try {
+            patched = applyPatch(ct, view, patch, { group: rt.group, kind: rt.kind, custom: rt.custom !== undefined }) as KubeObject;
+          } catch (e) {
+            if (e instanceof PatchError) {
+              const code = e.reason === 'UnsupportedMediaType' ? 415 : e.reason === 'Invalid' ? 422 : 400;
+              throw new ApiError(code, e.reason, e.message);
+            }
+            throw e;
+          }
+          if (!isRecord(patched) || !isRecord(patched.metadata)) throw badRequest('the patch must leave an object with metadata');
+          return conv.in ? conv.in(patched) : patched;
+        },
+        { dryRun: dryRun(query), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
+      );
+      sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
+      return;
+    }
+    case 'DELETE': {
+      const opts = deleteOptions(req, query);
+      if (info.name === undefined) {
+        const m = matchersFrom(query, rt);
+        const list = api.list(rt, ns, m);
+        const deleted: StoredObject[] = [];
+        for (const o of list.items) {
+          try {
+            deleted.push(api.delete(rt, o.namespace, o.name, opts).object);
+          } catch (e) {
+            if (!(e instanceof ApiError && e.code === 404)) throw e;
+          }
+        }
+        reply.code(200).type('application/json').send([...renderList(rt, deleted, { resourceVersion: api.store.currentRv() }, { as: 'object' }, now, conv.out)].join(''));
+        return;
+      }
+      const res = api.delete(rt, nsForWrite, info.name, opts);
+      // Like kube: 200 with the object, whether it is gone or only terminating (graceful pod deletion, finalizers).
+      sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out));
+      return;
+    }
+    default:
+      throw methodNotAllowed(`method ${method} is not allowed`);
+  }
+}
+
+function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
+  const opts: DeleteOptions = {};
+  const raw = typeof req.body === 'string' ? req.body.trim() : '';
+  if (raw) {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch (e) {
+      throw badRequest(`error decoding DeleteOptions: ${(e as Error).message}`);
+    }
+    if (!isRecord(body)) throw badRequest('DeleteOptions must be an object');
+    if (body['gracePeriodSeconds'] !== undefined && body['gracePeriodSeconds'] !== null) {
+      if (typeof body['gracePeriodSeconds'] !== 'number') throw badRequest('gracePeriodSeconds must be an integer');
+      opts.gracePeriodSeconds = body['gracePeriodSeconds'];
+    }
+    if (isRecord(body['preconditions'])) {
+      const p = body['preconditions'];
+      opts.preconditions = {
+        ...(typeof p['uid'] === 'string' ? { uid: p['uid'] } : {}),
+        ...(typeof p['resourceVersion'] === 'string' ? { resourceVersion: p['resourceVersion'] } : {}),
+      };
+    }
+    if (typeof body['propagationPolicy'] === 'string') opts.propagationPolicy = body['propagationPolicy'];
+    if (Array.isArray(body['dryRun']) && body['dryRun'].length > 0) opts.dryRun = true;
+  }
+  const g = qInt(query, 'gracePeriodSeconds');
+  if (g !== undefined) opts.gracePeriodSeconds = g;
+  const pp = q1(query, 'propagationPolicy');
+  if (pp) opts.propagationPolicy = pp;
+  if (dryRun(query)) opts.dryRun = true;
+  if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
+    throw badRequest(`propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Orphan", "Background", "Foreground"`);
+  }
+  return opts;
+}
+
+/** POST pods/{name}/binding: assigns a pending pod to a node, once. */
+export function bindPod(api: ClusterApi, namespace: string, body: unknown, podName?: string): void {
+  if (!isRecord(body)) throw badRequest('Binding must be an object');
+  const meta = isRecord(body['metadata']) ? body['metadata'] : {};
+  const name = podName ?? (typeof meta['name'] === 'string' ? meta['name'] : '');
+  const target = isRecord(body['target']) ? body['target'] : undefined;
+  const node = target && typeof target['name'] === 'string' ? target['name'] : '';
+  if (!name) throw badRequest('Binding.metadata.name is required');
+  if (!node) {
+    throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, {
+      name,
+      kind: 'Binding',
+      causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }],
+    });
+  }
+  if (target && target['kind'] !== undefined && target['kind'] !== 'Node' && target['kind'] !== '') {
+    throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.kind: Unsupported value: "${String(target['kind'])}"`);
+  }
+  const podsRt = api.registry.lookup('', 'v1', 'pods')!;
+  api.mutate(podsRt, namespace, name, (pod) => {
+    const spec = (isRecord(pod['spec']) ? pod['spec'] : (pod['spec'] = {})) as Record<string, unknown>;
+    if (pod.metadata.deletionTimestamp) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`);
+    }
+    if (typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '') {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec['nodeName']}"`);
+    }
+    if (typeof meta['uid'] === 'string' && meta['uid'] !== pod.metadata.uid) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": the UID in the binding does not match the pod`);
+    }
+    spec['nodeName'] = node;
+    const status = (isRecord(pod['status']) ? pod['status'] : (pod['status'] = {})) as Record<string, unknown>;
+    const conds = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Array<Record<string, unknown>>;
+    const rest = conds.filter((c) => c['type'] !== 'PodScheduled');
+    rest.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: api.now() });
+    status['conditions'] = rest;
+    if (isRecord(meta['annotations'])) pod.metadata.annotations = { ...pod.metadata.annotations, ...(meta['annotations'] as Record<string, string>) };
+  });
+}
+
+/** POST pods/{name}/eviction: the policy/v1 Eviction API (no PodDisruptionBudgets in the sim, so always allowed). */
+function evictPod(api: ClusterApi, rt: ResourceType, namespace: string, name: string, body: unknown): void {
+  if (!isRecord(body)) throw badRequest('Eviction must be an object');
+  const kind = body['kind'];
+  if (kind !== undefined && kind !== 'Eviction') throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (Eviction)`);
+  const meta = isRecord(body['metadata']) ? body['metadata'] : {};
+  if (meta['name'] !== undefined && meta['name'] !== name) throw badRequest(`name in URL does not match name in Eviction object`);
+  const del = isRecord(body['deleteOptions']) ? body['deleteOptions'] : {};
+  const opts: DeleteOptions = {};
+  if (typeof del['gracePeriodSeconds'] === 'number') opts.gracePeriodSeconds = del['gracePeriodSeconds'];
+  if (isRecord(del['preconditions'])) {
+    const p = del['preconditions'];
+    opts.preconditions = {
+      ...(typeof p['uid'] === 'string' ? { uid: p['uid'] } : {}),
+      ...(typeof p['resourceVersion'] === 'string' ? { resourceVersion: p['resourceVersion'] } : {}),
+    };
+  }
+  api.delete(rt, namespace, name, opts);
+}

@@ -1,0 +1,141 @@
+// The HTTPS server of one simulated cluster: authentication, fault injection, request
+// size limits, Status errors, discovery, OpenAPI and the resource routes.
+
+import { timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ApiError, statusFailure, tooManyRequests } from '../errors.js';
+import type { FaultSettings } from '../faults.js';
+import { openApiIndex, openApiDocument } from './openapi.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { parseResourcePath } from './request-info.js';
+import { handleResource, type HandlerContext } from './resource-handler.js';
+
+/** kube-apiserver's default request body limit is 3 MiB. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface ServerOptions {
+  ctx: HandlerContext;
+  tls: { key: string; cert: string };
+  /** Bearer tokens accepted; requests without one get 401. */
+  tokens: string[];
+  faults: () => FaultSettings;
+  serverAddress: () => string;
+}
+
+export interface ServerHandle {
+  app: FastifyInstance;
+  sockets: Set<Socket>;
+}
+
+function tokenOk(header: string | undefined, tokens: Buffer[]): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const got = Buffer.from(header.slice(7).trim());
+  return tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
+}
+
+function sendStatus(reply: FastifyReply, e: ApiError): void {
+  for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
+  reply.code(e.code).type('application/json').send(JSON.stringify(e.toStatus()));
+}
+
+export function buildServer(opts: ServerOptions): ServerHandle {
+  const app = Fastify({
+    https: { key: opts.tls.key, cert: opts.tls.cert },
+    bodyLimit: MAX_BODY_BYTES,
+    logger: false,
+    // Kubernetes names can be long; paths with many segments are normal.
+    routerOptions: { maxParamLength: 1024 },
+    forceCloseConnections: true,
+  });
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const tokens = opts.tokens.map((t) => Buffer.from(t));
+  const { ctx } = opts;
+
+  // Bodies are parsed by the handlers, so malformed JSON becomes a Kubernetes Status.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version') return;
+    if (!tokenOk(req.headers.authorization, tokens)) {
+      sendStatus(reply, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+      return reply;
+    }
+    const f = opts.faults();
+    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (f.errorRate > 0 && Math.random() < f.errorRate) {
+      sendStatus(reply, f.errorCode === 429 ? tooManyRequests(f.retryAfterSeconds) : new ApiError(500, 'InternalError', 'Internal error occurred: injected fault'));
+      return reply;
+    }
+    return undefined;
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof ApiError) return sendStatus(reply, err);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendStatus(reply, new ApiError(413, 'RequestEntityTooLarge', `the request body exceeds the limit of ${MAX_BODY_BYTES} bytes`));
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendStatus(reply, new ApiError(err.statusCode, 'BadRequest', err.message));
+    }
+    return sendStatus(reply, new ApiError(500, 'InternalError', `Internal error occurred: ${err.message}`));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).type('application/json').send(JSON.stringify(statusFailure(404, 'NotFound', 'the server could not find the requested resource')));
+  });
+
+  const json = (reply: FastifyReply, body: unknown): void => {
+    reply.code(200).type('application/json').send(JSON.stringify(body));
+  };
+  const reg = ctx.api.registry;
+  app.get('/healthz', async () => 'ok');
+  app.get('/livez', async () => 'ok');
+  app.get('/readyz', async () => 'ok');
+  app.get('/version', async (_req, reply) => json(reply, versionInfo()));
+  app.get('/api', async (_req, reply) => json(reply, apiVersions(opts.serverAddress())));
+  app.get('/apis', async (_req, reply) => json(reply, apiGroupList(reg)));
+  app.get('/openapi/v2', async () => {
+    // kubectl tolerates a 404 here and uses its built-in patch metadata (API-FACTS.md).
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  });
+  app.get('/openapi/v3', async (_req, reply) => json(reply, openApiIndex(reg)));
+  app.get('/openapi/v3/*', async (req, reply) => {
+    const gvPath = (req.params as Record<string, string>)['*'] ?? '';
+    const doc = openApiDocument(reg, gvPath);
+    if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    json(reply, doc);
+  });
+
+  const resourceRoute = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const path = req.url.split('?')[0]!;
+    const parts = path.split('/').filter(Boolean);
+    // Group and group-version discovery.
+    if (req.method === 'GET') {
+      if (parts[0] === 'api' && parts.length === 2) {
+        const doc = apiResourceList(reg, '', parts[1]!);
+        if (doc) return json(reply, doc);
+      }
+      if (parts[0] === 'apis' && parts.length === 2) {
+        const doc = apiGroup(reg, parts[1]!);
+        if (doc) return json(reply, doc);
+      }
+      if (parts[0] === 'apis' && parts.length === 3) {
+        const doc = apiResourceList(reg, parts[1]!, parts[2]!);
+        if (doc) return json(reply, doc);
+      }
+    }
+    const info = parseResourcePath(path);
+    if (!info) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    await handleResource(ctx, req, reply, info);
+  };
+  app.all('/api/*', resourceRoute);
+  app.all('/apis/*', resourceRoute);
+
+  return { app, sockets };
+}

@@ -1,0 +1,131 @@
+// sim/: simulated Kubernetes control planes that kubectl and @kubernetes/client-node
+// use unmodified. `startSim` starts one HTTPS API server per cluster on loopback,
+// writes a kubeconfig with one context per cluster, and returns handles for tests,
+// benchmarks and the CLI.
+
+import { join } from 'node:path';
+import { startAdminServer, type AdminServer } from './admin.js';
+import { SimCluster, DEFAULT_NODE_SHAPE, type ClusterOptions } from './cluster.js';
+import { writeKubeconfig, renderKubeconfig } from './kubeconfig.js';
+import type { NodeShape } from './kubelet.js';
+import { seedOnlineLoad } from './workloads.js';
+import { createCertificateAuthority } from './tls.js';
+import type { DayCurve } from './usage.js';
+
+export { SimCluster, DEFAULT_NODE_SHAPE } from './cluster.js';
+export type { ClusterOptions } from './cluster.js';
+export type { NodeShape } from './kubelet.js';
+export type { FaultSettings } from './faults.js';
+export { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, DURATION_ANNOTATION } from './usage.js';
+export { renderKubeconfig } from './kubeconfig.js';
+
+export interface SimOptions {
+  /** Cluster names; the first is the host cluster, the others members. */
+  clusters: string[];
+  nodes?: number;
+  nodeShape?: NodeShape;
+  /** Zones per cluster, assigned round-robin to its nodes. */
+  zones?: string[];
+  /** Writes `<dir>/kubeconfig` when set. */
+  dir?: string;
+  /** Consecutive ports from here (one per cluster) instead of free ports. */
+  basePort?: number;
+  host?: string;
+  /** Seed each member cluster with online pods using about this fraction of its CPU. */
+  onlineLoad?: number;
+  /** Nodes in the host (first) cluster; members get `nodes`. Default: same as members. */
+  hostNodes?: number;
+  scheduler?: boolean;
+  startDelayMs?: number;
+  terminationDelayMs?: number;
+  leaseIntervalMs?: number;
+  dayCurve?: DayCurve;
+  eventWindow?: number;
+  bookmarkIntervalMs?: number;
+  /** Start the fault-injection admin endpoint (a separate loopback port). */
+  admin?: boolean;
+}
+
+export interface Sim {
+  clusters: Map<string, SimCluster>;
+  cluster(name: string): SimCluster;
+  /** The kubeconfig text (contexts named after the clusters, current = the first). */
+  kubeconfig: string;
+  kubeconfigPath: string | undefined;
+  admin: AdminServer | undefined;
+  stop(): Promise<void>;
+}
+
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export async function startSim(opts: SimOptions): Promise<Sim> {
+  if (opts.clusters.length === 0) throw new Error('startSim: at least one cluster name is required');
+  const seen = new Set<string>();
+  for (const c of opts.clusters) {
+    if (!CLUSTER_NAME.test(c) || c.length > 40) throw new Error(`startSim: cluster name "${c}" must be a DNS-1123 label of at most 40 characters`);
+    if (seen.has(c)) throw new Error(`startSim: cluster name "${c}" is given twice`);
+    seen.add(c);
+  }
+  if (opts.onlineLoad !== undefined && !(opts.onlineLoad >= 0 && opts.onlineLoad <= 0.95)) {
+    throw new Error(`startSim: onlineLoad must be a fraction in [0, 0.95], got ${opts.onlineLoad}`);
+  }
+  const ca = createCertificateAuthority('tidepool-sim-ca');
+  const clusters = new Map<string, SimCluster>();
+  try {
+    for (const [i, name] of opts.clusters.entries()) {
+      const isHost = i === 0;
+      const copts: ClusterOptions = {
+        name,
+        ca,
+        nodes: isHost ? (opts.hostNodes ?? opts.nodes ?? 3) : (opts.nodes ?? 3),
+        nodeShape: opts.nodeShape ?? DEFAULT_NODE_SHAPE,
+        ...(opts.host ? { host: opts.host } : {}),
+        ...(opts.basePort ? { port: opts.basePort + i } : {}),
+        ...(opts.zones ? { zones: opts.zones.map((z) => `${name}-${z}`) } : {}),
+        region: name,
+        ...(opts.scheduler === false ? { scheduler: false } : {}),
+        fleet: {
+          ...(opts.startDelayMs !== undefined ? { startDelayMs: opts.startDelayMs } : {}),
+          ...(opts.terminationDelayMs !== undefined ? { terminationDelayMs: opts.terminationDelayMs } : {}),
+          ...(opts.leaseIntervalMs !== undefined ? { leaseIntervalMs: opts.leaseIntervalMs } : {}),
+          ...(opts.dayCurve ? { curve: opts.dayCurve } : {}),
+        },
+        ...(opts.eventWindow ? { eventWindow: opts.eventWindow } : {}),
+        ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+      };
+      const cluster = new SimCluster(copts);
+      clusters.set(name, cluster);
+      await cluster.start();
+      if (!isHost && opts.onlineLoad) seedOnlineLoad(cluster, opts.onlineLoad);
+    }
+  } catch (e) {
+    await Promise.allSettled([...clusters.values()].map((c) => c.stop()));
+    throw e;
+  }
+  const entries = [...clusters.values()].map((c) => c.kubeconfigEntry());
+  const kubeconfig = renderKubeconfig(entries);
+  let kubeconfigPath: string | undefined;
+  if (opts.dir) {
+    kubeconfigPath = join(opts.dir, 'kubeconfig');
+    writeKubeconfig(kubeconfigPath, entries);
+  }
+  const admin = opts.admin ? await startAdminServer(clusters, opts.host ?? '127.0.0.1') : undefined;
+  let stopped = false;
+  return {
+    clusters,
+    cluster(name: string): SimCluster {
+      const c = clusters.get(name);
+      if (!c) throw new Error(`no simulated cluster "${name}" (have: ${[...clusters.keys()].join(', ')})`);
+      return c;
+    },
+    kubeconfig,
+    kubeconfigPath,
+    admin,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await admin?.close();
+      await Promise.all([...clusters.values()].map((c) => c.stop()));
+    },
+  };
+}

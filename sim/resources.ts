@@ -1,0 +1,180 @@
+// The resource types a simulated cluster serves: built-ins plus custom resources
+// registered from CustomResourceDefinitions. Discovery, routing, OpenAPI and Tables
+// all read this one registry, so a type is described once.
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+  format?: string;
+}
+
+export interface CustomInfo {
+  crdName: string;
+  /** JSON schema of this version (openAPIV3Schema), when the CRD gives one. */
+  schema?: unknown;
+  printerColumns: PrinterColumn[];
+  storageVersion: string;
+}
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  /** Plural, lower case: the URL segment. */
+  resource: string;
+  kind: string;
+  listKind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  /** Subresources served, e.g. status, binding, eviction, log. */
+  subresources: string[];
+  /** Objects are stored under this key; two versions of one type share it. */
+  storageKey: string;
+  /** True when the type has a status subresource: main-resource writes keep the old status. */
+  statusSubresource: boolean;
+  /** Metadata-only kinds that bump generation on spec changes. */
+  tracksGeneration: boolean;
+  readOnly?: boolean;
+  custom?: CustomInfo;
+}
+
+export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const READ_VERBS = ['get', 'list'];
+
+interface BuiltinSpec {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: string[];
+  verbs?: string[];
+  storageKey?: string;
+  tracksGeneration?: boolean;
+  readOnly?: boolean;
+}
+
+function builtin(s: BuiltinSpec): ResourceType {
+  const subresources = s.subresources ?? [];
+  return {
+    group: s.group,
+    version: s.version,
+    resource: s.resource,
+    kind: s.kind,
+    listKind: `${s.kind}List`,
+    singular: s.kind.toLowerCase(),
+    namespaced: s.namespaced,
+    shortNames: s.shortNames ?? [],
+    categories: s.categories ?? [],
+    verbs: s.verbs ?? ALL_VERBS,
+    subresources,
+    storageKey: s.storageKey ?? `${s.group}/${s.resource}`,
+    statusSubresource: subresources.includes('status'),
+    tracksGeneration: s.tracksGeneration ?? false,
+    ...(s.readOnly ? { readOnly: true } : {}),
+  };
+}
+
+export const BUILTIN_RESOURCES: ResourceType[] = [
+  builtin({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] }),
+  builtin({ group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] }),
+  builtin({
+    group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'],
+    subresources: ['status', 'binding', 'eviction', 'log', 'exec'],
+  }),
+  builtin({ group: '', version: 'v1', resource: 'bindings', kind: 'Binding', namespaced: true, verbs: ['create'] }),
+  builtin({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+  builtin({ group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true }),
+  builtin({ group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] }),
+  builtin({ group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  builtin({ group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] }),
+  builtin({ group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], storageKey: 'events' }),
+  builtin({ group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], storageKey: 'events' }),
+  builtin({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true }),
+  builtin({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
+  builtin({
+    group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',
+    namespaced: false, shortNames: ['crd', 'crds'], subresources: ['status'], tracksGeneration: true,
+  }),
+  builtin({ group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+  builtin({ group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+  builtin({ group: 'apps', version: 'v1', resource: 'statefulsets', kind: 'StatefulSet', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], tracksGeneration: true }),
+  builtin({ group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'DaemonSet', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+  builtin({ group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true, categories: ['all'], subresources: ['status'], tracksGeneration: true }),
+  builtin({ group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes', kind: 'NodeMetrics', namespaced: false, verbs: READ_VERBS, readOnly: true }),
+  builtin({ group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', kind: 'PodMetrics', namespaced: true, verbs: READ_VERBS, readOnly: true }),
+];
+
+/** The registry of one cluster: built-ins plus the custom resources its CRDs define. */
+export class ResourceRegistry {
+  private readonly byPath = new Map<string, ResourceType>();
+
+  constructor(builtins: ResourceType[] = BUILTIN_RESOURCES) {
+    for (const r of builtins) this.add(r);
+  }
+
+  private static key(group: string, version: string, resource: string): string {
+    return `${group}/${version}/${resource}`;
+  }
+
+  add(r: ResourceType): void {
+    this.byPath.set(ResourceRegistry.key(r.group, r.version, r.resource), r);
+  }
+
+  remove(group: string, version: string, resource: string): void {
+    this.byPath.delete(ResourceRegistry.key(group, version, resource));
+  }
+
+  /** Removes every version registered by one CRD. */
+  removeCrd(crdName: string): void {
+    for (const [k, r] of this.byPath) if (r.custom?.crdName === crdName) this.byPath.delete(k);
+  }
+
+  lookup(group: string, version: string, resource: string): ResourceType | undefined {
+    return this.byPath.get(ResourceRegistry.key(group, version, resource));
+  }
+
+  all(): ResourceType[] {
+    return [...this.byPath.values()];
+  }
+
+  /** Group name -> versions, preferred first, in a stable order for discovery. */
+  groups(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const r of this.byPath.values()) {
+      const versions = out.get(r.group) ?? [];
+      if (!versions.includes(r.version)) versions.push(r.version);
+      out.set(r.group, versions);
+    }
+    for (const versions of out.values()) versions.sort(compareKubeVersions);
+    return out;
+  }
+
+  inGroupVersion(group: string, version: string): ResourceType[] {
+    return this.all().filter((r) => r.group === group && r.version === version);
+  }
+}
+
+/**
+ * Orders versions as Kubernetes prefers them: GA before beta before alpha, higher
+ * numbers first (v2 > v1 > v1beta2 > v1beta1 > v1alpha1), non-conforming names last.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [3, 0, 0];
+    const stability = m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2;
+    return [stability, -Number(m[1]), -Number(m[3] ?? 0)];
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+  return a.localeCompare(b);
+}

@@ -1,0 +1,414 @@
+// A stand-in for kube-scheduler in each simulated cluster: pods whose schedulerName is
+// `default-scheduler` and that have no node get one by request-based fit (cpu, memory,
+// pods, extended resources), nodeSelector, required node affinity and taints /
+// tolerations, scored least-allocated, and are bound through the same binding code as
+// `POST pods/{name}/binding`. It is the baseline Tidepool's own scheduler is measured
+// against, and can be switched off per cluster.
+
+import type { ClusterApi } from './api.js';
+import { ApiError } from './errors.js';
+import { bindPod } from './http/resource-handler.js';
+import { isRecord, type KubeObject } from './object.js';
+import type { StoreEvent } from './store.js';
+import { fits, parseResourceList, podRequests, type PodLike, type ResourceAmounts } from '../kube/index.js';
+
+type Obj = Record<string, unknown>;
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+
+interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  allocatable: ResourceAmounts;
+  requested: ResourceAmounts;
+  podCount: number;
+  taints: Taint[];
+  unschedulable: boolean;
+  ready: boolean;
+}
+
+interface PendingPod {
+  key: string;
+  attempts: number;
+  notBefore: number;
+}
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+/** kube-scheduler's unschedulable-pod backoff: 1 s doubling to 10 s. */
+const BACKOFF_INITIAL_MS = 1000;
+const BACKOFF_MAX_MS = 10_000;
+
+export function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
+  return tolerations.some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+interface NodeSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      if (value === undefined || values.length !== 1) return false;
+      const a = Number(value);
+      const b = Number(values[0]);
+      if (!Number.isInteger(a) || !Number.isInteger(b)) return false;
+      return r.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Required node affinity: terms are ORed, requirements inside a term ANDed. */
+export function nodeAffinityMatches(pod: Obj, nodeName: string, labels: Record<string, string>): boolean {
+  const spec = isRecord(pod['spec']) ? pod['spec'] : {};
+  const sel = isRecord(spec['nodeSelector']) ? (spec['nodeSelector'] as Record<string, string>) : {};
+  for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return false;
+  const affinity = isRecord(spec['affinity']) ? spec['affinity'] : {};
+  const na = isRecord(affinity['nodeAffinity']) ? affinity['nodeAffinity'] : {};
+  const required = isRecord(na['requiredDuringSchedulingIgnoredDuringExecution']) ? na['requiredDuringSchedulingIgnoredDuringExecution'] : undefined;
+  if (!required) return true;
+  const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []) as Obj[];
+  if (terms.length === 0) return false;
+  return terms.some((term) => {
+    const exprs = (Array.isArray(term['matchExpressions']) ? term['matchExpressions'] : []) as NodeSelectorRequirement[];
+    const fields = (Array.isArray(term['matchFields']) ? term['matchFields'] : []) as NodeSelectorRequirement[];
+    if (exprs.length === 0 && fields.length === 0) return false;
+    return (
+      exprs.every((r) => requirementMatches(r, labels[r.key])) &&
+      fields.every((r) => requirementMatches(r, r.key === 'metadata.name' ? nodeName : undefined))
+    );
+  });
+}
+
+export class SimScheduler {
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** Requests counted against a node, per pod key, so deletes give them back exactly. */
+  private readonly placed = new Map<string, { node: string; requests: ResourceAmounts }>();
+  private readonly pending = new Map<string, PendingPod>();
+  private readonly unsubs: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private enabled = true;
+  private rotate = 0;
+  private readonly podsRt;
+  private readonly eventsRt;
+
+  constructor(private readonly api: ClusterApi) {
+    this.podsRt = api.registry.lookup('', 'v1', 'pods')!;
+    this.eventsRt = api.registry.lookup('', 'v1', 'events')!;
+  }
+
+  start(): void {
+    this.running = true;
+    for (const o of this.api.store.values('/nodes')) this.onNode({ type: 'ADDED', rv: o.rv, storageKey: '/nodes', object: o, prev: undefined });
+    for (const o of this.api.store.values('/pods')) this.onPod({ type: 'ADDED', rv: o.rv, storageKey: '/pods', object: o, prev: undefined });
+    this.unsubs.push(this.api.store.subscribe('/nodes', (ev) => this.onNode(ev)));
+    this.unsubs.push(this.api.store.subscribe('/pods', (ev) => this.onPod(ev)));
+    this.kick(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const u of this.unsubs.splice(0)) u();
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Switches scheduling off (pods stay Pending) or back on. */
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+    if (on) this.kick(0);
+  }
+
+  isEnabled(): boolean {
+    return this.enabled;
+  }
+
+  private kick(delayMs: number): void {
+    if (!this.running || !this.enabled) return;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.cycle();
+    }, delayMs);
+  }
+
+  private onNode(ev: StoreEvent): void {
+    const name = ev.object.name;
+    if (ev.type === 'DELETED') {
+      this.nodes.delete(name);
+      return;
+    }
+    const node = JSON.parse(ev.object.json) as KubeObject;
+    const spec = (isRecord(node['spec']) ? node['spec'] : {}) as Obj;
+    const status = (isRecord(node['status']) ? node['status'] : {}) as Obj;
+    const conds = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Obj[];
+    let allocatable: ResourceAmounts = {};
+    try {
+      allocatable = parseResourceList(isRecord(status['allocatable']) ? (status['allocatable'] as Record<string, string>) : undefined);
+    } catch {
+      // a node with malformed allocatable offers nothing
+    }
+    const prev = this.nodes.get(name);
+    this.nodes.set(name, {
+      name,
+      labels: node.metadata.labels ?? {},
+      allocatable,
+      requested: prev?.requested ?? {},
+      podCount: prev?.podCount ?? 0,
+      taints: (Array.isArray(spec['taints']) ? spec['taints'] : []) as Taint[],
+      unschedulable: spec['unschedulable'] === true,
+      ready: conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True'),
+    });
+    if (this.pending.size) this.kick(0);
+  }
+
+  private onPod(ev: StoreEvent): void {
+    const o = ev.object;
+    const nodeName = o.fields['spec.nodeName'] ?? '';
+    const phase = o.fields['status.phase'] ?? '';
+    const terminal = phase === 'Succeeded' || phase === 'Failed';
+    const holding = ev.type !== 'DELETED' && nodeName !== '' && !terminal;
+    const had = this.placed.get(o.key);
+    if (had && (!holding || had.node !== nodeName)) {
+      this.release(o.key);
+      if (this.pending.size) this.kick(0);
+    }
+    if (holding && !this.placed.has(o.key)) {
+      let requests: ResourceAmounts = {};
+      try {
+        requests = podRequests(JSON.parse(o.json) as PodLike);
+      } catch {
+        // malformed pod: counts as requesting nothing
+      }
+      this.assume(o.key, nodeName, requests);
+    }
+    if (ev.type !== 'DELETED' && nodeName === '' && o.fields['spec.schedulerName'] === DEFAULT_SCHEDULER_NAME) {
+      if (!this.pending.has(o.key)) {
+        this.pending.set(o.key, { key: o.key, attempts: 0, notBefore: 0 });
+        this.kick(0);
+      }
+    } else {
+      this.pending.delete(o.key);
+    }
+  }
+
+  private assume(key: string, node: string, requests: ResourceAmounts): void {
+    this.placed.set(key, { node, requests });
+    const info = this.nodes.get(node);
+    if (!info) return;
+    for (const [r, v] of Object.entries(requests)) info.requested[r] = (info.requested[r] ?? 0) + v;
+    info.podCount++;
+  }
+
+  private release(key: string): void {
+    const p = this.placed.get(key);
+    if (!p) return;
+    this.placed.delete(key);
+    const info = this.nodes.get(p.node);
+    if (!info) return;
+    for (const [r, v] of Object.entries(p.requests)) info.requested[r] = (info.requested[r] ?? 0) - v;
+    info.podCount--;
+  }
+
+  /** Schedules what is due, a bounded batch per turn so the event loop stays responsive. */
+  private cycle(): void {
+    if (!this.running || !this.enabled) return;
+    const now = Date.now();
+    let next = Infinity;
+    let budget = 200;
+    for (const p of [...this.pending.values()]) {
+      if (p.notBefore > now) {
+        next = Math.min(next, p.notBefore);
+        continue;
+      }
+      if (budget-- <= 0) {
+        next = now;
+        break;
+      }
+      this.scheduleOne(p);
+      if (this.pending.has(p.key)) next = Math.min(next, p.notBefore);
+    }
+    if (next !== Infinity) this.kick(Math.max(0, next - Date.now()));
+  }
+
+  private scheduleOne(p: PendingPod): void {
+    const stored = this.api.store.get('/pods', p.key);
+    if (!stored) {
+      this.pending.delete(p.key);
+      return;
+    }
+    const pod = JSON.parse(stored.json) as KubeObject;
+    if (pod.metadata.deletionTimestamp) {
+      this.pending.delete(p.key);
+      return;
+    }
+    let requests: ResourceAmounts;
+    try {
+      requests = podRequests(pod as unknown as PodLike);
+    } catch (e) {
+      this.fail(p, pod, `0/${this.nodes.size} nodes are available: pod has invalid resource requests (${(e as Error).message}).`);
+      return;
+    }
+    const { node, reasons } = this.pickNode(pod, requests);
+    if (!node) {
+      const summary = [...reasons.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${n} ${r}`);
+      this.fail(p, pod, `0/${this.nodes.size} nodes are available${summary.length ? ': ' + summary.join(', ') : ''}.`);
+      return;
+    }
+    try {
+      bindPod(this.api, pod.metadata.namespace ?? '', { metadata: { name: pod.metadata.name, uid: pod.metadata.uid }, target: { kind: 'Node', name: node } });
+    } catch (e) {
+      if (e instanceof ApiError) {
+        this.pending.delete(p.key);
+        return;
+      }
+      throw e;
+    }
+    this.pending.delete(p.key);
+    this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`);
+  }
+
+  /** Filter + least-allocated score; samples nodes on large clusters like kube-scheduler. */
+  private pickNode(pod: KubeObject, requests: ResourceAmounts): { node: string | undefined; reasons: Map<string, number> } {
+    const spec = (isRecord(pod['spec']) ? pod['spec'] : {}) as Obj;
+    const tolerations = (Array.isArray(spec['tolerations']) ? spec['tolerations'] : []) as Toleration[];
+    const reasons = new Map<string, number>();
+    const fail = (r: string): void => {
+      reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    };
+    const all = [...this.nodes.values()];
+    const n = all.length;
+    // percentageOfNodesToScore: adaptive, 50 % minus 1 % per 125 nodes, at least 5 %, at least 100 nodes.
+    const pct = Math.max(5, 50 - Math.floor(n / 125));
+    const wanted = n <= 100 ? n : Math.max(100, Math.floor((n * pct) / 100));
+    let best: string | undefined;
+    let bestScore = -Infinity;
+    let feasible = 0;
+    const start = this.rotate % Math.max(1, n);
+    let i = 0;
+    for (; i < n && feasible < wanted; i++) {
+      const info = all[(start + i) % n]!;
+      if (!info.ready) {
+        fail("node(s) had untolerated taint {node.kubernetes.io/not-ready: }");
+        continue;
+      }
+      if (info.unschedulable && !tolerates(tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
+        fail('node(s) were unschedulable');
+        continue;
+      }
+      const bad = info.taints.find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t));
+      if (bad) {
+        fail(`node(s) had untolerated taint {${bad.key}: ${bad.value ?? ''}}`);
+        continue;
+      }
+      if (!nodeAffinityMatches(pod, info.name, info.labels)) {
+        fail("node(s) didn't match Pod's node affinity/selector");
+        continue;
+      }
+      if (info.podCount + 1 > (info.allocatable['pods'] ?? 110)) {
+        fail('Too many pods');
+        continue;
+      }
+      const free: ResourceAmounts = {};
+      for (const r of Object.keys(requests)) free[r] = (info.allocatable[r] ?? 0) - (info.requested[r] ?? 0);
+      const short = fits(requests, free);
+      if (short.length) {
+        for (const r of short) fail(`Insufficient ${r}`);
+        continue;
+      }
+      feasible++;
+      const score = leastAllocated(info, requests);
+      if (score > bestScore) {
+        bestScore = score;
+        best = info.name;
+      }
+    }
+    this.rotate = start + i;
+    return { node: best, reasons };
+  }
+
+  private fail(p: PendingPod, pod: KubeObject, message: string): void {
+    p.attempts++;
+    p.notBefore = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (p.attempts - 1));
+    const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
+    const conds = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Obj[];
+    const current = conds.find((c) => c['type'] === 'PodScheduled');
+    if (current && current['status'] === 'False' && current['message'] === message) return;
+    try {
+      this.api.mutate(this.podsRt, pod.metadata.namespace ?? '', pod.metadata.name ?? '', (o) => {
+        const st = (isRecord(o['status']) ? o['status'] : (o['status'] = {})) as Obj;
+        const cs = ((Array.isArray(st['conditions']) ? st['conditions'] : []) as Obj[]).filter((c) => c['type'] !== 'PodScheduled');
+        cs.push({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: this.api.now() });
+        st['conditions'] = cs;
+      }, { subresource: 'status' });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+    this.event(pod, 'Warning', 'FailedScheduling', message);
+  }
+
+  private event(pod: KubeObject, type: string, reason: string, message: string): void {
+    const now = this.api.now();
+    try {
+      this.api.create(this.eventsRt, pod.metadata.namespace ?? 'default', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${pod.metadata.name ?? 'pod'}.` },
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+        reason,
+        message,
+        type,
+        source: { component: DEFAULT_SCHEDULER_NAME },
+        reportingComponent: DEFAULT_SCHEDULER_NAME,
+        reportingInstance: DEFAULT_SCHEDULER_NAME,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  }
+}
+
+function leastAllocated(info: NodeInfo, requests: ResourceAmounts): number {
+  let sum = 0;
+  let n = 0;
+  for (const r of ['cpu', 'memory']) {
+    const alloc = info.allocatable[r] ?? 0;
+    if (alloc <= 0) continue;
+    sum += (alloc - (info.requested[r] ?? 0) - (requests[r] ?? 0)) / alloc;
+    n++;
+  }
+  return n ? sum / n : 0;
+}

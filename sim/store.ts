@@ -1,0 +1,204 @@
+// The in-memory storage of one simulated cluster: what etcd + the watch cache are to a
+// real apiserver. Objects are kept serialized (one JSON string each) next to the few
+// fields that selectors and indexes need, so 100k pods stay small, LIST responses are
+// string concatenation, and a watch event is written to every watcher without
+// re-encoding. One resourceVersion counter per cluster, monotonically increasing.
+
+import type { KubeObject } from './object.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoredObject {
+  /** `namespace/name` for namespaced objects, `name` otherwise. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly rv: number;
+  /** The object serialized, with metadata.resourceVersion set to `rv`. */
+  readonly json: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Field-selector values (`spec.nodeName`, `status.phase`, ...), precomputed. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export interface StoreEvent {
+  readonly type: EventType;
+  readonly rv: number;
+  readonly storageKey: string;
+  readonly object: StoredObject;
+  /** The object before this change (MODIFIED and DELETED). */
+  readonly prev: StoredObject | undefined;
+}
+
+export type FieldsFn = (obj: KubeObject) => Record<string, string>;
+
+export type StoreListener = (ev: StoreEvent) => void;
+
+class Collection {
+  readonly objects = new Map<string, StoredObject>();
+  readonly byNamespace = new Map<string, Map<string, StoredObject>>();
+  readonly listeners = new Set<StoreListener>();
+  constructor(readonly fieldsOf: FieldsFn) {}
+
+  put(o: StoredObject): void {
+    this.objects.set(o.key, o);
+    let ns = this.byNamespace.get(o.namespace);
+    if (!ns) this.byNamespace.set(o.namespace, (ns = new Map()));
+    ns.set(o.key, o);
+  }
+
+  remove(o: StoredObject): void {
+    this.objects.delete(o.key);
+    const ns = this.byNamespace.get(o.namespace);
+    ns?.delete(o.key);
+    if (ns && ns.size === 0) this.byNamespace.delete(o.namespace);
+  }
+}
+
+export interface StoreOptions {
+  /** How many change events are kept for watches to resume from (the watch window). */
+  eventWindow?: number;
+}
+
+export function objectKey(namespace: string, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export class Store {
+  private rv = 1;
+  private readonly collections = new Map<string, Collection>();
+  private readonly window: number;
+  // Ring buffer of the most recent events, oldest at `head`.
+  private readonly log: (StoreEvent | undefined)[];
+  private head = 0;
+  private size = 0;
+  /** Watches from a resourceVersion below this get 410 Gone. */
+  private compactedRv = 0;
+
+  constructor(opts: StoreOptions = {}) {
+    this.window = Math.max(16, opts.eventWindow ?? 50_000);
+    this.log = new Array<StoreEvent | undefined>(this.window);
+  }
+
+  /** The current resourceVersion of the cluster (the last write's). */
+  currentRv(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch may start from. */
+  oldestWatchableRv(): number {
+    return this.compactedRv;
+  }
+
+  defineCollection(storageKey: string, fieldsOf: FieldsFn): void {
+    if (!this.collections.has(storageKey)) this.collections.set(storageKey, new Collection(fieldsOf));
+  }
+
+  private coll(storageKey: string): Collection {
+    const c = this.collections.get(storageKey);
+    if (!c) throw new Error(`store: unknown collection ${storageKey}`);
+    return c;
+  }
+
+  hasCollection(storageKey: string): boolean {
+    return this.collections.has(storageKey);
+  }
+
+  get(storageKey: string, key: string): StoredObject | undefined {
+    return this.coll(storageKey).objects.get(key);
+  }
+
+  count(storageKey: string, namespace?: string): number {
+    const c = this.coll(storageKey);
+    return namespace === undefined ? c.objects.size : c.byNamespace.get(namespace)?.size ?? 0;
+  }
+
+  /** All objects of a collection (optionally one namespace), in no particular order. */
+  values(storageKey: string, namespace?: string): Iterable<StoredObject> {
+    const c = this.coll(storageKey);
+    if (namespace === undefined) return c.objects.values();
+    return c.byNamespace.get(namespace)?.values() ?? [];
+  }
+
+  /**
+   * Writes an object: stamps metadata.resourceVersion, serializes it once, indexes it
+   * and emits the change to listeners. `type` is ADDED for a new key, else MODIFIED.
+   */
+  put(storageKey: string, obj: KubeObject): StoredObject {
+    const c = this.coll(storageKey);
+    const rv = ++this.rv;
+    obj.metadata.resourceVersion = String(rv);
+    const namespace = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name ?? '';
+    const stored: StoredObject = {
+      key: objectKey(namespace, name),
+      namespace,
+      name,
+      uid: obj.metadata.uid ?? '',
+      rv,
+      json: JSON.stringify(obj),
+      labels: obj.metadata.labels ?? {},
+      fields: c.fieldsOf(obj),
+    };
+    const prev = c.objects.get(stored.key);
+    c.put(stored);
+    this.emit(c, { type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: stored, prev });
+    return stored;
+  }
+
+  /** Removes an object; the DELETED event carries the last state with a new resourceVersion. */
+  delete(storageKey: string, key: string, finalState?: KubeObject): StoredObject | undefined {
+    const c = this.coll(storageKey);
+    const prev = c.objects.get(key);
+    if (!prev) return undefined;
+    const rv = ++this.rv;
+    const obj = finalState ?? (JSON.parse(prev.json) as KubeObject);
+    obj.metadata.resourceVersion = String(rv);
+    const gone: StoredObject = { ...prev, rv, json: JSON.stringify(obj) };
+    c.remove(prev);
+    this.emit(c, { type: 'DELETED', rv, storageKey, object: gone, prev });
+    return gone;
+  }
+
+  private emit(c: Collection, ev: StoreEvent): void {
+    if (this.size === this.window) {
+      const dropped = this.log[this.head];
+      if (dropped) this.compactedRv = Math.max(this.compactedRv, dropped.rv);
+      this.log[this.head] = ev;
+      this.head = (this.head + 1) % this.window;
+    } else {
+      this.log[(this.head + this.size) % this.window] = ev;
+      this.size++;
+    }
+    for (const l of c.listeners) l(ev);
+  }
+
+  /** Forgets the retained history: watches from any older resourceVersion get 410 Gone. */
+  compact(): void {
+    this.compactedRv = this.rv;
+    this.log.fill(undefined);
+    this.head = 0;
+    this.size = 0;
+  }
+
+  /**
+   * Events of one collection after `fromRv`, or undefined when that history is gone
+   * (the caller answers 410). `fromRv` equal to the current rv yields no events.
+   */
+  eventsSince(storageKey: string, fromRv: number): StoreEvent[] | undefined {
+    if (fromRv < this.compactedRv) return undefined;
+    const out: StoreEvent[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const ev = this.log[(this.head + i) % this.window]!;
+      if (ev.rv > fromRv && ev.storageKey === storageKey) out.push(ev);
+    }
+    return out;
+  }
+
+  subscribe(storageKey: string, listener: StoreListener): () => void {
+    const c = this.coll(storageKey);
+    c.listeners.add(listener);
+    return () => c.listeners.delete(listener);
+  }
+}
