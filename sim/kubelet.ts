@@ -131,7 +131,8 @@ export class NodeFleet {
   addNode(name: string, shape: NodeShape): void {
     if (this.nodes.has(name)) throw new Error(`node ${name} already exists in the simulated fleet`);
     const index = this.nodeCounter++;
-    const ip = `127.${100 + ((index >> 16) & 0x7f)}.${(index >> 8) & 0xff}.${index & 0xff}`;
+    const ipIndex = index + 1;
+    const ip = `127.${100 + ((ipIndex >> 16) & 0x7f)}.${(ipIndex >> 8) & 0xff}.${ipIndex & 0xff}`;
     const cpuMilli = toMilli(parseQuantity(shape.cpu));
     const memoryBytes = toUnits(parseQuantity(shape.memory));
     const node: SimNode = { name, index, ip, cpuMilli, memoryBytes, ready: true, nextPodSlot: 2, pods: new Set() };
