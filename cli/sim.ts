@@ -70,7 +70,10 @@ export function printSimReady(sim: Sim): void {
     `  try: kubectl --kubeconfig ${sim.kubeconfigPath} get nodes`,
     `       kubectl --kubeconfig ${sim.kubeconfigPath} --context ${names[1] ?? names[0]} get pods -A -o wide`,
   ];
-  if (sim.admin) lines.push(`  fault injection: ${sim.admin.url}/clusters (Authorization: Bearer ${sim.admin.token})`);
+  if (sim.admin) {
+    const tokenFrom = sim.adminTokenPath ? `$(cat ${sim.adminTokenPath})` : '<token>';
+    lines.push(`  fault injection: curl -H "Authorization: Bearer ${tokenFrom}" ${sim.admin.url}/clusters`);
+  }
   lines.push('  stop with Ctrl-C');
   console.log(lines.join('\n'));
 }

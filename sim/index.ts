@@ -3,6 +3,7 @@
 // writes a kubeconfig with one context per cluster, and returns handles for tests,
 // benchmarks and the CLI.
 
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { SimCluster, DEFAULT_NODE_SHAPE, type ClusterOptions } from './cluster.js';
@@ -53,6 +54,8 @@ export interface Sim {
   kubeconfig: string;
   kubeconfigPath: string | undefined;
   admin: AdminServer | undefined;
+  /** `<dir>/admin-token` (mode 0600) when both `admin` and `dir` are set. */
+  adminTokenPath: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -110,6 +113,13 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
     writeKubeconfig(kubeconfigPath, entries);
   }
   const admin = opts.admin ? await startAdminServer(clusters, opts.host ?? '127.0.0.1') : undefined;
+  let adminTokenPath: string | undefined;
+  if (admin && opts.dir) {
+    // The token goes to a 0600 file beside the kubeconfig, never to stdout or logs.
+    adminTokenPath = join(opts.dir, 'admin-token');
+    writeFileSync(adminTokenPath, admin.token + '\n', { mode: 0o600 });
+    chmodSync(adminTokenPath, 0o600);
+  }
   let stopped = false;
   return {
     clusters,
@@ -121,6 +131,7 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
     kubeconfig,
     kubeconfigPath,
     admin,
+    adminTokenPath,
     async stop() {
       if (stopped) return;
       stopped = true;
