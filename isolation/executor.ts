@@ -294,15 +294,25 @@ export class Executor {
   private async applyHierarchical(items: Planned[], planned: Map<string, Planned>, report: ApplyReport): Promise<void> {
     const fileOrder = (f: string): number => (f === 'cpuset.mems' ? 0 : 1); // mems before cpus
     const topDown = [...items].sort((a, b) => cgroupDepth(a.dir) - cgroupDepth(b.dir) || fileOrder(a.file) - fileOrder(b.file));
+    const widenFailed = new Set<string>();
     for (const p of topDown) {
       const rule = hierarchyRule(this.layout.version, p.file)!;
       const current = p.current!;
       if (rule.within(p.value, current)) continue;
       if (this.blocked(p, report)) continue;
       const widened = rule.widen(current, p.value);
-      if (await this.write(p, widened, report, 'widen')) p.current = widened;
+      if (await this.write(p, widened, report, 'widen')) {
+        p.current = widened;
+      } else {
+        // The kernel refused the union, so it would refuse the value too: one failure,
+        // kept under the wanted value so the back-off applies to it next cycle.
+        widenFailed.add(p.path);
+        const f = this.failures.get(p.path);
+        if (f !== undefined) f.value = p.value;
+      }
     }
     for (const p of [...topDown].reverse()) {
+      if (widenFailed.has(p.path)) continue;
       const rule = hierarchyRule(this.layout.version, p.file)!;
       if (!sameValue(p.file, p.current!, p.value) && !rule.within(p.current!, p.value)) {
         await this.clampDescendants(p, planned, report);
