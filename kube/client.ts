@@ -1,0 +1,479 @@
+/**
+ * A Kubernetes client that is a good citizen of someone else's API server.
+ *
+ * - One token bucket per cluster (client-go's controller defaults, 20 QPS / burst 30) that every
+ *   request of the client goes through, typed or raw, list, watch or write.
+ * - A 429 pauses the *whole* client for the server's Retry-After (one caller being told to back
+ *   off means all of ours should), then the request is sent again.
+ * - Retries with exponential backoff and full jitter on 5xx and connection errors, but only for
+ *   idempotent methods (GET, HEAD, PUT, DELETE): a POST or PATCH whose answer was lost may well
+ *   have been applied. 429 is the exception: the API server rejects it before doing anything
+ *   (as client-go also assumes), so any verb is sent again after the pause.
+ * - A deadline per request; watches get an idle deadline instead (see watch()).
+ * - prom-client metrics per cluster / verb / code.
+ *
+ * Two ways in: raw JSON (`request`, `watch`) for hot paths like informers, which want the
+ * server's JSON without client-node's model deserialization; and `api(CoreV1Api)` for
+ * client-node's typed APIs, sent through this same client (limiter, retries, metrics).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import {
+  ResponseContext,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type ApiConstructor,
+  type ApiType,
+  type RequestContext,
+} from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { KubeApiError, parseStatus } from './api-error.js';
+import { abortReason, isRetryableError, parseRetryAfter, retry, statusCodeOf, systemClock, type Clock } from './backoff.js';
+import { clientMetricsFor, type ClientMetrics } from './client-metrics.js';
+import { JsonLineSplitter } from './json-lines.js';
+import { loadKubeConfig, type KubeConfigSource, type ResolvedKubeConfig } from './kubeconfig.js';
+import { TokenBucketRateLimiter } from './rate-limiter.js';
+import { HttpTransport } from './transport.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface KubeClientOptions {
+  config: KubeConfigSource;
+  /** The cluster's name in metrics and errors. Default: the kubeconfig context. */
+  cluster?: string;
+  /** Sustained requests per second. Default 20. */
+  qps?: number;
+  /** Requests allowed at once after a quiet spell. Default 30. */
+  burst?: number;
+  /** Deadline of one request (to the end of its answer). Default 30 s. */
+  timeoutMs?: number;
+  /** Tries per request, the first included (for retryable failures). Default 5. */
+  maxAttempts?: number;
+  /** Backoff ceiling of the first retry. Default 200 ms. */
+  retryInitialMs?: number;
+  /** Largest backoff ceiling. Default 10 s. */
+  retryMaxMs?: number;
+  /** Upper bound on an honoured Retry-After. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** Registry for tidepool_kube_* metrics; a private one when absent (never the global default). */
+  registry?: Registry;
+  userAgent?: string;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Absolute API path, e.g. /api/v1/namespaces/default/pods. */
+  path: string;
+  query?: Query;
+  /** An object is sent as JSON; a string as is. */
+  body?: unknown;
+  /** Default application/json (set a patch type for PATCH). */
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** false: one try only, whatever the failure. */
+  retry?: boolean;
+}
+
+export interface KubeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One event from a watch stream, as the server sent it (object not validated). */
+export interface RawWatchEvent {
+  type: string;
+  object: unknown;
+}
+
+export interface WatchOptions {
+  path: string;
+  query?: Query;
+  signal?: AbortSignal;
+  /**
+   * Ends the stream with a WatchIdleError when no byte arrives for this long: a watch on a dead
+   * TCP connection otherwise hangs silently. Keep it above the server's bookmark interval.
+   * Default 120 s.
+   */
+  idleTimeoutMs?: number;
+  /** Called for each event, in order. A throw ends the watch with that error. */
+  onEvent(event: RawWatchEvent): void;
+}
+
+export class KubeTimeoutError extends Error {
+  override readonly name = 'KubeTimeoutError';
+  /** Read as a retryable connection-level failure by isRetryableError. */
+  readonly code = 'ETIMEDOUT';
+}
+
+export class WatchIdleError extends Error {
+  override readonly name = 'WatchIdleError';
+  readonly code = 'ETIMEDOUT';
+}
+
+/** A failure with no HTTP answer (refused, reset, TLS), naming the request; keeps the cause's code. */
+export class KubeRequestError extends Error {
+  override readonly name = 'KubeRequestError';
+  readonly code: string | undefined;
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    const c = (cause as { code?: unknown } | undefined)?.code;
+    this.code = typeof c === 'string' ? c : undefined;
+  }
+}
+
+/** RFC 9110's idempotent methods: sending them twice has the effect of sending them once. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+const signalScope = new AsyncLocalStorage<AbortSignal>();
+
+export class KubeClient {
+  readonly cluster: string;
+  /** API server URL, no trailing slash. */
+  readonly server: string;
+  /** The context's default namespace. */
+  readonly namespace: string;
+  readonly limiter: TokenBucketRateLimiter;
+  readonly metrics: ClientMetrics;
+  readonly resolved: ResolvedKubeConfig;
+  private readonly transport: HttpTransport;
+  private readonly serverUrl: URL;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly userAgent: string;
+  private closed = false;
+
+  constructor(options: KubeClientOptions) {
+    this.resolved = loadKubeConfig(options.config);
+    this.cluster = options.cluster ?? this.resolved.context;
+    this.server = this.resolved.server;
+    this.namespace = this.resolved.namespace;
+    this.serverUrl = new URL(this.server);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.limiter = new TokenBucketRateLimiter({
+      ...(options.qps !== undefined ? { qps: options.qps } : {}),
+      ...(options.burst !== undefined ? { burst: options.burst } : {}),
+      clock: this.clock,
+    });
+    this.timeoutMs = positive(options.timeoutMs ?? 30_000, 'timeoutMs');
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryInitialMs = options.retryInitialMs ?? 200;
+    this.retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.userAgent = options.userAgent ?? 'tidepool/0.1';
+    this.metrics = clientMetricsFor(options.registry ?? new Registry());
+    this.transport = new HttpTransport(this.resolved.kubeConfig, this.serverUrl);
+  }
+
+  /** The full URL of an API path (keeping a path prefix the server URL may have, as proxies use). */
+  url(path: string, query?: Query): URL {
+    const base = this.serverUrl.pathname.replace(/\/+$/, '');
+    const url = new URL(base + (path.startsWith('/') ? path : `/${path}`), this.serverUrl);
+    if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  /** Sends a request; resolves with the answer (2xx/3xx), throws KubeApiError for 4xx/5xx. */
+  request(options: RequestOptions): Promise<KubeResponse> {
+    const method = (options.method ?? 'GET').toUpperCase();
+    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json' };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+    }
+    return this.execute(method, this.url(options.path, options.query), headers, body, options);
+  }
+
+  /** request() and JSON.parse of the answer. */
+  async requestJson<T = unknown>(options: RequestOptions): Promise<T> {
+    const res = await this.request(options);
+    try {
+      return JSON.parse(res.body) as T;
+    } catch (err) {
+      throw new Error(`${options.method ?? 'GET'} ${options.path} on cluster ${this.cluster}: answer is not JSON: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Opens a watch and feeds its events to onEvent until the stream ends. Resolves when the
+   * server closes the stream or `signal` aborts; rejects with a KubeApiError when the server
+   * refuses the watch, or when the connection fails or goes idle. Never retried here: the
+   * caller (an informer) decides where to resume from.
+   */
+  async watch(options: WatchOptions): Promise<void> {
+    const url = this.url(options.path, { ...options.query, watch: 'true' });
+    const verb = 'watch';
+    const { signal } = options;
+    if (signal?.aborted) return;
+    const res = await this.open('GET', url, verb, { Accept: 'application/json' }, undefined, signal, this.timeoutMs);
+    if (res === undefined) return;
+    const idleMs = options.idleTimeoutMs ?? 120_000;
+    await new Promise<void>((resolve, reject) => {
+      let done = false;
+      let idle = this.clock.setTimeout(onIdle, idleMs);
+      const finish = (err?: unknown): void => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+        if (!res.destroyed) res.destroy();
+        if (err === undefined || signal?.aborted) resolve();
+        else reject(err);
+      };
+      function onIdle(): void {
+        finish(new WatchIdleError(`watch ${url.pathname}: no data for ${idleMs} ms; the connection is presumed dead`));
+      }
+      const onAbort = (): void => finish();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const splitter = new JsonLineSplitter((line) => {
+        const event = JSON.parse(line) as RawWatchEvent;
+        options.onEvent(event);
+      });
+      res.on('data', (chunk: Buffer) => {
+        if (done) return;
+        this.clock.clearTimeout(idle);
+        idle = this.clock.setTimeout(onIdle, idleMs);
+        try {
+          splitter.push(chunk);
+        } catch (err) {
+          finish(err);
+        }
+      });
+      res.on('end', () => finish());
+      res.on('error', (err) => finish(new KubeRequestError(`watch ${url.pathname} on cluster ${this.cluster}: ${err.message}`, err)));
+      res.on('close', () => finish(res.complete ? undefined : new KubeRequestError(`watch ${url.pathname} on cluster ${this.cluster}: connection closed`, { code: 'ECONNRESET' })));
+    });
+  }
+
+  /**
+   * A client-node typed API (CoreV1Api, CoordinationV1Api, ...) whose requests go through this
+   * client: same limiter, retries, metrics and credentials. Errors are KubeApiError.
+   * Pass an AbortSignal with withSignal().
+   */
+  api<T extends ApiType>(ctor: ApiConstructor<T>): T {
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(this.server, {}),
+      authMethods: {},
+      httpApi: wrapHttpLibrary({ send: (ctx) => this.sendContext(ctx) }),
+    });
+    return new ctor(config);
+  }
+
+  /** Runs fn with `signal` applied to the typed-API requests it makes. */
+  withSignal<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return signal ? signalScope.run(signal, fn) : fn();
+  }
+
+  /** Closes pooled connections; later requests fail. */
+  close(): void {
+    this.closed = true;
+    this.transport.close();
+  }
+
+  private async sendContext(ctx: RequestContext): Promise<ResponseContext> {
+    const url = new URL(ctx.getUrl());
+    const headers: Record<string, string> = { Accept: 'application/json', ...ctx.getHeaders() };
+    const raw = ctx.getBody();
+    if (raw !== undefined && typeof raw !== 'string') throw new Error('kube client: only JSON bodies are supported for typed API calls');
+    const signal = ctx.getSignal() ?? signalScope.getStore();
+    const res = await this.execute(ctx.getHttpMethod().toString(), url, headers, raw, signal ? { signal } : {});
+    return new ResponseContext(res.status, res.headers, {
+      text: async () => res.body,
+      binary: async () => Buffer.from(res.body),
+    });
+  }
+
+  private execute(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    options: { signal?: AbortSignal; timeoutMs?: number; retry?: boolean },
+  ): Promise<KubeResponse> {
+    const verb = verbOf(method, url);
+    const idempotent = IDEMPOTENT_METHODS.has(method);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    let reauthenticated = false;
+    return retry(
+      async (attempt) => {
+        if (attempt > 1) this.metrics.retries.inc({ cluster: this.cluster, verb });
+        const res = await this.open(method, url, verb, headers, body, options.signal, timeoutMs, true);
+        if (res === undefined) throw abortReason(options.signal!);
+        return res as unknown as KubeResponse;
+      },
+      {
+        maxAttempts: options.retry === false ? 1 : this.maxAttempts,
+        initialMs: this.retryInitialMs,
+        maxMs: this.retryMaxMs,
+        maxRetryAfterMs: this.maxRetryAfterMs,
+        clock: this.clock,
+        random: this.random,
+        ...(options.signal ? { signal: options.signal } : {}),
+        isRetryable: (err) => {
+          const code = statusCodeOf(err);
+          if (code === 429) return true;
+          // A 401 may be a token that rotated since we cached it: read it again, once.
+          if (code === 401 && !reauthenticated) return (reauthenticated = true);
+          return idempotent && isRetryableError(err);
+        },
+      },
+    );
+  }
+
+  /**
+   * One try: limiter, send, metrics, 429 pause; throws KubeApiError for an error status. With
+   * `buffered` it reads the whole answer; otherwise it resolves at the response headers (the
+   * deadline then covers only getting them). Resolves undefined when `signal` aborted.
+   */
+  private async open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage | undefined>;
+  private async open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number, buffered: true): Promise<KubeResponse | undefined>;
+  private async open(
+    method: string,
+    url: URL,
+    verb: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    buffered = false,
+  ): Promise<IncomingMessage | KubeResponse | undefined> {
+    if (this.closed) throw new Error(`kube client for cluster ${this.cluster} is closed`);
+    const waitStart = this.clock.now();
+    try {
+      await this.limiter.acquire(signal);
+    } catch (err) {
+      if (signal?.aborted) return undefined;
+      throw err;
+    }
+    this.metrics.rateLimiterWait.observe({ cluster: this.cluster }, (this.clock.now() - waitStart) / 1000);
+
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = this.clock.setTimeout(() => {
+      timedOut = true;
+      ac.abort(new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const started = performance.now();
+    try {
+      const res = await this.transport.send({ method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), signal: ac.signal });
+      const status = res.statusCode ?? 0;
+      if (!buffered && status < 300) {
+        this.record(verb, status, started);
+        return res;
+      }
+      const text = await readBody(res);
+      this.record(verb, status, started);
+      if (status >= 300) throw this.apiError(res, text, verb, url);
+      return { status, headers: flatHeaders(res.headers), body: text };
+    } catch (err) {
+      if (err instanceof KubeApiError) throw err;
+      this.record(verb, 'error', started);
+      if (timedOut) throw new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`);
+      if (signal?.aborted) return undefined;
+      throw new KubeRequestError(`${verb} ${url.pathname} on cluster ${this.cluster}: ${(err as Error).message}`, err);
+    } finally {
+      this.clock.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Builds the error for an error answer; a 429 pauses the whole client first, a 401 drops cached credentials. */
+  private apiError(res: IncomingMessage, text: string, verb: string, url: URL): KubeApiError {
+    const status = res.statusCode ?? 0;
+    const headers = flatHeaders(res.headers);
+    if (status === 429) {
+      const now = this.clock.now();
+      const header = headers['retry-after'];
+      let ms = header !== undefined ? parseRetryAfter(header, now) : undefined;
+      ms ??= (parseStatus(text)?.details?.retryAfterSeconds ?? 1) * 1000;
+      this.limiter.pauseUntil(now + Math.min(ms, this.maxRetryAfterMs));
+      this.metrics.throttled.inc({ cluster: this.cluster });
+    }
+    if (status === 401) this.transport.invalidateAuth();
+    return new KubeApiError({ code: status, body: text, headers, verb, path: url.pathname, cluster: this.cluster });
+  }
+
+  private record(verb: string, code: number | 'error', started: number): void {
+    this.metrics.requests.inc({ cluster: this.cluster, verb, code: String(code) });
+    this.metrics.latency.observe({ cluster: this.cluster, verb }, (performance.now() - started) / 1000);
+  }
+}
+
+export function createKubeClient(options: KubeClientOptions): KubeClient {
+  return new KubeClient(options);
+}
+
+/**
+ * The Kubernetes verb of a request, as kube-apiserver's request info names it: get, list,
+ * watch, create, update, patch, delete, deletecollection.
+ */
+export function verbOf(method: string, url: URL): string {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return isCollection(url.pathname) ? 'deletecollection' : 'delete';
+    case 'GET':
+    case 'HEAD': {
+      const w = url.searchParams.get('watch');
+      if (w === 'true' || w === '1' || url.pathname.includes('/watch/')) return 'watch';
+      return isCollection(url.pathname) ? 'list' : 'get';
+    }
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function isCollection(path: string): boolean {
+  const parts = path.split('/').filter(Boolean);
+  let i = parts.indexOf('api');
+  let rest: string[];
+  if (i >= 0) rest = parts.slice(i + 2);
+  else if ((i = parts.indexOf('apis')) >= 0) rest = parts.slice(i + 3);
+  else return false;
+  if (rest[0] === 'watch') rest = rest.slice(1);
+  if (rest.length === 0) return false;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    rest = rest.slice(2);
+  }
+  return rest.length === 1;
+}
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(Object.assign(new Error('answer cut short'), { code: 'ECONNRESET' })));
+  });
+}
+
+function positive(v: number, name: string): number {
+  if (!(v > 0)) throw new RangeError(`kube client ${name} must be positive, got ${v}`);
+  return v;
+}

@@ -1,0 +1,111 @@
+/**
+ * The HTTP layer under a KubeClient: one keep-alive connection pool per cluster, TLS and
+ * credentials from client-node's KubeConfig, and nothing else (no limiter, no retries — those
+ * are the client's).
+ *
+ * client-node builds a fresh https.Agent (and re-reads CA and token files) for every request;
+ * at informer rates that means a TLS handshake per page and per watch. Here the TLS material is
+ * read once into one pooled agent, and auth headers (which may come from exec plugins, OIDC or
+ * a rotating token file) are asked of the KubeConfig at most every few seconds, and again at
+ * once after a 401.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface SendOptions {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  signal?: AbortSignal;
+}
+
+/** How long auth headers are reused before the KubeConfig is asked again. */
+const AUTH_TTL_MS = 5_000;
+
+export class HttpTransport {
+  private agent: http.Agent | undefined;
+  private agentPromise: Promise<http.Agent> | undefined;
+  private auth: { headers: Record<string, string>; at: number } | undefined;
+  private authPromise: Promise<Record<string, string>> | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly server: URL,
+  ) {}
+
+  /** Headers that authenticate a request (Authorization, impersonation), cached briefly. */
+  async authHeaders(): Promise<Record<string, string>> {
+    if (this.auth && Date.now() - this.auth.at < AUTH_TTL_MS) return this.auth.headers;
+    this.authPromise ??= (async () => {
+      try {
+        const opts: https.RequestOptions = { headers: {} };
+        await this.kc.applyToHTTPSOptions(opts);
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(opts.headers ?? {})) {
+          if (v !== undefined) headers[k] = String(v).trim();
+        }
+        // Basic auth from a kubeconfig username/password lands in opts.auth.
+        if (opts.auth) headers['Authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+        this.auth = { headers, at: Date.now() };
+        return headers;
+      } finally {
+        this.authPromise = undefined;
+      }
+    })();
+    return this.authPromise;
+  }
+
+  /** Forget cached credentials (after a 401: the token may have rotated). */
+  invalidateAuth(): void {
+    this.auth = undefined;
+  }
+
+  /** Sends one request; resolves with the response as soon as its headers arrive. */
+  async send(opts: SendOptions): Promise<IncomingMessage> {
+    const agent = await this.getAgent();
+    const auth = await this.authHeaders();
+    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
+    const headers: Record<string, string> = { ...auth, ...opts.headers };
+    if (body) headers['Content-Length'] = String(body.length);
+    const mod = opts.url.protocol === 'http:' ? http : https;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = mod.request(opts.url, { method: opts.method, headers, agent, ...(opts.signal ? { signal: opts.signal } : {}) }, resolve);
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Closes pooled connections. Requests in flight are cut. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+    this.agentPromise = undefined;
+  }
+
+  private getAgent(): Promise<http.Agent> {
+    if (this.agent) return Promise.resolve(this.agent);
+    this.agentPromise ??= this.buildAgent().then((a) => (this.agent = a));
+    return this.agentPromise;
+  }
+
+  private async buildAgent(): Promise<http.Agent> {
+    const opts: https.RequestOptions = { headers: {} };
+    // Lets client-node resolve CA, client certificate, insecure-skip-tls-verify, tls-server-name
+    // and proxies from the kubeconfig; we keep the TLS material and pool connections ourselves.
+    await this.kc.applyToHTTPSOptions(opts);
+    const cluster = this.kc.getCurrentCluster();
+    if (cluster?.proxyUrl && opts.agent) return opts.agent as http.Agent;
+    const pool = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64, maxFreeSockets: 8, scheduling: 'lifo' as const };
+    if (this.server.protocol === 'http:') return new http.Agent(pool);
+    return new https.Agent({
+      ...pool,
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      ...(opts.cert ? { cert: opts.cert } : {}),
+      ...(opts.key ? { key: opts.key } : {}),
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      ...(opts.servername ? { servername: opts.servername } : {}),
+    });
+  }
+}
