@@ -47,6 +47,10 @@ export function buildServer(opts: ServerOptions): ServerHandle {
     // Kubernetes names can be long; paths with many segments are normal.
     routerOptions: { maxParamLength: 1024 },
     forceCloseConnections: true,
+    // A path that is not valid percent-encoding never reaches a route; answer it with a Status too.
+    frameworkErrors: (err, _req, reply) => {
+      sendStatus(reply, new ApiError(400, 'BadRequest', err.message));
+    },
   });
   const sockets = new Set<Socket>();
   app.server.on('connection', (s: Socket) => {
