@@ -114,14 +114,8 @@ export class RealCgroupTree {
     const containerDir = joinCgroup(dir, containerId);
     this.mkdirAll(containerDir);
     const procs: ChildProcess[] = [];
-    for (let i = 0; i < (spec.processes ?? 1); i++) {
-      const cmd = spec.command ?? { file: 'sleep', args: ['600'] };
-      const child = spawn(cmd.file, cmd.args, { stdio: 'ignore' });
-      if (child.pid === undefined) throw new Error(`cannot start ${cmd.file}`);
-      this.children.push(child);
-      procs.push(child);
-      this.attach(containerDir, child.pid);
-    }
+    const cmd = spec.command ?? { file: 'sleep', args: ['600'] };
+    for (let i = 0; i < (spec.processes ?? 1); i++) procs.push(this.spawnIn(containerDir, cmd.file, cmd.args));
     const cpu = spec.cpuMilli ?? 0;
     const mem = spec.memoryBytes ?? 0;
     const info: PodInfo = {
@@ -138,6 +132,20 @@ export class RealCgroupTree {
       createdAtMs: Date.now(),
     };
     return { info, dir, containerDir, procs };
+  }
+
+  /** Start a process and move it into a cgroup of this tree (stdout piped, the rest ignored). */
+  spawnIn(dir: string, file: string, args: string[]): ChildProcess {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    if (child.pid === undefined) throw new Error(`cannot start ${file}`);
+    this.children.push(child);
+    try {
+      this.attach(dir, child.pid);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+    return child;
   }
 
   /** Move a process this module started into a container cgroup. */

@@ -1,0 +1,259 @@
+// `npm run bench -- isolation [--quick] [--rounds N] [--seconds S] [--hogs H] [--interval-ms I] [--burst-ms B]`
+//
+// Does the agent keep an online service's latency when CPU hogs share its node?
+// On the machine's real cgroup v1 hierarchies, inside a private tidepool-test-<random>
+// tree laid out as kubelet would (cgroupfs driver: kubepods/burstable/pod<uid>/<id>,
+// kubepods/besteffort/pod<uid>/<id>, kubelet's cpu.shares), three phases side by side:
+//   alone    — the online process only;
+//   no-agent — plus H CPU-hog processes in a BestEffort offline pod, kubelet's
+//              defaults only (besteffort cpu.shares=2);
+//   agent    — the same hogs with the isolation agent running its real loop
+//              (cpuset split, offline quota, SCHED_IDLE, memory policy).
+// The phases are interleaved round by round (alone, no-agent, agent, alone, ...), so
+// drift in the machine's other load hits all three alike.
+//
+// The online process is open-loop: a request arrives every I ms, does B ms of CPU
+// work, and its latency is completion − arrival (queueing included). The hogs' CPU
+// comes from cpuacct; "what the policy allows" is the agent's offline budget sampled
+// over the same window.
+// Last line: `BENCH isolation {...}` with p99AloneMs, p99NoAgentMs, p99AgentMs,
+// degradationWithAgent (p99Agent/p99Alone − 1), offlineCpuShare.
+import { performance } from 'node:perf_hooks';
+import { Agent } from '../../isolation/agent.js';
+import { detectCapabilities } from '../../isolation/capabilities.js';
+import { Executor } from '../../isolation/executor.js';
+import { nodeFs } from '../../isolation/fs.js';
+import { StaticPodSource } from '../../isolation/pods.js';
+import { makePolicy } from '../../isolation/policy.js';
+import { readTopology } from '../../isolation/topology.js';
+import { RealCgroupTree, realCgroupUnavailable, type RealPod } from '../isolation/real-cgroup.js';
+
+interface Config {
+  rounds: number;
+  seconds: number;
+  hogs: number;
+  intervalMs: number;
+  burstMs: number;
+}
+
+function parseArgs(args: string[]): Config {
+  const quick = args.includes('--quick');
+  const num = (flag: string, dflt: number): number => {
+    const i = args.indexOf(flag);
+    if (i < 0) return dflt;
+    const v = Number(args[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} needs a positive number, got "${args[i + 1]}"`);
+    return v;
+  };
+  return {
+    rounds: num('--rounds', quick ? 1 : 3),
+    seconds: num('--seconds', quick ? 4 : 8),
+    hogs: num('--hogs', 0),
+    intervalMs: num('--interval-ms', 10),
+    burstMs: num('--burst-ms', 1),
+  };
+}
+
+// The online process: open-loop requests, each a fixed amount of CPU work.
+// argv: iterations per request, interval ms, duration ms, warm-up ms.
+const ONLINE = `
+const [iters, intervalMs, durationMs, warmupMs] = process.argv.slice(1).map(Number);
+const cell = new Int32Array(new SharedArrayBuffer(4));
+let sink = 0;
+function burn(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + 0.5); return x; }
+const lat = [];
+const start = performance.now();
+let t = start;
+for (;;) {
+  t += intervalMs;
+  if (t - start > durationMs) break;
+  const wait = t - performance.now();
+  if (wait > 0) Atomics.wait(cell, 0, 0, wait);
+  sink += burn(iters);
+  if (t - start >= warmupMs) lat.push(performance.now() - t);
+}
+process.stdout.write(JSON.stringify({ lat, ok: sink > 0 }));
+`;
+
+const HOG = 'let x = 0; for (;;) x = (x + Math.sqrt(x + 1)) % 1e9;';
+
+/** Iterations of the burn loop that take `ms` on this machine now (best of several tries). */
+function calibrate(ms: number): number {
+  const burn = (n: number): number => {
+    let x = 0;
+    for (let i = 0; i < n; i++) x += Math.sqrt(i + 0.5);
+    return x;
+  };
+  const n = 2_000_000;
+  let best = Infinity;
+  let sink = 0;
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    sink += burn(n);
+    best = Math.min(best, performance.now() - t);
+  }
+  if (sink < 0) console.log(sink);
+  return Math.max(1000, Math.round((n / best) * ms));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function runOnline(tree: RealCgroupTree, pod: RealPod, iters: number, c: Config): Promise<number[]> {
+  const child = tree.spawnIn(pod.containerDir, process.execPath, ['-e', ONLINE, String(iters), String(c.intervalMs), String(c.seconds * 1000 + 500), '500']);
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`online process exited with ${code}`))));
+  });
+  return (JSON.parse(out) as { lat: number[] }).lat;
+}
+
+function cpuNs(tree: RealCgroupTree, pod: RealPod): bigint {
+  return BigInt(tree.read(pod.dir, 'cpuacct.usage', 'cpuacct'));
+}
+
+async function stopAll(procs: { kill(sig: NodeJS.Signals): boolean; exitCode: number | null; signalCode: NodeJS.Signals | null; once(ev: 'exit', f: () => void): unknown }[]): Promise<void> {
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== null || p.signalCode !== null) return resolve();
+          p.once('exit', () => resolve());
+          p.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+interface PhaseResult {
+  lat: number[];
+  offlineCores: number;
+  budgetCores: number;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const c = parseArgs(args);
+  const why = realCgroupUnavailable();
+  if (why !== null) {
+    console.log(`isolation bench skipped: ${why}`);
+    console.log(`BENCH isolation ${JSON.stringify({ skipped: why })}`);
+    return;
+  }
+  const topology = await readTopology(nodeFs, '/sys');
+  const hogs = c.hogs > 0 ? c.hogs : topology.cpus.length;
+  const iters = calibrate(c.burstMs);
+  const tree = new RealCgroupTree();
+  const results: Record<'alone' | 'noAgent' | 'agent', PhaseResult[]> = { alone: [], noAgent: [], agent: [] };
+  try {
+    const online = tree.addPod({ name: 'online-web', qos: 'online', qosClass: 'Burstable', cpuMilli: 500, memoryBytes: 256 * 1024 * 1024, processes: 0 });
+    const offline = tree.addPod({ name: 'offline-hogs', qos: 'offline', qosClass: 'BestEffort', processes: 0 });
+    // kubelet's shares: Burstable tier and pod = requests (500m → 512), BestEffort = 2.
+    const burstable = online.dir.slice(0, online.dir.lastIndexOf('/'));
+    const besteffort = offline.dir.slice(0, offline.dir.lastIndexOf('/'));
+    for (const d of [burstable, online.dir, online.containerDir]) tree.write(d, 'cpu.shares', 'cpu', '512');
+    for (const d of [besteffort, offline.dir, offline.containerDir]) tree.write(d, 'cpu.shares', 'cpu', '2');
+
+    const capabilities = await detectCapabilities(nodeFs, tree.layout, '/proc', topology, null);
+    const policy = makePolicy();
+    console.log(
+      `isolation bench: ${topology.cpus.length} CPUs, ${hogs} hogs, ${c.rounds} rounds × 3 phases × ${c.seconds}s, request every ${c.intervalMs}ms with ${c.burstMs}ms of CPU (${iters} iterations), cgroup tree ${tree.name}`,
+    );
+
+    for (let round = 1; round <= c.rounds; round++) {
+      for (const phase of ['alone', 'noAgent', 'agent'] as const) {
+        const hogProcs = phase === 'alone' ? [] : Array.from({ length: hogs }, () => tree.spawnIn(offline.containerDir, process.execPath, ['-e', HOG]));
+        let agent: Agent | null = null;
+        const budgets: number[] = [];
+        let sampler: NodeJS.Timeout | null = null;
+        try {
+          if (phase === 'agent') {
+            const executor = new Executor({ fs: nodeFs, layout: tree.layout, procRoot: '/proc', resctrlRoot: null });
+            agent = new Agent({
+              nodeName: 'bench-node',
+              fs: nodeFs,
+              layout: tree.layout,
+              procRoot: '/proc',
+              topology,
+              capabilities,
+              resctrl: null,
+              policy,
+              podSource: new StaticPodSource([online.info, offline.info]),
+              executor,
+              intervalMs: 1000,
+            });
+            agent.start();
+            await new Promise((r) => setTimeout(r, 1500)); // first reconciles, with a measured window
+          }
+          const before = cpuNs(tree, offline);
+          const t0 = performance.now();
+          if (agent !== null) {
+            const a = agent;
+            sampler = setInterval(() => budgets.push(a.status().cpus.offlineBudgetMilli), 100);
+          }
+          const lat = await runOnline(tree, online, iters, c);
+          const wallMs = performance.now() - t0;
+          const offlineCores = Number(cpuNs(tree, offline) - before) / 1e6 / wallMs;
+          const budgetCores = budgets.length === 0 ? 0 : budgets.reduce((s, b) => s + b, 0) / budgets.length / 1000;
+          results[phase].push({ lat, offlineCores, budgetCores });
+          const sorted = [...lat].sort((a, b) => a - b);
+          console.log(
+            `  round ${round} ${phase.padEnd(7)} p50 ${percentile(sorted, 50).toFixed(2)}ms p99 ${percentile(sorted, 99).toFixed(2)}ms offline ${offlineCores.toFixed(2)} cores` +
+              (phase === 'agent' ? ` (budget ${budgetCores.toFixed(2)}, offline cpuset ${agent!.status().cpus.offline}, online ${agent!.status().cpus.online})` : ''),
+          );
+        } finally {
+          if (sampler !== null) clearInterval(sampler);
+          if (agent !== null) {
+            const r = await agent.restore();
+            if (r.failed.length > 0) console.log(`  restore failures: ${r.failed.map((f) => `${f.path}: ${f.code}`).join(', ')}`);
+          }
+          await stopAll(hogProcs);
+        }
+      }
+    }
+  } finally {
+    await tree.destroy();
+  }
+
+  const summary = (phase: 'alone' | 'noAgent' | 'agent') => {
+    const sorted = results[phase].flatMap((r) => r.lat).sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+  };
+  const alone = summary('alone');
+  const noAgent = summary('noAgent');
+  const withAgent = summary('agent');
+  const avg = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
+  const offlineCoresNoAgent = avg(results.noAgent.map((r) => r.offlineCores));
+  const offlineCoresAgent = avg(results.agent.map((r) => r.offlineCores));
+  const budgetCores = avg(results.agent.map((r) => r.budgetCores));
+  const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+  const out = {
+    cpus: topology.cpus.length,
+    hogs,
+    rounds: c.rounds,
+    secondsPerPhase: c.seconds,
+    requestIntervalMs: c.intervalMs,
+    burstMs: c.burstMs,
+    samplesPerPhase: alone.n,
+    p50AloneMs: r3(alone.p50),
+    p50NoAgentMs: r3(noAgent.p50),
+    p50AgentMs: r3(withAgent.p50),
+    p99AloneMs: r3(alone.p99),
+    p99NoAgentMs: r3(noAgent.p99),
+    p99AgentMs: r3(withAgent.p99),
+    degradationNoAgent: r3(noAgent.p99 / alone.p99 - 1),
+    degradationWithAgent: r3(withAgent.p99 / alone.p99 - 1),
+    offlineCoresNoAgent: r3(offlineCoresNoAgent),
+    offlineCoresAgent: r3(offlineCoresAgent),
+    offlineBudgetCores: r3(budgetCores),
+    offlineCpuShare: r3(budgetCores > 0 ? offlineCoresAgent / budgetCores : 0),
+  };
+  console.log(
+    `p99: alone ${out.p99AloneMs}ms, hogs without agent ${out.p99NoAgentMs}ms (${(out.degradationNoAgent * 100).toFixed(1)}%), hogs with agent ${out.p99AgentMs}ms (${(out.degradationWithAgent * 100).toFixed(1)}%); ` +
+      `offline got ${out.offlineCoresAgent} cores of the ${out.offlineBudgetCores} the policy allowed (${(out.offlineCpuShare * 100).toFixed(0)}%), ${out.offlineCoresNoAgent} without agent`,
+  );
+  console.log(`BENCH isolation ${JSON.stringify(out)}`);
+}
