@@ -2,3 +2,16 @@
 // import only from here.
 export * from './quantity.js';
 export * from './resources.js';
+export * from './backoff.js';
+export * from './rate-limiter.js';
+export * from './api-error.js';
+export * from './kubeconfig.js';
+export * from './client-metrics.js';
+export * from './client.js';
+export * from './adapters.js';
+export * from './indexer.js';
+export * from './informer.js';
+export * from './projections.js';
+export * from './workqueue.js';
+export * from './event-recorder.js';
+export * from './leader-election.js';

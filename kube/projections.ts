@@ -1,0 +1,189 @@
+/**
+ * Projections: the few fields of a Pod or Node that federation and the schedulers need, so an
+ * informer over 100k pods holds ~1 KB per pod instead of the full object (~5–10 KB parsed).
+ *
+ * Values repeated across many objects (namespaces, node names, phases, label keys and values)
+ * are interned: JSON.parse makes a fresh string for every occurrence, and 100k copies of
+ * "Running" add up.
+ */
+import type { RawObject } from './informer.js';
+import { podRequests, qosClass, tidepoolQos, type KubeQosClass, type PodLike, type ResourceAmounts, type TidepoolQos, parseResourceList } from './resources.js';
+
+/** What federation and the schedulers know about a pod. */
+export interface PodSummary {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.nodeName; '' while unscheduled. */
+  readonly node: string;
+  /** status.phase: Pending, Running, Succeeded, Failed, Unknown. */
+  readonly phase: string;
+  /** Effective requests (init containers, sidecars, overhead): cpu in millicores, others in units. */
+  readonly requests: Readonly<ResourceAmounts>;
+  readonly qos: TidepoolQos;
+  readonly kubeQos: KubeQosClass;
+  readonly priority: number;
+  readonly schedulerName: string;
+  /** metadata.deletionTimestamp is set: the pod is going away. */
+  readonly terminating: boolean;
+  /** The labels that were asked for (see PodProjectionOptions.labels). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Kind/name of the controller owner (e.g. "ReplicaSet/web-7d4b"), '' when none. */
+  readonly owner: string;
+}
+
+/** What federation and the schedulers know about a node. */
+export interface NodeSummary {
+  readonly uid: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly NodeTaint[];
+  readonly unschedulable: boolean;
+  /** The Ready condition is True. */
+  readonly ready: boolean;
+  readonly allocatable: Readonly<ResourceAmounts>;
+  readonly capacity: Readonly<ResourceAmounts>;
+  readonly zone: string;
+  readonly region: string;
+  /** InternalIP, else the first address. */
+  readonly address: string;
+}
+
+export interface NodeTaint {
+  readonly key: string;
+  readonly value: string;
+  readonly effect: string;
+}
+
+/** Labels pods keep by default: what placement, QoS and grouping read. */
+export const DEFAULT_POD_LABELS: readonly string[] = [
+  'app',
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'spark-role',
+  'spark-app-selector',
+  'component',
+  'tidepool.dev/qos',
+  'tidepool.dev/gang',
+  'tidepool.dev/cluster',
+];
+
+export interface PodProjectionOptions {
+  /** Label keys to keep (exact), or a predicate. Default DEFAULT_POD_LABELS. */
+  labels?: readonly string[] | ((key: string) => boolean);
+}
+
+/** Shares equal strings between objects; bounded so a stream of unique values cannot grow it forever. */
+export class Interner {
+  private readonly map = new Map<string, string>();
+  constructor(private readonly max = 100_000) {}
+
+  intern(s: string): string {
+    const hit = this.map.get(s);
+    if (hit !== undefined) return hit;
+    if (this.map.size >= this.max) this.map.clear();
+    // Flatten a sliced/concatenated string so the cached copy holds no parent buffer.
+    const own = (' ' + s).slice(1);
+    this.map.set(own, own);
+    return own;
+  }
+}
+
+const shared = new Interner();
+
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Returns a projection of raw Pod JSON to a PodSummary. Throws on a pod whose quantities are malformed. */
+export function podProjection(options: PodProjectionOptions = {}): (obj: RawObject) => PodSummary {
+  const keep = options.labels ?? DEFAULT_POD_LABELS;
+  const wanted = typeof keep === 'function' ? keep : ((set: Set<string>) => (k: string) => set.has(k))(new Set(keep));
+  return (raw) => projectPodWith(raw, wanted);
+}
+
+/** The default pod projection. */
+export const projectPod: (obj: RawObject) => PodSummary = podProjection();
+
+function projectPodWith(raw: RawObject, wanted: (key: string) => boolean): PodSummary {
+  const pod = raw as unknown as PodLike & RawObject;
+  const meta = (raw.metadata ?? {}) as {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
+  };
+  const spec = (raw['spec'] ?? {}) as { nodeName?: string; priority?: number; schedulerName?: string };
+  const status = (raw['status'] ?? {}) as { phase?: string };
+  const owner = meta.ownerReferences?.find((o) => o.controller) ?? meta.ownerReferences?.[0];
+  return {
+    uid: str(meta.uid),
+    namespace: shared.intern(str(meta.namespace)),
+    name: str(meta.name),
+    node: shared.intern(str(spec.nodeName)),
+    phase: shared.intern(str(status.phase) || 'Pending'),
+    requests: compact(podRequests(pod)),
+    qos: tidepoolQos(pod),
+    kubeQos: qosClass(pod),
+    priority: typeof spec.priority === 'number' ? spec.priority : 0,
+    schedulerName: shared.intern(str(spec.schedulerName) || 'default-scheduler'),
+    terminating: typeof meta.deletionTimestamp === 'string' && meta.deletionTimestamp !== '',
+    labels: pickLabels(meta.labels, wanted),
+    owner: owner?.kind && owner.name ? `${shared.intern(owner.kind)}/${owner.name}` : '',
+  };
+}
+
+/** Projects raw Node JSON to a NodeSummary (all labels kept: node selectors may name any). */
+export function projectNode(raw: RawObject): NodeSummary {
+  const meta = (raw.metadata ?? {}) as { name?: string; uid?: string; labels?: Record<string, string> };
+  const spec = (raw['spec'] ?? {}) as { unschedulable?: boolean; taints?: Array<{ key?: string; value?: string; effect?: string }> };
+  const status = (raw['status'] ?? {}) as {
+    allocatable?: Record<string, string>;
+    capacity?: Record<string, string>;
+    conditions?: Array<{ type?: string; status?: string }>;
+    addresses?: Array<{ type?: string; address?: string }>;
+  };
+  const name = str(meta.name);
+  const labels = pickLabels(meta.labels, () => true);
+  const addresses = Array.isArray(status.addresses) ? status.addresses : [];
+  const address = addresses.find((a) => a.type === 'InternalIP')?.address ?? addresses[0]?.address ?? '';
+  return {
+    uid: str(meta.uid),
+    name: shared.intern(name),
+    labels,
+    taints: (Array.isArray(spec.taints) ? spec.taints : []).map((t) => ({
+      key: shared.intern(str(t.key)),
+      value: shared.intern(str(t.value)),
+      effect: shared.intern(str(t.effect)),
+    })),
+    unschedulable: spec.unschedulable === true,
+    ready: (Array.isArray(status.conditions) ? status.conditions : []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    allocatable: parseResourceList(status.allocatable, `node ${name} status.allocatable`),
+    capacity: parseResourceList(status.capacity, `node ${name} status.capacity`),
+    zone: labels['topology.kubernetes.io/zone'] ?? '',
+    region: labels['topology.kubernetes.io/region'] ?? '',
+    address: str(address),
+  };
+}
+
+function pickLabels(labels: Record<string, string> | undefined, wanted: (key: string) => boolean): Readonly<Record<string, string>> {
+  if (!labels || typeof labels !== 'object') return EMPTY_LABELS;
+  let out: Record<string, string> | undefined;
+  for (const k in labels) {
+    const v = labels[k];
+    if (typeof v !== 'string' || !wanted(k)) continue;
+    (out ??= {})[shared.intern(k)] = shared.intern(v);
+  }
+  return out ?? EMPTY_LABELS;
+}
+
+/** Drops zero amounts: most pods request only cpu and memory, and small objects stay small. */
+function compact(amounts: ResourceAmounts): ResourceAmounts {
+  const out: ResourceAmounts = {};
+  for (const k in amounts) if (amounts[k]) out[shared.intern(k)] = amounts[k]!;
+  return out;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
