@@ -1,44 +1,95 @@
-// Admission for the simulated apiserver: defaulting, field validation (fieldValidation
-// Strict/Warn/Ignore against the schema) and object validation, in kube's order.
-// The schema and validation rules live in sim/schema and sim/validation.
-import { invalid, type StatusCause } from './errors.js';
+// Admission for the simulated apiserver, in kube's order: decode checks against the
+// schema (type errors, unknown and duplicate fields per fieldValidation Strict/Warn/Ignore,
+// pruning), defaulting, then validation (422 Invalid with field causes).
+// The schema lives in sim/schema, the rules in sim/validation.
+//
+// Writes from in-process controllers (kubelets, the scheduler's binding, cluster setup)
+// carry neither a request body nor a fieldValidation choice: they are trusted like kube's
+// own system components, so they skip the decode checks and the update-only rules (a
+// binding sets spec.nodeName, which a client update may not).
+import { ApiError } from './errors.js';
 import type { KubeObject } from './object.js';
 import type { ResourceType } from './resources.js';
+import { customResourceRoot } from './schema/crd.js';
+import { definition } from './schema/dsl.js';
+import { builtinKind } from './schema/kinds.js';
+import type { Node } from './schema/types.js';
+import { applyDefaults } from './validation/defaults.js';
+import { duplicateFields } from './validation/duplicates.js';
+import { invalidError } from './validation/errors.js';
+import { checkFields } from './validation/fields.js';
+import { validateCreate, validateUpdate } from './validation/kinds.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface AdmissionOptions {
   fieldValidation?: FieldValidation;
+  /** The request body as sent (object for POST/PUT, the patch for PATCH): duplicate-field detection. */
   rawBody?: string;
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const customRoots = new WeakMap<object, Node>();
+const SCHEMALESS: Node = customResourceRoot();
 
-function nameCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
-  const name = obj.metadata.name ?? '';
-  if (!name) return [];
-  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    return [
-      {
-        reason: 'FieldValueInvalid',
-        field: 'metadata.name',
-        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      },
-    ];
+/** The schema node a kind's objects are checked against, or undefined when none applies. */
+export function schemaFor(rt: ResourceType): Node | undefined {
+  if (rt.custom) {
+    const schema = rt.custom.schema;
+    if (typeof schema !== 'object' || schema === null) return SCHEMALESS;
+    let root = customRoots.get(schema);
+    if (!root) {
+      root = customResourceRoot(schema as Record<string, unknown>);
+      customRoots.set(schema, root);
+    }
+    return root;
   }
-  void rt;
-  return [];
+  // events.k8s.io Events are stored (and admitted) in their core/v1 form.
+  if (rt.readOnly || rt.group === 'events.k8s.io') return undefined;
+  const bk = builtinKind({ group: rt.group, version: rt.version, kind: rt.kind });
+  return bk && definition(bk.definition) ? { type: 'ref', name: bk.definition } : undefined;
 }
 
-/** Defaults, validates and returns warnings for a new object; throws 422 on invalid input. */
-export function admitCreate(rt: ResourceType, obj: KubeObject, _opts: AdmissionOptions): string[] {
-  const causes = nameCauses(rt, obj);
-  if (causes.length) throw invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
-  return [];
+function trusted(opts: AdmissionOptions): boolean {
+  return opts.fieldValidation === undefined && opts.rawBody === undefined;
 }
 
-export function admitUpdate(rt: ResourceType, obj: KubeObject, _old: KubeObject, _opts: AdmissionOptions): string[] {
-  void rt;
-  void obj;
-  return [];
+function cannotHandle(rt: ResourceType, detail: string): ApiError {
+  return new ApiError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${detail}`);
+}
+
+/** The decode step: type errors, unknown/duplicate fields, pruning. Returns warnings. */
+function decodeChecks(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions): string[] {
+  if (trusted(opts)) return [];
+  const root = schemaFor(rt);
+  if (!root) return [];
+  const builtin = rt.custom === undefined;
+  const report = checkFields(root, obj, { builtin, prune: true });
+  if (report.typeErrors.length > 0) {
+    if (builtin) throw cannotHandle(rt, report.typeErrors[0]!.decodeMessage);
+    throw invalidError(rt.kind, rt.group, obj.metadata.name ?? '', report.typeErrors.map((t) => t.cause));
+  }
+  const mode = opts.fieldValidation ?? 'Warn';
+  if (mode === 'Ignore') return [];
+  const dups = opts.rawBody && opts.rawBody.length > 0 && opts.rawBody.trimStart().startsWith('{') ? duplicateFields(opts.rawBody) : [];
+  const problems = [...dups.map((p) => `duplicate field "${p}"`), ...report.unknown.map((p) => `unknown field "${p}"`)];
+  if (problems.length === 0) return [];
+  if (mode === 'Strict') throw cannotHandle(rt, `strict decoding error: ${problems.join(', ')}`);
+  return problems;
+}
+
+/** Defaults, validates and returns warnings for a new object; throws 400/422 on bad input. */
+export function admitCreate(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions): string[] {
+  const warnings = decodeChecks(rt, obj, opts);
+  if (!rt.custom) applyDefaults(rt.group, rt.kind, obj, true);
+  const causes = validateCreate(rt.group, rt.custom ? '' : rt.kind, obj);
+  if (causes.length) throw invalidError(rt.kind, rt.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
+  return warnings;
+}
+
+export function admitUpdate(rt: ResourceType, obj: KubeObject, old: KubeObject, opts: AdmissionOptions): string[] {
+  const warnings = decodeChecks(rt, obj, opts);
+  if (!rt.custom) applyDefaults(rt.group, rt.kind, obj, false);
+  const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, old, { trusted: trusted(opts) });
+  if (causes.length) throw invalidError(rt.kind, rt.group, obj.metadata.name ?? '', causes);
+  return warnings;
 }

@@ -10,8 +10,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Carries the per-field keywords the walker enforces: nullable, default, enum. */
 function withNullable<T extends Node>(node: T, s: JSONSchemaProps): T {
-  return s['nullable'] === true ? { ...node, nullable: true } : node;
+  let out = node;
+  if (s['nullable'] === true) out = { ...out, nullable: true };
+  if (s['default'] !== undefined) out = { ...out, default: s['default'] };
+  if (Array.isArray(s['enum']) && (out.type === 'string' || out.type === 'integer' || out.type === 'number')) {
+    out = { ...out, enum: s['enum'] as readonly string[] };
+  }
+  return out;
 }
 
 /** Converts one structural schema node. */

@@ -18,6 +18,8 @@ interface NodeBase extends PatchMeta {
   description?: string;
   /** Custom resources only: null is kept (not pruned) for this field. */
   nullable?: boolean;
+  /** Custom resources only: the schema's `default`, applied when the field is absent. */
+  default?: unknown;
 }
 
 export interface StringNode extends NodeBase {
@@ -30,10 +32,13 @@ export interface StringNode extends NodeBase {
 export interface IntegerNode extends NodeBase {
   type: 'integer';
   format: 'int32' | 'int64';
+  /** Custom resources only: allowed values. */
+  enum?: readonly unknown[];
 }
 
 export interface NumberNode extends NodeBase {
   type: 'number';
+  enum?: readonly unknown[];
 }
 
 export interface BooleanNode extends NodeBase {
