@@ -61,6 +61,20 @@ export interface KubeClientOptions {
   userAgent?: string;
   clock?: Clock;
   random?: () => number;
+  /** Told about every try sent (after its answer or failure): for logs and tests. Must not throw. */
+  onRequest?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+  cluster: string;
+  verb: string;
+  method: string;
+  path: string;
+  /** When the request left the rate limiter (clock ms). */
+  sentAt: number;
+  /** HTTP status, or "error" when no answer came. */
+  code: number | 'error';
+  durationMs: number;
 }
 
 export interface RequestOptions {
@@ -151,6 +165,7 @@ export class KubeClient {
   private readonly retryMaxMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly userAgent: string;
+  private readonly onRequest: ((event: RequestEvent) => void) | undefined;
   private closed = false;
 
   constructor(options: KubeClientOptions) {
@@ -172,6 +187,7 @@ export class KubeClient {
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.userAgent = options.userAgent ?? 'tidepool/0.1';
+    this.onRequest = options.onRequest;
     this.metrics = clientMetricsFor(options.registry ?? new Registry());
     this.transport = new HttpTransport(this.resolved.kubeConfig, this.serverUrl);
   }
@@ -368,20 +384,33 @@ export class KubeClient {
       ac.abort(new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const started = performance.now();
+    const sentAt = this.clock.now();
+    const record = (code: number | 'error'): void => {
+      const durationMs = performance.now() - started;
+      this.metrics.requests.inc({ cluster: this.cluster, verb, code: String(code) });
+      this.metrics.latency.observe({ cluster: this.cluster, verb }, durationMs / 1000);
+      if (this.onRequest) {
+        try {
+          this.onRequest({ cluster: this.cluster, verb, method, path: url.pathname, sentAt, code, durationMs });
+        } catch {
+          // an observer must not break requests
+        }
+      }
+    };
     try {
       const res = await this.transport.send({ method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), signal: ac.signal });
       const status = res.statusCode ?? 0;
       if (!buffered && status < 300) {
-        this.record(verb, status, started);
+        record(status);
         return res;
       }
       const text = await readBody(res);
-      this.record(verb, status, started);
+      record(status);
       if (status >= 300) throw this.apiError(res, text, verb, url);
       return { status, headers: flatHeaders(res.headers), body: text };
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
-      this.record(verb, 'error', started);
+      record('error');
       if (timedOut) throw new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`);
       if (signal?.aborted) return undefined;
       throw new KubeRequestError(`${verb} ${url.pathname} on cluster ${this.cluster}: ${(err as Error).message}`, err);
@@ -405,11 +434,6 @@ export class KubeClient {
     }
     if (status === 401) this.transport.invalidateAuth();
     return new KubeApiError({ code: status, body: text, headers, verb, path: url.pathname, cluster: this.cluster });
-  }
-
-  private record(verb: string, code: number | 'error', started: number): void {
-    this.metrics.requests.inc({ cluster: this.cluster, verb, code: String(code) });
-    this.metrics.latency.observe({ cluster: this.cluster, verb }, (performance.now() - started) / 1000);
   }
 }
 
