@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tidepool` command.
 import { Command } from 'commander';
+import { registerAgentCommand } from '../isolation/cli.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
 
 const program = new Command()
@@ -17,5 +18,8 @@ addSimFlags(
     .description('the main job on the embedded default: simulated host + member clusters with online load'),
 )
   .action(async (o: SimCliOptions) => runSim({ ...o, onlineLoad: o.onlineLoad || 0.3 }));
+
+// `tidepool agent`: the node isolation agent (flags and wiring in isolation/cli.ts).
+registerAgentCommand(program);
 
 await program.parseAsync(process.argv);

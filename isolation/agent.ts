@@ -13,7 +13,7 @@ import { toLoadReport, type NodeLoadReport } from './load-report.js';
 import { silentLog, type Log } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { NodeReader, type PodCgroup } from './node-reader.js';
-import { podKey, type PodSource } from './pods.js';
+import { podKey, type PodInfo, type PodSource } from './pods.js';
 import type { IsolationPolicy } from './policy.js';
 import type { ResctrlInfo } from './resctrl-info.js';
 import { planCpu } from './strategy-cpu.js';
@@ -58,6 +58,8 @@ export interface AgentOptions {
   /** Reconcile period (default 2 s); pod changes trigger one sooner. */
   intervalMs?: number;
   dryRun?: boolean;
+  /** A pod refused because an identifier (UID, container ID) failed validation: once per pod. */
+  onInvalidPod?: (pod: PodInfo, reason: string) => void;
 }
 
 export interface ReconcileReport {
@@ -192,6 +194,7 @@ export class Agent {
       if (this.warnedInvalid.has(pod.uid)) continue;
       this.warnedInvalid.add(pod.uid);
       this.log.warn({ pod: podKey(pod), reason }, 'pod skipped: unsafe identifier');
+      o.onInvalidPod?.(pod, reason);
     }
     const found = lookup.found;
 

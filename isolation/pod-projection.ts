@@ -99,6 +99,34 @@ export function resolvePodQos(pod: V1Pod): { qosClass: KubeQosClass; tidepoolQos
   return { qosClass, tidepoolQos };
 }
 
+/**
+ * Problems with a pod's Tidepool-specific input that do not stop the agent from
+ * handling it but that its owner should hear about (reported as Warning Events).
+ */
+export function checkPod(pod: V1Pod): { reason: string; message: string }[] {
+  const out: { reason: string; message: string }[] = [];
+  const label = pod.metadata?.labels?.[QOS_LABEL];
+  if (label !== undefined && label !== 'online' && label !== 'online-exclusive' && label !== 'offline') {
+    out.push({
+      reason: 'InvalidQosLabel',
+      message: `label ${QOS_LABEL}="${label}" is not one of online, online-exclusive, offline; the isolation agent treats the pod as online`,
+    });
+  }
+  if (label === 'online-exclusive') {
+    const cpu = (pod.spec?.containers ?? []).reduce((s, c) => {
+      const v = c.resources?.requests?.['cpu'] ?? c.resources?.limits?.['cpu'];
+      try {
+        return s + (v === undefined ? 0 : parseQuantity(String(v), 1000));
+      } catch {
+        return s;
+      }
+    }, 0);
+    if (cpu === 0) out.push({ reason: 'InvalidExclusiveRequest', message: 'an online-exclusive pod needs a CPU request to get whole cores; it runs on the shared pool' });
+    else if (cpu % 1000 !== 0) out.push({ reason: 'InvalidExclusiveRequest', message: `an online-exclusive pod gets whole cores: its CPU request ${cpu}m is rounded up to ${Math.ceil(cpu / 1000)} CPUs` });
+  }
+  return out;
+}
+
 /** Effective pod amount: max(sum of containers, largest init container) + overhead. */
 function effective(pod: V1Pod, pick: (c: V1Container) => number | undefined, overhead: number | undefined): number {
   const sum = (pod.spec?.containers ?? []).reduce((s, c) => s + (pick(c) ?? 0), 0);
