@@ -181,6 +181,9 @@ export class ClusterApi {
     delete meta.resourceVersion;
     if (rt.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    // Status is the controllers' to write: create drops it when there is a status subresource
+    // (kube's PrepareForCreate), except for Nodes, which kubelets register with their status.
+    if (rt.statusSubresource && rt.storageKey !== '/nodes') delete obj.status;
     this.hooks.get(rt.storageKey)?.beforeCreate?.(obj, rt);
     const warnings = admitCreate(rt, obj, opts);
     const name = meta.name;
@@ -297,7 +300,8 @@ export class ClusterApi {
       else obj.status = next.status;
     } else {
       obj = next;
-      if (rt.statusSubresource) {
+      // A binding sets spec.nodeName and the PodScheduled condition in one write (kube's assignPod).
+      if (rt.statusSubresource && sub !== 'binding') {
         if (old.status === undefined) delete obj.status;
         else obj.status = old.status;
       }

@@ -391,7 +391,7 @@ export function bindPod(api: ClusterApi, namespace: string, body: unknown, podNa
     rest.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: api.now() });
     status['conditions'] = rest;
     if (isRecord(meta['annotations'])) pod.metadata.annotations = { ...pod.metadata.annotations, ...(meta['annotations'] as Record<string, string>) };
-  });
+  }, { subresource: 'binding' });
 }
 
 /** POST pods/{name}/eviction: the policy/v1 Eviction API (no PodDisruptionBudgets in the sim, so always allowed). */

@@ -73,6 +73,9 @@ export function streamWatch(
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
+  // Send the headers now: a watch with nothing to report yet must still answer, or the
+  // client waits for its response until the first event.
+  res.flushHeaders();
 
   let closed = false;
   let unsubscribe: (() => void) | undefined;
