@@ -86,10 +86,24 @@ export function admitCreate(rt: ResourceType, obj: KubeObject, opts: AdmissionOp
   return warnings;
 }
 
+/**
+ * The stored object as the decoder would have produced it: an object written in-process
+ * skipped decoding, so its quantities may not be canonical yet ("0.5" vs "500m"), which
+ * would make an unchanged pod spec look changed to the immutability rules.
+ */
+function comparableOld(rt: ResourceType, old: KubeObject, opts: AdmissionOptions): KubeObject {
+  if (trusted(opts) || rt.custom || rt.storageKey !== '/pods') return old;
+  const root = schemaFor(rt);
+  if (!root) return old;
+  const copy = structuredClone(old);
+  checkFields(root, copy, { builtin: true, prune: false });
+  return copy;
+}
+
 export function admitUpdate(rt: ResourceType, obj: KubeObject, old: KubeObject, opts: AdmissionOptions): string[] {
   const warnings = decodeChecks(rt, obj, opts);
   if (!rt.custom) applyDefaults(rt.group, rt.kind, obj, false);
-  const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, old, { trusted: trusted(opts) });
+  const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, comparableOld(rt, old, opts), { trusted: trusted(opts) });
   if (causes.length) throw invalidError(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   return warnings;
 }

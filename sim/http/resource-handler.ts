@@ -266,7 +266,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
         throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
       }
-      const { obj: patch } = decodeBody(req);
+      const { obj: patch, raw: rawPatch } = decodeBody(req);
       const fv = fieldValidation(query);
       const res = api.mutate(
         rt,
@@ -287,7 +287,8 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           if (!isRecord(patched) || !isRecord(patched.metadata)) throw badRequest('the patch must leave an object with metadata');
           return conv.in ? conv.in(patched) : patched;
         },
-        { dryRun: dryRun(query), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
+        // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
+        { dryRun: dryRun(query), rawBody: rawPatch, ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
       );
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
