@@ -1,0 +1,243 @@
+// `tidepool agent` end to end: the real wiring (runAgent) against a simulated
+// Kubernetes API and a node laid out on disk. What a user sees: files written under
+// the roots, the node's status annotation, Events on bad pods, evictions, the HTTP
+// endpoints and the authenticated load stream.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentFlagError, parseAgentFlags, runAgent, type AgentFlags, type RunningAgent } from '../../isolation/cli.js';
+import { STATUS_ANNOTATION } from '../../isolation/kube-adapters.js';
+import { streamNodeLoad } from '../../isolation/load-client.js';
+import { startSim, type Sim } from '../../sim/index.js';
+import { DiskNode } from './disk-node.js';
+import { captureLog } from './helpers.js';
+
+const NODE = 'host-node-0';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('tidepool agent against a simulated cluster', () => {
+  let sim: Sim;
+  let dir: string;
+  let api: CoreV1Api;
+  let seq = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tidepool-agent-'));
+    sim = await startSim({ clusters: ['host'], nodes: 1, dir, scheduler: false, startDelayMs: 0 });
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig);
+    api = kc.makeApiClient(CoreV1Api);
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function flags(node: DiskNode, extra: AgentFlags = {}): AgentFlags {
+    return {
+      nodeName: NODE,
+      kubeconfig: sim.kubeconfigPath!,
+      cgroupRoot: node.cgroupRoot,
+      sysRoot: node.sysRoot,
+      procRoot: node.procRoot,
+      resctrlRoot: 'off',
+      cgroupDriver: 'cgroupfs',
+      listen: '127.0.0.1:0',
+      intervalSeconds: '0.2',
+      logLevel: 'error',
+      ...extra,
+    };
+  }
+
+  async function createPod(name: string, qos: string | null, resources: Record<string, string> | null): Promise<V1Pod> {
+    return api.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: `${name}-${++seq}`, ...(qos === null ? {} : { labels: { 'tidepool.dev/qos': qos } }) },
+        spec: { nodeName: NODE, containers: [{ name: 'c', image: 'busybox', ...(resources === null ? {} : { resources: { requests: resources } }) }] },
+      },
+    });
+  }
+
+  it('isolates the pods of its node, publishes what the node supports, and serves health and metrics', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
+    const web = await createPod('web', 'online', { cpu: '500m', memory: '256Mi' });
+    const batch = await createPod('batch', 'offline', null);
+    const w = node.addPod(web.metadata!.uid!, 'burstable');
+    const b = node.addPod(batch.metadata!.uid!, 'besteffort');
+    const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
+    try {
+      // 4 CPUs, online uses its 500m request until measured: offline gets 4000×65%−500 → 3 CPUs from the far end.
+      await until('the offline cpuset', () => node.read(b.dir, 'cpuset.cpus') === '1-3');
+      expect(node.read(b.containerDir, 'cpuset.cpus')).toBe('1-3');
+      expect(node.read(w.dir, 'cpuset.cpus')).toBe('0');
+      expect(node.read(b.dir, 'cpu.idle')).toBe('1');
+      expect(node.read(b.dir, 'memory.soft_limit_in_bytes')).toBe('0');
+      expect(node.oomScoreAdj(b.pid)).toBe('1000');
+      expect(node.oomScoreAdj(w.pid)).toBe('0');
+
+      const annotated = await until('the status annotation', async () => (await api.readNode({ name: NODE })).metadata?.annotations?.[STATUS_ANNOTATION]);
+      const status = JSON.parse(annotated) as { cgroup: string; degraded: string[]; dryRun: boolean };
+      expect(status.cgroup).toBe('v1/cgroupfs');
+      expect(status.dryRun).toBe(false);
+      expect(status.degraded.join('\n')).toMatch(/resctrl not mounted/);
+      expect(status.degraded.join('\n')).toMatch(/cgroup v1: no memory.low/);
+
+      const base = `http://127.0.0.1:${running.httpPort}`;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/tidepool_agent_offline_cpuset_cpus 3/);
+      expect(metrics).toMatch(/tidepool_agent_capability_info\{feature="resctrl"\} 0/);
+      const st = (await (await fetch(`${base}/status`)).json()) as { status: { cpus: { offline: string } } };
+      expect(st.status.cpus.offline).toBe('1-3');
+
+      // The pod leaves: its cgroup goes with it and nothing is left owned.
+      await api.deleteNamespacedPod({ namespace: 'default', name: batch.metadata!.name!, gracePeriodSeconds: 0 });
+      rmSync(join(node.cgroupRoot, 'cpuset', b.dir), { recursive: true });
+      await until('the online pod back on the whole pool', () => node.read(w.dir, 'cpuset.cpus') === '0-3');
+    } finally {
+      await running.stop();
+      await api.deleteNamespacedPod({ namespace: 'default', name: web.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it('reports bad pod input as a Warning Event on the pod', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
+    const bad = await createPod('typo', 'ofline', { cpu: '100m' });
+    const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
+    try {
+      const ev = await until('an Event on the pod', async () => {
+        const list = await api.listNamespacedEvent({ namespace: 'default' });
+        return list.items.find((e) => e.involvedObject.uid === bad.metadata!.uid && e.reason === 'InvalidQosLabel');
+      });
+      expect(ev.type).toBe('Warning');
+      expect(ev.message).toMatch(/tidepool.dev\/qos="ofline"/);
+      expect(ev.source?.component ?? ev.reportingComponent).toBe('tidepool-agent');
+    } finally {
+      await running.stop();
+      await api.deleteNamespacedPod({ namespace: 'default', name: bad.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it('evicts offline pods through the API when node memory passes the threshold', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')), 4, 16 * 1024 * 1024, 1024 * 1024); // 94% used
+    const online = await createPod('svc', 'online', { cpu: '200m', memory: '128Mi' });
+    const offline = await createPod('spark', 'offline', null);
+    node.addPod(online.metadata!.uid!, 'burstable');
+    const o = node.addPod(offline.metadata!.uid!, 'besteffort');
+    writeFileSync(join(node.cgroupRoot, 'memory', o.dir, 'memory.usage_in_bytes'), String(4 * 1024 ** 3));
+    const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
+    try {
+      await until('the offline pod evicted', async () => {
+        const pods = await api.listNamespacedPod({ namespace: 'default', fieldSelector: `metadata.name=${offline.metadata!.name}` });
+        return pods.items.length === 0 || pods.items[0]!.metadata?.deletionTimestamp !== undefined ? true : undefined;
+      });
+      const still = await api.readNamespacedPod({ namespace: 'default', name: online.metadata!.name! });
+      expect(still.metadata?.deletionTimestamp).toBeUndefined();
+    } finally {
+      await running.stop();
+      await api.deleteNamespacedPod({ namespace: 'default', name: online.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it('in dry-run computes the plan but writes nothing', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
+    const batch = await createPod('dry', 'offline', null);
+    const b = node.addPod(batch.metadata!.uid!, 'besteffort');
+    const running = await runAgent(parseAgentFlags(flags(node, { dryRun: true, once: true })), { log: captureLog() });
+    try {
+      expect(running.result?.reconcile?.wouldWrite).toBeGreaterThan(0);
+      expect(running.result?.reconcile?.written).toBe(0);
+      expect(node.read(b.dir, 'cpuset.cpus')).toBe('0-3');
+      expect(node.read(b.dir, 'cpu.idle')).toBe('0');
+      expect(node.oomScoreAdj(b.pid)).toBe('0');
+    } finally {
+      await running.stop();
+      await api.deleteNamespacedPod({ namespace: 'default', name: batch.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it('serves the load stream only to callers with the token, and never logs the token', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
+    const token = 'tok-' + 'a1b2c3d4e5f6a7b8c9d0';
+    const tokenFile = join(node.dir, 'load-token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const log = captureLog();
+    let running: RunningAgent | null = null;
+    try {
+      running = await runAgent(parseAgentFlags(flags(node, { loadListen: '127.0.0.1:0', loadPlaintext: true, loadTokenFile: tokenFile, logLevel: 'debug' })), { log });
+      const address = `127.0.0.1:${running.loadPort}`;
+      const ac = new AbortController();
+      const stream = streamNodeLoad({ address, plaintext: true, token, intervalMs: 500, signal: ac.signal });
+      const first = await stream.next();
+      ac.abort();
+      expect(first.value).toMatchObject({ nodeName: NODE });
+      await expect(streamNodeLoad({ address, plaintext: true, token: 'wrong-token-0000000000' }).next()).rejects.toThrow(/UNAUTHENTICATED/);
+      await expect(streamNodeLoad({ address, plaintext: true }).next()).rejects.toThrow(/UNAUTHENTICATED/);
+    } finally {
+      await running?.stop();
+    }
+    expect(JSON.stringify(log.records)).not.toContain(token);
+  });
+});
+
+describe('tidepool agent flags', () => {
+  const base: AgentFlags = { nodeName: 'n1', kubeconfig: '/tmp/kc' };
+  const problems = (f: AgentFlags): string[] => {
+    try {
+      parseAgentFlags(f, {});
+      return [];
+    } catch (err) {
+      if (err instanceof AgentFlagError) return err.problems;
+      throw err;
+    }
+  };
+
+  it('accepts defaults and maps policy flags', () => {
+    const c = parseAgentFlags({ ...base, reclaimThresholdPercent: '50', reservedCpus: '0-1', evictCooldownSeconds: '30', offlineCpuIdle: 'false' }, {});
+    expect(c.policy).toMatchObject({ reclaimThresholdPercent: 50, reservedCpus: [0, 1], evictCooldownMs: 30_000, offlineCpuIdle: false });
+    expect(c.cgroupRoot).toBe('/sys/fs/cgroup');
+    expect(c.listen).toEqual({ host: '0.0.0.0', port: 9310 });
+    expect(c.loadListen).toBeNull();
+    expect(parseAgentFlags({ kubeconfig: '/tmp/kc' }, { NODE_NAME: 'from-env' }).nodeName).toBe('from-env');
+  });
+
+  it('names every bad flag', () => {
+    const p = problems({
+      nodeName: 'Not_A_Node',
+      cgroupRoot: '/sys/fs/cgroup/../../etc',
+      procRoot: 'proc',
+      kubepodsParent: 'a/../b',
+      listen: 'nope',
+      intervalSeconds: '0',
+      offlineL3Percent: '0',
+      onlineCpuset: 'everything',
+      reservedCpus: 'x',
+      offlineCpuIdle: 'yes',
+    });
+    const text = p.join('\n');
+    for (const flag of ['--node-name', '--cgroup-root', '--proc-root', '--kubepods-parent', '--listen', '--interval-seconds', '--offline-l3-percent', '--online-cpuset', '--reserved-cpus', '--offline-cpu-idle']) {
+      expect(text).toContain(flag);
+    }
+    expect(problems({})).toEqual([expect.stringContaining('--node-name is required')]);
+  });
+
+  it('refuses an anonymous or plaintext load stream on a non-loopback address', () => {
+    expect(problems({ ...base, loadListen: '0.0.0.0:9311' }).join('\n')).toMatch(/needs authentication/);
+    const p = problems({ ...base, loadListen: '0.0.0.0:9311', loadPlaintext: true, loadTokenFile: '/nonexistent/token' }).join('\n');
+    expect(p).toMatch(/--load-plaintext is only allowed on a loopback/);
+    expect(p).toMatch(/--load-token-file: cannot read \/nonexistent\/token/);
+  });
+});
