@@ -169,6 +169,27 @@ describe('tidepool agent against a simulated cluster', () => {
     }
   });
 
+  it('on uninstall (--restore) puts back every value a previous run recorded in its state file', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
+    const batch = await createPod('undo', 'offline', null);
+    const b = node.addPod(batch.metadata!.uid!, 'besteffort');
+    const stateFile = join(node.dir, 'agent-state.json');
+    const first = await runAgent(parseAgentFlags(flags(node, { once: true, stateFile })), { log: captureLog() });
+    await first.stop();
+    expect(first.result?.reconcile?.written).toBeGreaterThan(0);
+    expect(node.read(b.dir, 'cpu.idle')).toBe('1');
+    // A new process (the agent restarted, or the uninstall hook) knows the originals from the state file alone.
+    const undo = await runAgent(parseAgentFlags(flags(node, { restore: true, stateFile })), { log: captureLog() });
+    await undo.stop();
+    expect(undo.result?.restore?.failed).toEqual([]);
+    expect(undo.result?.restore?.restored).toBeGreaterThan(0);
+    expect(node.read(b.dir, 'cpuset.cpus')).toBe('0-3');
+    expect(node.read(b.dir, 'cpu.idle')).toBe('0');
+    expect(node.read(b.dir, 'cpu.cfs_quota_us')).toBe('-1');
+    expect(node.read(b.dir, 'memory.soft_limit_in_bytes')).toBe('9223372036854771712');
+    await api.deleteNamespacedPod({ namespace: 'default', name: batch.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+  });
+
   it('serves the load stream only to callers with the token, and never logs the token', async () => {
     const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
     const token = 'tok-' + 'a1b2c3d4e5f6a7b8c9d0';
