@@ -112,7 +112,17 @@ export class Placer {
     if (taint) return `cluster taint ${describeTaint(taint)} is not tolerated`;
     const rc = pod.requests['cpu'] ?? 0;
     const rm = pod.requests['memory'] ?? 0;
-    if (c.idle('pods') < 1) return p.maxPods !== undefined && c.lentPods >= p.maxPods ? `maxPods ${p.maxPods} lent already` : 'no idle pod slots';
+    if (p.maxPods !== undefined && c.lentPods >= p.maxPods) return `maxPods ${p.maxPods} lent already`;
+    // Idle (and its headroom) is counted over untainted nodes. A pod that tolerates taints may
+    // use tainted nodes idle does not count, so for it only the lending caps apply here; the
+    // node scan below still checks every node's room. With no untainted node at all, the scan
+    // also gives the better reason (which taints, which nodes).
+    if (pod.tolerations.length > 0 || c.schedulableCount === 0) {
+      if (p.maxCpu !== undefined && c.lentCpu + rc > p.maxCpu) return `maxCPU ${cpuText(p.maxCpu)} would be exceeded (${cpuText(c.lentCpu)} CPU lent)`;
+      const node = this.findNode(c, pod);
+      return node ?? this.explain(c, pod);
+    }
+    if (c.idle('pods') < 1) return 'no idle pod slots';
     if (rc > c.idle('cpu')) return `idle ${cpuText(c.idle('cpu'))} CPU after headroom${p.maxCpu !== undefined ? ' and maxCPU' : ''} < ${cpuText(rc)} CPU requested`;
     if (rm > c.idle('memory')) return `idle ${memText(c.idle('memory'))} memory after headroom < ${memText(rm)} memory requested`;
 
