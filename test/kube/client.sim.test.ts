@@ -158,11 +158,15 @@ describe('client factory', () => {
       expect(count('get', '200')).toBe(1);
       expect(count('get', '404')).toBe(1);
       const latency = await registry.getSingleMetric('tidepool_kube_request_duration_seconds')!.get();
-      const listCount = latency.values.find((v) => v.metricName === 'tidepool_kube_request_duration_seconds_count' && v.labels['verb'] === 'list');
+      const listCount = (latency.values as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }>).find(
+        (v) => v.metricName === 'tidepool_kube_request_duration_seconds_count' && v.labels['verb'] === 'list',
+      );
       expect(listCount?.value).toBe(4);
       const wait = await registry.getSingleMetric('tidepool_kube_rate_limiter_wait_seconds')!.get();
-      const waitSum = wait.values.find((v) => v.metricName === 'tidepool_kube_rate_limiter_wait_seconds_sum')!.value;
-      const waitCount = wait.values.find((v) => v.metricName === 'tidepool_kube_rate_limiter_wait_seconds_count')!.value;
+      // Histogram values carry metricName (_sum, _count, _bucket); prom-client's type omits it.
+      const waitValues = wait.values as Array<{ metricName?: string; value: number }>;
+      const waitSum = waitValues.find((v) => v.metricName === 'tidepool_kube_rate_limiter_wait_seconds_sum')!.value;
+      const waitCount = waitValues.find((v) => v.metricName === 'tidepool_kube_rate_limiter_wait_seconds_count')!.value;
       expect(waitCount).toBe(6);
       // burst 1 at 50 QPS: the three concurrent lists waited ~20 ms and ~40 ms for tokens.
       expect(waitSum).toBeGreaterThan(0.02);
