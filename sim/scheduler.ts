@@ -383,7 +383,8 @@ export class SimScheduler {
       this.api.create(this.eventsRt, pod.metadata.namespace ?? 'default', {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: `${pod.metadata.name ?? 'pod'}.` },
+        // Named like client-go's recorder (<object>.<hex nanoseconds>): a generateName ending in "." is invalid.
+        metadata: { name: eventName(pod.metadata.name ?? 'pod') },
         involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
         reason,
         message,
@@ -399,6 +400,14 @@ export class SimScheduler {
       if (!(e instanceof ApiError)) throw e;
     }
   }
+}
+
+let eventSeq = 0;
+
+/** `<pod>.<hex unix nanoseconds>`, unique within the process even for events in the same millisecond. */
+function eventName(podName: string): string {
+  const nanos = BigInt(Date.now()) * 1_000_000n + BigInt(eventSeq++ % 1_000_000);
+  return `${podName}.${nanos.toString(16)}`;
 }
 
 function leastAllocated(info: NodeInfo, requests: ResourceAmounts): number {
