@@ -26,6 +26,8 @@ export interface AdmissionOptions {
   fieldValidation?: FieldValidation;
   /** The request body as sent (object for POST/PUT, the patch for PATCH): duplicate-field detection. */
   rawBody?: string;
+  /** 'status' for status subresource writes (ClusterApi passes its write options through). */
+  subresource?: string;
 }
 
 const customRoots = new WeakMap<object, Node>();
@@ -91,8 +93,10 @@ export function admitCreate(rt: ResourceType, obj: KubeObject, opts: AdmissionOp
  * skipped decoding, so its quantities may not be canonical yet ("0.5" vs "500m"), which
  * would make an unchanged pod spec look changed to the immutability rules.
  */
-function comparableOld(rt: ResourceType, old: KubeObject, opts: AdmissionOptions): KubeObject {
-  if (trusted(opts) || rt.custom || rt.storageKey !== '/pods') return old;
+function comparableOld(rt: ResourceType, obj: KubeObject, old: KubeObject, opts: AdmissionOptions): KubeObject {
+  if (trusted(opts) || rt.custom || rt.storageKey !== '/pods' || opts.subresource === 'status') return old;
+  // The common case (labels, annotations, status): the spec is untouched.
+  if (JSON.stringify(obj['spec']) === JSON.stringify(old['spec'])) return old;
   const root = schemaFor(rt);
   if (!root) return old;
   const copy = structuredClone(old);
@@ -103,7 +107,10 @@ function comparableOld(rt: ResourceType, old: KubeObject, opts: AdmissionOptions
 export function admitUpdate(rt: ResourceType, obj: KubeObject, old: KubeObject, opts: AdmissionOptions): string[] {
   const warnings = decodeChecks(rt, obj, opts);
   if (!rt.custom) applyDefaults(rt.group, rt.kind, obj, false);
-  const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, comparableOld(rt, old, opts), { trusted: trusted(opts) });
+  const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, comparableOld(rt, obj, old, opts), {
+    trusted: trusted(opts),
+    ...(opts.subresource ? { subresource: opts.subresource } : {}),
+  });
   if (causes.length) throw invalidError(rt.kind, rt.group, obj.metadata.name ?? '', causes);
   return warnings;
 }

@@ -38,6 +38,21 @@ interface Ctx extends FieldCheckOptions {
 
 const DROP = Symbol('drop');
 
+// Quantities repeat across objects ("100m", "64Mi"); parsing them exactly (bigint) is the
+// walk's main cost, so canonical spellings are memoised, in a bounded table.
+const QUANTITY_CACHE_MAX = 4096;
+const quantityCache = new Map<string | number, string | null>();
+
+function canonicalQuantity(value: string | number): string | undefined {
+  const hit = quantityCache.get(value);
+  if (hit !== undefined) return hit ?? undefined;
+  const q = tryParseQuantity(value);
+  const out = q ? formatQuantity(q) : null;
+  if (quantityCache.size >= QUANTITY_CACHE_MAX) quantityCache.clear();
+  quantityCache.set(value, out);
+  return out ?? undefined;
+}
+
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -156,17 +171,28 @@ function unsupported(ctx: Ctx, values: readonly unknown[], value: unknown, path:
   });
 }
 
+const resolved = new Map<string, { node: Node; struct: string }>();
+
 /** Resolves a reference, following chains; the struct name changes to the referenced type. */
 function deref(node: Node, struct: string): { node: Node; struct: string } {
-  let cur = node;
+  if (node.type !== 'ref') return { node, struct };
+  const hit = resolved.get(node.name);
+  if (hit) return hit;
+  let cur: Node = node;
   let name = struct;
   for (let hops = 0; cur.type === 'ref' && hops < 32; hops++) {
     const target = definition(cur.name);
-    if (!target) return { node: { type: 'any' }, struct: name };
+    if (!target) {
+      cur = { type: 'any' };
+      break;
+    }
     name = goTypeName(cur.name).split('.').pop() ?? cur.name;
     cur = target.node;
   }
-  return { node: cur, struct: name };
+  const out = { node: cur, struct: name };
+  // Definitions never change once registered, so the resolution can be kept.
+  if (definition(node.name)) resolved.set(node.name, out);
+  return out;
 }
 
 function visitObjectFields(node: Node, value: Record<string, unknown>, ctx: Ctx, path: string, goPath: string, struct: string): void {
@@ -258,13 +284,10 @@ function visit(node: Node, value: unknown, ctx: Ctx, path: string, goPath: strin
         return value;
       }
       if (!ctx.builtin) return value;
-      const q = tryParseQuantity(value);
-      if (!q) {
-        typeError(ctx, node, value, path, goPath, struct, QUANTITY_ERROR);
-        return value;
-      }
+      const canonical = canonicalQuantity(value);
+      if (canonical === undefined) typeError(ctx, node, value, path, goPath, struct, QUANTITY_ERROR);
       // kube stores and serves quantities in canonical form ("0.5" -> "500m").
-      return formatQuantity(q);
+      return canonical ?? value;
     }
     case 'object':
       if (typeof value !== 'object' || Array.isArray(value)) {

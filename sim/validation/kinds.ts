@@ -345,6 +345,8 @@ const UPDATE: Record<string, UpdateValidator> = {
 export interface ValidateOptions {
   /** In-process controllers (scheduler binding, kubelets) may make changes clients may not. */
   trusted: boolean;
+  /** 'status': only metadata and status changed (the API copies the rest from the old object). */
+  subresource?: string;
 }
 
 /** Field causes for a new object of a built-in kind (or any kind: metadata rules apply to all). */
@@ -357,6 +359,12 @@ export function validateCreate(group: string, kind: string, obj: KubeObject): Ca
 
 /** Field causes for an update: the object's own rules plus what may not change. */
 export function validateUpdate(group: string, kind: string, obj: KubeObject, old: KubeObject, opts: ValidateOptions): Causes {
+  if (opts.subresource === 'status') {
+    // Status writes cannot change the spec; kube validates only metadata (and status) here.
+    const out: Causes = [];
+    validateObjectMeta(group, kind, obj, out);
+    return out;
+  }
   const out = validateCreate(group, kind, obj);
   validateObjectMetaUpdate(obj, old, out);
   if (!opts.trusted) UPDATE[`${group}/${kind}`]?.(obj, old, out);

@@ -221,6 +221,8 @@ function canonical(v: unknown): string {
 /** ValidatePodUpdate's spec rule: copy the mutable fields from new to old and compare the rest. */
 export function validatePodSpecUpdate(spec: unknown, oldSpec: unknown, out: Causes): void {
   if (!isRecord(spec) || !isRecord(oldSpec)) return;
+  // Fast path: most updates (labels, annotations, re-applies) leave the spec as it was.
+  if (JSON.stringify(spec) === JSON.stringify(oldSpec)) return;
   const masked = structuredClone(oldSpec);
   const cur = spec;
   for (const key of ['containers', 'initContainers'] as const) {

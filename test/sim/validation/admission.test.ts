@@ -196,6 +196,24 @@ describe('pod validation', () => {
     expect(() => admitUpdate(PODS, removed, old, http())).toThrow(/pod updates may not change/);
   });
 
+  it('a client update of a pod written in-process with non-canonical quantities is not a spec change', () => {
+    const old = pod({}, { resources: { requests: { cpu: '0.5' } } });
+    admitCreate(PODS, old, {});
+    const next = structuredClone(old);
+    next.metadata.labels = { a: 'b' };
+    expect(admitUpdate(PODS, next, old, http())).toEqual([]);
+    const c = ((next['spec'] as Record<string, unknown>)['containers'] as Array<Record<string, Record<string, Record<string, string>>>>)[0]!;
+    expect(c['resources']!['requests']!['cpu']).toBe('500m');
+  });
+
+  it('status writes are checked for metadata only', () => {
+    const old = pod();
+    admitCreate(PODS, old, {});
+    const next = structuredClone(old);
+    next['status'] = { phase: 'Running' };
+    expect(admitUpdate(PODS, next, old, http({ subresource: 'status' }))).toEqual([]);
+  });
+
   it('lets in-process binding set spec.nodeName', () => {
     const old = pod();
     admitCreate(PODS, old, {});

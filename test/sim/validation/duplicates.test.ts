@@ -1,0 +1,22 @@
+// Duplicate keys in raw JSON bodies, reported with kube's field paths.
+import { describe, expect, it } from 'vitest';
+import { duplicateFields } from '../../../sim/validation/duplicates.js';
+
+describe('duplicateFields', () => {
+  it('finds nothing in ordinary JSON', () => {
+    expect(duplicateFields('{"a":1,"b":{"c":[1,{"d":"x"}]},"e":"a\\"b"}')).toEqual([]);
+  });
+
+  it('reports duplicates at every depth, with list indices', () => {
+    const raw = '{"a":1,"a":2,"spec":{"containers":[{"name":"x"},{"name":"y","name":"z"}]},"m":{"k":true,"k":false}}';
+    expect(duplicateFields(raw)).toEqual(['a', 'spec.containers[1].name', 'm.k']);
+  });
+
+  it('compares decoded keys: an escaped key equals its plain spelling', () => {
+    expect(duplicateFields('{"ab":1,"a\\u0062":2}')).toEqual(['ab']);
+  });
+
+  it('copes with whitespace and empty containers', () => {
+    expect(duplicateFields(' { "x" : [ ] , "y" : { } , "x" : null } ')).toEqual(['x']);
+  });
+});
