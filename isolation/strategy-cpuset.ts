@@ -33,6 +33,13 @@ export interface CpuPlan {
   budget: OfflineBudget;
 }
 
+/** Below this share (%) of its cpuset's capacity, the offline quota no longer keeps online pods off its CPUs. */
+export const OFFLINE_EXCLUSION_MIN_PERCENT = 25;
+
+function offlineCpusCapacity(cpus: number): number {
+  return cpus * 1000;
+}
+
 export function planCpus(i: CpuPlanInput): CpuPlan {
   const allowed = intersect(i.allowedCpus, i.topology.cpus.map((c) => c.id));
   const requests = i.pods
@@ -53,7 +60,12 @@ export function planCpus(i: CpuPlanInput): CpuPlan {
     minOnlineCpus: i.policy.minOnlineCpus,
   });
   const offlineCpus = selectOfflineCpus(i.topology, pool, budget.offlineCpus);
-  const exclude = i.policy.onlineCpuset === 'exclude-offline' && !budget.overlapsOnline;
+  // Keeping online pods off the offline CPUs only pays while offline work can really
+  // use them. When its quota is down to a sliver of its cpuset (online load is high),
+  // offline tasks are throttled (and SCHED_IDLE where the kernel has it), so online
+  // pods get the whole pool back instead of queueing on the rest.
+  const offlineBusy = budget.offlineMilli * 100 >= offlineCpusCapacity(budget.offlineCpus) * OFFLINE_EXCLUSION_MIN_PERCENT;
+  const exclude = i.policy.onlineCpuset === 'exclude-offline' && !budget.overlapsOnline && offlineBusy;
   const hasOffline = i.pods.some((p) => p.pod.tidepoolQos === 'offline');
   const onlineCpus = exclude && hasOffline ? difference(pool, offlineCpus) : pool;
   return { exclusive: assigned, unsatisfied, pool, offlineCpus, onlineCpus: onlineCpus.length > 0 ? onlineCpus : pool, budget };

@@ -46,8 +46,8 @@ function parseArgs(args: string[]): Config {
     return v;
   };
   return {
-    rounds: num('--rounds', quick ? 1 : 3),
-    seconds: num('--seconds', quick ? 4 : 8),
+    rounds: num('--rounds', quick ? 1 : 6),
+    seconds: num('--seconds', quick ? 4 : 5),
     hogs: num('--hogs', 0),
     intervalMs: num('--interval-ms', 10),
     burstMs: num('--burst-ms', 1),
@@ -151,7 +151,11 @@ export async function main(args: string[]): Promise<void> {
   try {
     const online = tree.addPod({ name: 'online-web', qos: 'online', qosClass: 'Burstable', cpuMilli: 500, memoryBytes: 256 * 1024 * 1024, processes: 0 });
     const offline = tree.addPod({ name: 'offline-hogs', qos: 'offline', qosClass: 'BestEffort', processes: 0 });
-    // kubelet's shares: Burstable tier and pod = requests (500m → 512), BestEffort = 2.
+    // kubelet's shares: kubepods = allocatable (every CPU here), Burstable tier and pod =
+    // requests (500m → 512), BestEffort = 2. Our tree's top gets kubepods' weight too, so
+    // the pods compete with the rest of this shared machine the way kubepods would.
+    const allocShares = String(topology.cpus.length * 1024);
+    for (const d of [tree.name, `${tree.name}/kubepods`]) tree.write(d, 'cpu.shares', 'cpu', allocShares);
     const burstable = online.dir.slice(0, online.dir.lastIndexOf('/'));
     const besteffort = offline.dir.slice(0, offline.dir.lastIndexOf('/'));
     for (const d of [burstable, online.dir, online.containerDir]) tree.write(d, 'cpu.shares', 'cpu', '512');
