@@ -79,7 +79,7 @@ export function raw(
   access: ClusterAccess,
   method: string,
   path: string,
-  opts: { body?: string | Buffer; contentType?: string; token?: string | null; accept?: string; timeoutMs?: number } = {},
+  opts: { body?: string | Buffer; contentType?: string; token?: string | null; accept?: string; timeoutMs?: number; freshConnection?: boolean } = {},
 ): Promise<RawResponse> {
   const url = new URL(path, access.server);
   return new Promise((resolve, reject) => {
@@ -91,7 +91,8 @@ export function raw(
       headers['Content-Length'] = Buffer.byteLength(opts.body);
     }
     if (opts.accept) headers['Accept'] = opts.accept;
-    const req = request(url, { method, headers, ca: access.ca, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+    // freshConnection: no pooled keep-alive socket (a socket cut by an outage would show ECONNRESET, not a refusal).
+    const req = request(url, { method, headers, ca: access.ca, timeout: opts.timeoutMs ?? 10_000, ...(opts.freshConnection ? { agent: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
