@@ -20,11 +20,11 @@ const SYNTHETIC: Record<string, OpenApiSchema> = {
   [QUANTITY]: {
     description:
       'Quantity is a fixed-point representation of a number, e.g. "500m" (0.5) or "1Gi". Serialized as a string.',
-    type: 'string',
+    oneOf: [{ type: 'string' }, { type: 'number' }],
   },
   [INT_OR_STRING]: {
     description: 'IntOrString is a type that can hold an int32 or a string.',
-    type: 'string',
+    oneOf: [{ type: 'integer' }, { type: 'string' }],
     format: 'int-or-string',
   },
   [TIME]: {
@@ -80,7 +80,10 @@ export function nodeToOpenApi(node: Node, refs: Set<string>): OpenApiSchema {
     case 'any':
       return withMeta(node, { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
     case 'map': {
-      const s: OpenApiSchema = { type: 'object', additionalProperties: nodeToOpenApi(node.values, refs) };
+      // Map values name their type with a bare $ref, as kube publishes them.
+      const values = nodeToOpenApi(node.values, refs);
+      const inner = Array.isArray(values['allOf']) && Object.keys(values).every((k) => k === 'allOf' || k === 'default') ? (values['allOf'] as OpenApiSchema[])[0]! : values;
+      const s: OpenApiSchema = { type: 'object', additionalProperties: inner };
       if (node.mapType) s['x-kubernetes-map-type'] = node.mapType;
       return withMeta(node, s);
     }

@@ -98,7 +98,7 @@ describe('OpenAPI v3', () => {
     expect(schemas['io.k8s.api.core.v1.Pod']?.['x-kubernetes-group-version-kind']).toEqual([{ group: '', version: 'v1', kind: 'Pod' }]);
     const containers = (schemas['io.k8s.api.core.v1.PodSpec']?.['properties'] as Record<string, Record<string, unknown>>)['containers']!;
     expect(containers).toMatchObject({ 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'map' });
-    expect(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({ format: 'int-or-string' });
+    expect(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({ format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] });
   });
 
   it('adds a custom resource\'s schema when its CRD is created, and changes that group\'s hash', async () => {
