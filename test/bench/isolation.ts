@@ -9,8 +9,9 @@
 //              defaults only (besteffort cpu.shares=2);
 //   agent    — the same hogs with the isolation agent running its real loop
 //              (cpuset split, offline quota, SCHED_IDLE, memory policy).
-// The phases are interleaved round by round (alone, no-agent, agent, alone, ...), so
-// drift in the machine's other load hits all three alike.
+// The phases are interleaved round by round, in a rotating order, so drift in the
+// machine's other load hits all three alike; the figures also give the median over
+// rounds of each round's p99, which one noisy round cannot move much.
 //
 // The online process is open-loop: a request arrives every I ms, does B ms of CPU
 // work, and its latency is completion − arrival (queueing included). The hogs' CPU
@@ -18,6 +19,7 @@
 // over the same window.
 // Last line: `BENCH isolation {...}` with p99AloneMs, p99NoAgentMs, p99AgentMs,
 // degradationWithAgent (p99Agent/p99Alone − 1), offlineCpuShare.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Agent } from '../../isolation/agent.js';
 import { detectCapabilities } from '../../isolation/capabilities.js';
@@ -133,6 +135,16 @@ interface PhaseResult {
   lat: number[];
   offlineCores: number;
   budgetCores: number;
+  /** CPU used by everything else on this (shared) machine during the phase. */
+  otherCores: number;
+}
+
+/** Busy CPU time of the whole machine, ns (from /proc/stat, USER_HZ = 100). */
+function machineBusyNs(): bigint {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!;
+  const f = line.trim().split(/\s+/).slice(1, 9).map((x) => BigInt(x));
+  const total = f.reduce((a, b) => a + b, 0n);
+  return (total - f[3]! - f[4]!) * 10_000_000n;
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -168,7 +180,9 @@ export async function main(args: string[]): Promise<void> {
     );
 
     for (let round = 1; round <= c.rounds; round++) {
-      for (const phase of ['alone', 'noAgent', 'agent'] as const) {
+      // Rotate the order each round so no phase is always the one after a quiet or busy spell.
+      const order = (['alone', 'noAgent', 'agent'] as const).map((_, i, all) => all[(i + round - 1) % all.length]!);
+      for (const phase of order) {
         const hogProcs = phase === 'alone' ? [] : Array.from({ length: hogs }, () => tree.spawnIn(offline.containerDir, process.execPath, ['-e', HOG]));
         let agent: Agent | null = null;
         const budgets: number[] = [];
@@ -193,6 +207,8 @@ export async function main(args: string[]): Promise<void> {
             await new Promise((r) => setTimeout(r, 1500)); // first reconciles, with a measured window
           }
           const before = cpuNs(tree, offline);
+          const treeBefore = BigInt(tree.read(tree.name, 'cpuacct.usage', 'cpuacct'));
+          const busyBefore = machineBusyNs();
           const t0 = performance.now();
           if (agent !== null) {
             const a = agent;
@@ -201,11 +217,13 @@ export async function main(args: string[]): Promise<void> {
           const lat = await runOnline(tree, online, iters, c);
           const wallMs = performance.now() - t0;
           const offlineCores = Number(cpuNs(tree, offline) - before) / 1e6 / wallMs;
+          const ours = BigInt(tree.read(tree.name, 'cpuacct.usage', 'cpuacct')) - treeBefore;
+          const otherCores = Math.max(0, Number(machineBusyNs() - busyBefore - ours) / 1e6 / wallMs);
           const budgetCores = budgets.length === 0 ? 0 : budgets.reduce((s, b) => s + b, 0) / budgets.length / 1000;
-          results[phase].push({ lat, offlineCores, budgetCores });
+          results[phase].push({ lat, offlineCores, budgetCores, otherCores });
           const sorted = [...lat].sort((a, b) => a - b);
           console.log(
-            `  round ${round} ${phase.padEnd(7)} p50 ${percentile(sorted, 50).toFixed(2)}ms p99 ${percentile(sorted, 99).toFixed(2)}ms offline ${offlineCores.toFixed(2)} cores` +
+            `  round ${round} ${phase.padEnd(7)} p50 ${percentile(sorted, 50).toFixed(2)}ms p99 ${percentile(sorted, 99).toFixed(2)}ms offline ${offlineCores.toFixed(2)} cores, rest of machine ${otherCores.toFixed(2)} cores` +
               (phase === 'agent' ? ` (budget ${budgetCores.toFixed(2)}, offline cpuset ${agent!.status().cpus.offline}, online ${agent!.status().cpus.online})` : ''),
           );
         } finally {
@@ -225,6 +243,10 @@ export async function main(args: string[]): Promise<void> {
   const summary = (phase: 'alone' | 'noAgent' | 'agent') => {
     const sorted = results[phase].flatMap((r) => r.lat).sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+  };
+  const medianRoundP99 = (phase: 'alone' | 'noAgent' | 'agent'): number => {
+    const p99s = results[phase].map((r) => percentile([...r.lat].sort((a, b) => a - b), 99)).sort((a, b) => a - b);
+    return p99s.length === 0 ? NaN : p99s.length % 2 === 1 ? p99s[(p99s.length - 1) / 2]! : (p99s[p99s.length / 2 - 1]! + p99s[p99s.length / 2]!) / 2;
   };
   const alone = summary('alone');
   const noAgent = summary('noAgent');
@@ -248,12 +270,21 @@ export async function main(args: string[]): Promise<void> {
     p99AloneMs: r3(alone.p99),
     p99NoAgentMs: r3(noAgent.p99),
     p99AgentMs: r3(withAgent.p99),
+    p99RoundMedianAloneMs: r3(medianRoundP99('alone')),
+    p99RoundMedianNoAgentMs: r3(medianRoundP99('noAgent')),
+    p99RoundMedianAgentMs: r3(medianRoundP99('agent')),
+    degradationRoundMedianNoAgent: r3(medianRoundP99('noAgent') / medianRoundP99('alone') - 1),
+    degradationRoundMedianWithAgent: r3(medianRoundP99('agent') / medianRoundP99('alone') - 1),
     degradationNoAgent: r3(noAgent.p99 / alone.p99 - 1),
     degradationWithAgent: r3(withAgent.p99 / alone.p99 - 1),
     offlineCoresNoAgent: r3(offlineCoresNoAgent),
     offlineCoresAgent: r3(offlineCoresAgent),
     offlineBudgetCores: r3(budgetCores),
     offlineCpuShare: r3(budgetCores > 0 ? offlineCoresAgent / budgetCores : 0),
+    // Load from everything else on this shared machine, per phase (the agent counts it as system use).
+    otherCoresAlone: r3(avg(results.alone.map((r) => r.otherCores))),
+    otherCoresNoAgent: r3(avg(results.noAgent.map((r) => r.otherCores))),
+    otherCoresAgent: r3(avg(results.agent.map((r) => r.otherCores))),
   };
   console.log(
     `p99: alone ${out.p99AloneMs}ms, hogs without agent ${out.p99NoAgentMs}ms (${(out.degradationNoAgent * 100).toFixed(1)}%), hogs with agent ${out.p99AgentMs}ms (${(out.degradationWithAgent * 100).toFixed(1)}%); ` +
