@@ -2,7 +2,7 @@
 // Kubernetes API and a node laid out on disk. What a user sees: files written under
 // the roots, the node's status annotation, Events on bad pods, evictions, the HTTP
 // endpoints and the authenticated load stream.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -11,7 +11,11 @@ import { AgentFlagError, parseAgentFlags, runAgent, type AgentFlags, type Runnin
 import { STATUS_ANNOTATION } from '../../isolation/kube-adapters.js';
 import { streamNodeLoad } from '../../isolation/load-client.js';
 import { startSim, type Sim } from '../../sim/index.js';
+import { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { registerAgentCommand } from '../../isolation/cli.js';
 import { DiskNode } from './disk-node.js';
+import { RealCgroupTree, cpusAllowed, realCgroupUnavailable } from './real-cgroup.js';
 import { captureLog } from './helpers.js';
 
 const NODE = 'host-node-0';
@@ -110,6 +114,31 @@ describe('tidepool agent against a simulated cluster', () => {
     } finally {
       await running.stop();
       await api.deleteNamespacedPod({ namespace: 'default', name: web.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it.skipIf(realCgroupUnavailable() !== null)('drives real cgroup v1 hierarchies for pods it learns from the API', async () => {
+    const tree = new RealCgroupTree();
+    const web = await createPod('real-web', 'online', { cpu: '100m', memory: '64Mi' });
+    const batch = await createPod('real-batch', 'offline', null);
+    let running: RunningAgent | null = null;
+    try {
+      const w = tree.addPod({ name: web.metadata!.name!, uid: web.metadata!.uid!, qos: 'online', qosClass: 'Burstable' });
+      const b = tree.addPod({ name: batch.metadata!.name!, uid: batch.metadata!.uid!, qos: 'offline', qosClass: 'BestEffort' });
+      running = await runAgent(
+        parseAgentFlags({ ...flags(new DiskNode(mkdtempSync(join(dir, 'node-')))), cgroupRoot: '/sys/fs/cgroup', kubepodsParent: tree.name, sysRoot: '/sys', procRoot: '/proc', cgroupDriver: 'cgroupfs' }),
+        { log: captureLog() },
+      );
+      await until('offline SCHED_IDLE', () => tree.read(b.dir, 'cpu.idle', 'cpu') === '1');
+      const offline = running.agent!.status().cpus.offline;
+      expect(tree.read(b.containerDir, 'cpuset.cpus', 'cpuset')).toBe(offline);
+      expect(cpusAllowed(b.procs[0]!.pid!)).toBe(offline);
+      expect(readFileSync(`/proc/${b.procs[0]!.pid}/oom_score_adj`, 'utf8').trim()).toBe('1000');
+      expect(readFileSync(`/proc/${w.procs[0]!.pid}/oom_score_adj`, 'utf8').trim()).toBe('0');
+    } finally {
+      await running?.stop();
+      await tree.destroy();
+      for (const p of [web, batch]) await api.deleteNamespacedPod({ namespace: 'default', name: p.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
     }
   });
 
@@ -253,6 +282,19 @@ describe('tidepool agent flags', () => {
       expect(text).toContain(flag);
     }
     expect(problems({})).toEqual([expect.stringContaining('--node-name is required')]);
+  });
+
+  it('the DaemonSet and uninstall Job only pass flags the agent has', () => {
+    const cmd = registerAgentCommand(new Command());
+    const known = new Set(cmd.options.map((o) => o.long));
+    for (const file of ['daemonset.yaml', 'uninstall-job.yaml']) {
+      const doc = parseYaml(readFileSync(new URL(`../../deploy/isolation/${file}`, import.meta.url), 'utf8')) as {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const args = doc.spec.template.spec.containers[0]!.args;
+      expect(args[0]).toBe('agent');
+      for (const a of args.slice(1)) expect(known.has(a.split('=')[0]!), `${file}: ${a}`).toBe(true);
+    }
   });
 
   it('refuses an anonymous or plaintext load stream on a non-loopback address', () => {

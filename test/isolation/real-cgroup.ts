@@ -57,6 +57,8 @@ export interface RealPodSpec {
   /** Command run in the container cgroup (default: sleep). */
   command?: { file: string; args: string[] };
   processes?: number;
+  /** The pod's UID (e.g. from the API server); random when absent. */
+  uid?: string;
 }
 
 export class RealCgroupTree {
@@ -108,7 +110,7 @@ export class RealCgroupTree {
 
   /** kubelet-like pod: pod<uid>/<container id> with processes in the container cgroup. */
   addPod(spec: RealPodSpec): RealPod {
-    const uid = randomUUID();
+    const uid = spec.uid ?? randomUUID();
     const containerId = randomBytes(32).toString('hex');
     const dir = podDir(this.layout, uid, spec.qosClass);
     const containerDir = joinCgroup(dir, containerId);
