@@ -2,7 +2,7 @@
 // same node shapes the built-in kinds use, so unknown-field checks, pruning and type
 // checks treat both alike.
 import { any, bool, num, ref, str } from './dsl.js';
-import type { JSONSchemaProps, ListNode, Node, ObjectNode } from './types.js';
+import type { JSONSchemaProps, ListNode, Node, ObjectNode, ValueLimits } from './types.js';
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
@@ -18,6 +18,14 @@ function withNullable<T extends Node>(node: T, s: JSONSchemaProps): T {
   if (Array.isArray(s['enum']) && (out.type === 'string' || out.type === 'integer' || out.type === 'number')) {
     out = { ...out, enum: s['enum'] as readonly string[] };
   }
+  const limits: ValueLimits = {};
+  for (const k of ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems'] as const) {
+    if (typeof s[k] === 'number') limits[k] = s[k];
+  }
+  if (s['exclusiveMinimum'] === true) limits.exclusiveMinimum = true;
+  if (s['exclusiveMaximum'] === true) limits.exclusiveMaximum = true;
+  if (typeof s['pattern'] === 'string') limits.pattern = s['pattern'];
+  if (Object.keys(limits).length > 0) out = { ...out, limits };
   return out;
 }
 

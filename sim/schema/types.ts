@@ -20,6 +20,21 @@ interface NodeBase extends PatchMeta {
   nullable?: boolean;
   /** Custom resources only: the schema's `default`, applied when the field is absent. */
   default?: unknown;
+  /** Custom resources only: value constraints from the schema (minimum, pattern, maxItems...). */
+  limits?: ValueLimits;
+}
+
+/** The JSON schema value keywords kube enforces on custom resources. */
+export interface ValueLimits {
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
 }
 
 export interface StringNode extends NodeBase {

@@ -5,7 +5,7 @@
 // The walk mutates the object in place, so one pass does all of it.
 import { formatQuantity, tryParseQuantity } from '../../kube/index.js';
 import { definition, goTypeName } from '../schema/dsl.js';
-import type { Node, ObjectNode } from '../schema/types.js';
+import type { Node, ObjectNode, ValueLimits } from '../schema/types.js';
 
 /** The regular expression kube's resource.Quantity names in its parse error. */
 export const QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -235,8 +235,60 @@ function walkObject(node: ObjectNode, value: Record<string, unknown>, ctx: Ctx, 
   }
 }
 
-/** Checks one value; returns the value to keep (possibly rewritten) or DROP. */
+/** Checks one value, then (custom resources) the schema's value limits. */
 function visit(node: Node, value: unknown, ctx: Ctx, path: string, goPath: string, struct: string): unknown {
+  const out = visitValue(node, value, ctx, path, goPath, struct);
+  if (node.limits && !ctx.builtin && out !== DROP) checkLimits(node.limits, out, ctx, path);
+  return out;
+}
+
+const patterns = new Map<string, RegExp | null>();
+
+function compiled(pattern: string): RegExp | null {
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(pattern, 'u');
+    } catch {
+      re = null; // kube rejects such CRDs; here the pattern is simply not enforced
+    }
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+/** kube-openapi's wording for the value keywords of custom resource schemas. */
+function checkLimits(l: ValueLimits, v: unknown, ctx: Ctx, path: string): void {
+  const fail = (reason: string, message: string): void => {
+    ctx.report.typeErrors.push({ path, decodeMessage: `${path}: ${message}`, cause: { field: path, reason, message } });
+  };
+  if (typeof v === 'number') {
+    if (l.minimum !== undefined && (l.exclusiveMinimum ? v <= l.minimum : v < l.minimum)) {
+      fail('FieldValueInvalid', `Invalid value: ${v}: ${path} in body should be greater than ${l.exclusiveMinimum ? '' : 'or equal to '}${l.minimum}`);
+    }
+    if (l.maximum !== undefined && (l.exclusiveMaximum ? v >= l.maximum : v > l.maximum)) {
+      fail('FieldValueInvalid', `Invalid value: ${v}: ${path} in body should be less than ${l.exclusiveMaximum ? '' : 'or equal to '}${l.maximum}`);
+    }
+  } else if (typeof v === 'string') {
+    const len = [...v].length;
+    if (l.maxLength !== undefined && len > l.maxLength) fail('FieldValueTooLong', `Too long: may not be more than ${l.maxLength} bytes`);
+    if (l.minLength !== undefined && len < l.minLength) {
+      fail('FieldValueInvalid', `Invalid value: ${JSON.stringify(v)}: ${path} in body should be at least ${l.minLength} chars long`);
+    }
+    if (l.pattern !== undefined) {
+      const re = compiled(l.pattern);
+      if (re && !re.test(v)) fail('FieldValueInvalid', `Invalid value: ${JSON.stringify(v)}: ${path} in body should match '${l.pattern}'`);
+    }
+  } else if (Array.isArray(v)) {
+    if (l.maxItems !== undefined && v.length > l.maxItems) fail('FieldValueTooMany', `Too many: ${v.length}: must have at most ${l.maxItems} items`);
+    if (l.minItems !== undefined && v.length < l.minItems) {
+      fail('FieldValueInvalid', `Invalid value: ${v.length}: ${path} in body should have at least ${l.minItems} items`);
+    }
+  }
+}
+
+/** Checks one value; returns the value to keep (possibly rewritten) or DROP. */
+function visitValue(node: Node, value: unknown, ctx: Ctx, path: string, goPath: string, struct: string): unknown {
   if (value === null) return node.nullable || node.type === 'any' ? null : DROP;
   if (value === undefined) return DROP;
   switch (node.type) {

@@ -349,7 +349,9 @@ describe('custom resources', () => {
                   type: 'object',
                   required: ['size'],
                   properties: {
-                    size: { type: 'integer' },
+                    size: { type: 'integer', minimum: 1, maximum: 10 },
+                    code: { type: 'string', pattern: '^[a-z]+$', maxLength: 5 },
+                    tags: { type: 'array', items: { type: 'string' }, maxItems: 2 },
                     color: { type: 'string', enum: ['red', 'blue'], default: 'red' },
                     extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
                   },
@@ -386,6 +388,20 @@ describe('custom resources', () => {
     ]);
     const missing = admitError(() => admitCreate(widgets, { metadata: { name: 'w' }, spec: {} }, http()));
     expect(missing.details?.causes?.[0]).toMatchObject({ field: 'spec.size', message: 'Required value' });
+  });
+
+  it('enforces minimum, maximum, pattern, maxLength and maxItems with kube-openapi\'s wording', () => {
+    const w: KubeObject = { metadata: { name: 'w' }, spec: { size: 11, code: 'ABCDEF', tags: ['a', 'b', 'c'] } };
+    const e = admitError(() => admitCreate(widgets, w, http()));
+    expect(e.details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10',
+      'spec.code: Too long: may not be more than 5 bytes',
+      "spec.code: Invalid value: \"ABCDEF\": spec.code in body should match '^[a-z]+$'",
+      'spec.tags: Too many: 3: must have at most 2 items',
+    ]);
+    expect(() => admitCreate(widgets, { metadata: { name: 'w' }, spec: { size: 0 } }, http())).toThrow(
+      'spec.size in body should be greater than or equal to 1',
+    );
   });
 
   it('CRDs must be structural and have exactly one storage version', () => {
