@@ -74,7 +74,12 @@ function converters(rt: ResourceType): { out?: (o: KubeObject) => KubeObject; in
 export function decodeBody(req: FastifyRequest): { obj: unknown; raw: string } {
   const raw = typeof req.body === 'string' ? req.body : req.body === undefined ? '' : String(req.body);
   if (raw.trim() === '') throw badRequest('the request body is empty; an object is required');
-  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  // Protobuf and CBOR (what client-go's typed clients prefer) are not spoken here: 415 tells
+  // the client to send JSON instead, as a kube-apiserver without those codecs would.
+  if (ct !== 'application/json' && ct !== 'application/yaml' && ct !== '' && !(ct.startsWith('application/') && (ct.endsWith('+json') || ct.endsWith('+yaml')))) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
   try {
     if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') return { obj: YAML.parse(raw), raw };
     return { obj: JSON.parse(raw), raw };
