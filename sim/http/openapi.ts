@@ -132,6 +132,9 @@ const PATCH_TYPES = [
   'application/strategic-merge-patch+json',
   'application/apply-patch+yaml',
 ];
+// Custom resources take no strategic merge patch; kubectl reads this list to decide
+// whether to send one (and otherwise sends a JSON merge patch).
+const CR_PATCH_TYPES = PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json');
 
 function content(types: string[], ref: string): Record<string, unknown> {
   return Object.fromEntries(types.map((t) => [t, { schema: { $ref: refPath(ref) } }]));
@@ -201,7 +204,7 @@ function operations(group: string, version: string, k: KindInfo): Record<string,
     if (verbs.has('patch')) {
       o['patch'] = op('patch', `patch${idKind}${idSub}`, {
         parameters: [...writeParams, P.force],
-        requestBody: { content: content(PATCH_TYPES, PATCH), required: true },
+        requestBody: { content: content(rt.custom ? CR_PATCH_TYPES : PATCH_TYPES, PATCH), required: true },
         responses: { ...response('200', k.definition), ...response('201', k.definition, 'Created') },
       });
     }

@@ -225,6 +225,43 @@ spec:
     expect(typeof svc.spec['clusterIP']).toBe('string');
   });
 
+  it('applies, re-applies and strictly validates a custom resource (merge patch, not strategic)', async () => {
+    const crd = kubectl!.writeFile(
+      'crd.yaml',
+      `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, default: 3}
+              color: {type: string}
+`,
+    );
+    await kubectl!.ok(['apply', '-f', crd]);
+    const cr = (color: string, extra = ''): string => `apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  color: ${color}\n${extra}`;
+    const bad = await kubectl!.run(['apply', '-f', kubectl!.writeFile('w0.yaml', cr('red', '  shape: round\n'))]);
+    expect(bad.stderr).toContain('Widget in version "v1" cannot be handled as a Widget: strict decoding error: unknown field "spec.shape"');
+    await kubectl!.ok(['apply', '-f', kubectl!.writeFile('w1.yaml', cr('red'))]);
+    const out = await kubectl!.ok(['apply', '-f', kubectl!.writeFile('w2.yaml', cr('blue'))]);
+    expect(out).toContain('widget.example.com/w1 configured');
+    const w = JSON.parse(await kubectl!.ok(['get', 'widgets', 'w1', '-o', 'json'])) as { spec: unknown };
+    expect(w.spec).toEqual({ color: 'blue', size: 3 });
+  });
+
   it('explain reads the published schema', async () => {
     const out = await kubectl!.ok(['explain', 'pod.spec.containers.imagePullPolicy']);
     expect(out).toContain('imagePullPolicy');
