@@ -284,6 +284,13 @@ function defaultService(svc: KubeObject, create: boolean): void {
 
 function defaultSecret(s: KubeObject): void {
   if (s['type'] === undefined || s['type'] === '') s['type'] = 'Opaque';
+  // stringData is write-only: kube merges it into data (base64) and never stores it.
+  const sd = s['stringData'];
+  if (isRecord(sd)) {
+    const data = rec(s, 'data');
+    for (const [k, v] of Object.entries(sd)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+  }
+  delete s['stringData'];
 }
 
 function defaultNamespace(ns: KubeObject): void {

@@ -255,7 +255,8 @@ function validateWorkload(o: KubeObject, out: Causes, opts: { replicas: boolean;
     return;
   }
   validateTemplateMeta(template['metadata'], 'spec.template.metadata', out);
-  validatePodSpec(template['spec'], 'spec.template.spec', out);
+  const claims = records(sp['volumeClaimTemplates']).map((c) => (isRecord(c['metadata']) ? String(c['metadata']['name'] ?? '') : '')).filter(Boolean);
+  validatePodSpec(template['spec'], 'spec.template.spec', out, claims);
   const tspec = isRecord(template['spec']) ? template['spec'] : {};
   const rp = tspec['restartPolicy'];
   if (rp !== undefined && !opts.restartPolicies.includes(String(rp))) {

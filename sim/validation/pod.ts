@@ -152,12 +152,13 @@ export function validateTolerations(tolerations: unknown, field: string, out: Ca
 }
 
 /** ValidatePodSpec; `field` is "spec" for pods and "spec.template.spec" for templates. */
-export function validatePodSpec(spec: unknown, field: string, out: Causes): void {
+export function validatePodSpec(spec: unknown, field: string, out: Causes, claimTemplates: readonly string[] = []): void {
   if (!isRecord(spec)) {
     out.push(fe.required(`${field}.containers`));
     return;
   }
-  const volumes = new Set<string>();
+  // A StatefulSet's volumeClaimTemplates are volumes its pods will have.
+  const volumes = new Set<string>(claimTemplates);
   records(spec['volumes']).forEach((v, i) => {
     const name = str(v['name']);
     const f = `${field}.volumes[${i}].name`;

@@ -258,6 +258,28 @@ describe('other kinds', () => {
     expect(e.message).toMatch(/^Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte/);
   });
 
+  it('Secret stringData is merged into data as base64 and not stored', () => {
+    const s: KubeObject = { metadata: { name: 's' }, data: { a: 'eA==' }, stringData: { password: 'hunter2' } };
+    admitCreate(rt('', 'secrets'), s, http());
+    expect(s['data']).toEqual({ a: 'eA==', password: Buffer.from('hunter2').toString('base64') });
+    expect(s['stringData']).toBeUndefined();
+  });
+
+  it('StatefulSet pods may mount their volumeClaimTemplates; other unknown volumes are Not found', () => {
+    const sts = (mount: string): KubeObject => ({
+      metadata: { name: 'db' },
+      spec: {
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres', volumeMounts: [{ name: mount, mountPath: '/d' }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'] } }],
+      },
+    });
+    expect(admitCreate(rt('apps', 'statefulsets'), sts('data'), {})).toEqual([]);
+    expect(() => admitCreate(rt('apps', 'statefulsets'), sts('logs'), {})).toThrow(
+      'StatefulSet.apps "db" is invalid: spec.template.spec.containers[0].volumeMounts[0].name: Not found: "logs"',
+    );
+  });
+
   it('PriorityClass values above one billion are reserved for the system', () => {
     const e = admitError(() => admitCreate(rt('scheduling.k8s.io', 'priorityclasses'), { metadata: { name: 'huge' }, value: 2_000_000_000 }, {}));
     expect(e.message).toBe('PriorityClass.scheduling.k8s.io "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000');
