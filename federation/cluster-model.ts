@@ -462,7 +462,10 @@ export class ClusterModel implements CapacitySink {
   idle(resource: 'cpu' | 'memory' | 'pods'): number {
     const p = this.policyValue;
     const raw = resource === 'cpu' ? this.freeCpu : resource === 'memory' ? this.freeMem : this.freePods;
-    let v = p.headroom.fraction !== undefined ? Math.floor(raw * (1 - p.headroom.fraction)) : raw;
+    const lent = resource === 'cpu' ? this.lentCpu : resource === 'memory' ? this.lentMem : this.lentPods;
+    // A fractional headroom is a share of the cluster's own idle capacity: what would be free
+    // without Tidepool's pods. Taking it of today's free alone would shrink it as we lend.
+    let v = p.headroom.fraction !== undefined ? raw - Math.ceil((raw + lent) * p.headroom.fraction) : raw;
     if (resource === 'cpu' && p.headroom.cpu !== undefined) v -= p.headroom.cpu;
     if (resource === 'memory' && p.headroom.memory !== undefined) v -= p.headroom.memory;
     if (resource === 'cpu' && p.maxCpu !== undefined) v = Math.min(v, p.maxCpu - this.lentCpu);

@@ -103,7 +103,7 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
   const inPool = ready && !policy.paused;
   const idle = (raw: number, abs: number | undefined, cap: number | undefined, lent: number): number => {
     if (!inPool) return 0;
-    let v = policy.headroom.fraction !== undefined ? Math.floor(raw * (1 - policy.headroom.fraction)) : raw;
+    let v = policy.headroom.fraction !== undefined ? raw - Math.ceil((raw + lent) * policy.headroom.fraction) : raw;
     if (abs !== undefined) v -= abs;
     if (cap !== undefined) v = Math.min(v, cap - lent);
     return Math.max(0, v);
@@ -113,7 +113,7 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
     ready,
     nodes: f.nodes,
     cpu: { allocatable: f.aCpu, requested: f.rCpu, idle: idle(f.fCpu, policy.headroom.cpu, policy.maxCpu, lentCpu), lent: lentCpu, batch: inPool ? f.bCpu : 0, usage: f.uCpu, largestSlot: f.lCpu },
-    memory: { allocatable: f.aMem, requested: f.rMem, idle: idle(f.fMem, policy.headroom.memory, undefined, 0), lent: lentMem, batch: inPool ? f.bMem : 0, usage: f.uMem, largestSlot: f.lMem },
+    memory: { allocatable: f.aMem, requested: f.rMem, idle: idle(f.fMem, policy.headroom.memory, undefined, lentMem), lent: lentMem, batch: inPool ? f.bMem : 0, usage: f.uMem, largestSlot: f.lMem },
     pods: { allocatable: f.aPods, requested: f.rPods, idle: idle(f.fPods, undefined, policy.maxPods, lentPods), lent: lentPods },
     schedulableNodes: f.sched,
     virtualNodes: virtual.sort(),

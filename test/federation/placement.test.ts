@@ -45,9 +45,10 @@ describe('place()', () => {
     const m = pool({ east: { nodes: [node('e0', 10_000, 64)], policy: { headroom: { fraction: 0.5 } } } });
     const placer = new Placer(m);
     expect(placer.place(placementPod(pod('a', '4'))).ok).toBe(true);
-    // 6 CPU free on the node, but half of it is headroom: 3 CPU lendable.
-    expect(placer.place(placementPod(pod('b', '4')))).toEqual({ ok: false, reasons: ['east: idle 3 CPU after headroom < 4 CPU requested'] });
-    expect(placer.place(placementPod(pod('c', '3'))).ok).toBe(true);
+    // 6 CPU free on the node, but half of the cluster's own 10 idle CPU is headroom: 1 CPU lendable.
+    expect(placer.place(placementPod(pod('b', '4')))).toEqual({ ok: false, reasons: ['east: idle 1 CPU after headroom < 4 CPU requested'] });
+    expect(placer.place(placementPod(pod('c', '1'))).ok).toBe(true);
+    expect(m.document().clusters[0]!.cpu).toMatchObject({ idle: 0, lent: 5000, requested: 5000 });
   });
 
   it('honours maxCPU and maxPods lent', () => {

@@ -1,0 +1,140 @@
+/**
+ * The federation as one object: the model, placement, the member clusters' runtimes, and a
+ * short history of utilization for the page. The registry (config file or MemberCluster
+ * objects) adds, updates and removes members through it; the API and the virtual node read it.
+ */
+import { createKubeClient, type KubeClient, type KubeClientOptions } from '../kube/index.js';
+import { Member, type MemberHealth, type MemberOptions } from './member.js';
+import type { MemberAccess, MemberSpec } from './member-spec.js';
+import { FederationModel } from './model.js';
+import { placementPod, type PodObject } from './pod.js';
+import { Placer, type PlacementResult, type ScorePolicy } from './placement.js';
+import type { ClusterPolicy } from './types.js';
+
+export interface FederationOptions extends MemberOptions {
+  scorePolicy?: ScorePolicy;
+  /** Assumptions the member never confirms are dropped after this. Default 120 s. */
+  assumeTtlMs?: number;
+  /** History sample period for the page. Default 30 s; kept for `historyWindowMs` (1 h). */
+  historyIntervalMs?: number;
+  historyWindowMs?: number;
+  /** Extra client options for member clients (qps, burst, registry...). */
+  client?: Omit<KubeClientOptions, 'config' | 'cluster'>;
+}
+
+export interface HistorySample {
+  t: number;
+  clusters: Record<string, { ready: boolean; cpuUsage: number; cpuRequested: number; cpuAllocatable: number; cpuIdle: number; cpuLent: number }>;
+}
+
+/** Turns a member's access into a client: a file directly; a Secret is read by the registry first. */
+export type ClientFactory = (name: string, access: MemberAccess) => Promise<KubeClient>;
+
+export class Federation {
+  readonly model: FederationModel;
+  readonly placer: Placer;
+  private readonly members = new Map<string, { member: Member; access: string }>();
+  private readonly history: HistorySample[] = [];
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly opts: FederationOptions = {}) {
+    this.model = new FederationModel(opts.now);
+    this.placer = new Placer(this.model, opts.scorePolicy ?? 'most-idle');
+  }
+
+  start(): void {
+    const ttl = this.opts.assumeTtlMs ?? 120_000;
+    this.timers.push(setInterval(() => this.expire(ttl), Math.max(1_000, Math.floor(ttl / 4))));
+    this.sample();
+    this.timers.push(setInterval(() => this.sample(), this.opts.historyIntervalMs ?? 30_000));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.all([...this.members.values()].map((m) => m.member.stop()));
+    this.members.clear();
+  }
+
+  /**
+   * Adds a member, or updates its policy when only the policy changed. A changed access
+   * (another Secret, file or context) restarts the member with a new client.
+   */
+  async upsertMember(spec: MemberSpec, clientFor: ClientFactory = defaultClientFactory(this.opts.client)): Promise<void> {
+    const accessKey = JSON.stringify(spec.access);
+    const existing = this.members.get(spec.name);
+    this.model.ensureCluster(spec.name, spec.policy);
+    if (existing && existing.access === accessKey) return;
+    if (existing) await this.stopMember(spec.name);
+    const client = await clientFor(spec.name, spec.access);
+    const member = new Member(spec.name, client, this.model, this.opts);
+    this.members.set(spec.name, { member, access: accessKey });
+    member.start();
+  }
+
+  /** Adds a member from a ready client (the CLI, tests). */
+  addMemberWithClient(name: string, client: KubeClient, policy?: ClusterPolicy): Member {
+    this.model.ensureCluster(name, policy);
+    const member = new Member(name, client, this.model, this.opts);
+    this.members.set(name, { member, access: `client:${name}` });
+    member.start();
+    return member;
+  }
+
+  async removeMember(name: string): Promise<void> {
+    await this.stopMember(name);
+    this.model.removeCluster(name);
+  }
+
+  private async stopMember(name: string): Promise<void> {
+    const m = this.members.get(name);
+    this.members.delete(name);
+    await m?.member.stop();
+  }
+
+  member(name: string): Member | undefined {
+    return this.members.get(name)?.member;
+  }
+
+  health(name: string): MemberHealth | undefined {
+    return this.members.get(name)?.member.health();
+  }
+
+  memberNames(): string[] {
+    return [...this.members.keys()].sort();
+  }
+
+  /** Places a pod (Kubernetes JSON); `key` is its namespace/name in the member cluster. */
+  place(pod: PodObject, opts: { key?: string; dryRun?: boolean } = {}): PlacementResult {
+    return this.placer.place(placementPod(pod, opts.key), { assume: !opts.dryRun });
+  }
+
+  /** Samples for the page's "last hour", oldest first. */
+  historySamples(): HistorySample[] {
+    return [...this.history];
+  }
+
+  private expire(ttlMs: number): void {
+    let n = 0;
+    for (const c of this.model.clusters()) n += c.expireAssumed(ttlMs).length;
+    if (n > 0) this.model.changed();
+  }
+
+  sample(): void {
+    const now = (this.opts.now ?? Date.now)();
+    const s: HistorySample = { t: now, clusters: {} };
+    for (const c of this.model.document().clusters) {
+      s.clusters[c.name] = { ready: c.ready, cpuUsage: c.cpu.usage, cpuRequested: c.cpu.requested, cpuAllocatable: c.cpu.allocatable, cpuIdle: c.cpu.idle, cpuLent: c.cpu.lent };
+    }
+    this.history.push(s);
+    const window = this.opts.historyWindowMs ?? 3_600_000;
+    while (this.history.length > 0 && this.history[0]!.t < now - window) this.history.shift();
+  }
+}
+
+export function defaultClientFactory(extra: FederationOptions['client'] = {}): ClientFactory {
+  return async (name, access) => {
+    if (access.kind !== 'file') throw new Error(`member ${name}: a kubeconfig Secret needs the registry's host client`);
+    return createKubeClient({ ...extra, cluster: name, config: { kind: 'file', path: access.path, ...(access.context ? { context: access.context } : {}) } });
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The capacity API and console page, one fastify server:
+ *   GET  /api/v1/capacity[?nodes=true&cluster=NAME]   the capacity document
+ *   GET  /api/v1/clusters                            members, policy, health, conditions
+ *   GET  /api/v1/history                             utilization samples (last hour)
+ *   POST /api/v1/placements {pod, key?, dryRun?}     place a pod (200 {cluster,node} | 409 {reasons})
+ *   DELETE /api/v1/placements/:cluster/:namespace/:name   drop an assumption
+ *   GET  /metrics  /healthz  /readyz  /  /app.js
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Federation } from './federation.js';
+import { federationMetrics } from './metrics.js';
+import { PAGE_HTML, PAGE_JS } from './page.js';
+import type { PodObject } from './pod.js';
+
+export interface ServerOptions {
+  federation: Federation;
+  registry?: Registry;
+  logger?: boolean;
+}
+
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const fed = opts.federation;
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  const registry = federationMetrics(fed.model, opts.registry);
+
+  app.get('/healthz', async () => 'ok');
+  app.get('/readyz', async (_req, reply) => {
+    const names = fed.model.clusterNames();
+    const ready = names.filter((n) => fed.model.isReady(n));
+    if (names.length > 0 && ready.length === 0) return reply.code(503).send(`no member cluster is ready (${names.join(', ')})`);
+    return `ok: ${ready.length}/${names.length} member clusters ready`;
+  });
+
+  app.get<{ Querystring: { nodes?: string; cluster?: string } }>('/api/v1/capacity', async (req, reply) => {
+    const { nodes, cluster } = req.query;
+    if (cluster !== undefined && !fed.model.cluster(cluster)) return reply.code(404).send({ error: `no member cluster "${cluster}"` });
+    return fed.model.document({ nodes: nodes === 'true' || nodes === '1', ...(cluster !== undefined ? { cluster } : {}) });
+  });
+
+  app.get('/api/v1/clusters', async () => ({
+    clusters: fed.model.clusterNames().map((name) => {
+      const c = fed.model.cluster(name)!;
+      const e = fed.model.entry(name)!;
+      const p = c.policy;
+      return {
+        name,
+        ready: e.ready,
+        paused: p.paused,
+        weight: p.weight,
+        labels: p.labels,
+        taints: p.taints,
+        headroom: p.headroom,
+        ...(p.maxPods !== undefined ? { maxPods: p.maxPods } : {}),
+        ...(p.maxCpu !== undefined ? { maxCpu: p.maxCpu } : {}),
+        namespaces: p.namespaces,
+        health: fed.health(name) ?? null,
+        conditions: e.conditions,
+      };
+    }),
+  }));
+
+  app.get('/api/v1/history', async () => ({ samples: fed.historySamples() }));
+
+  app.post<{ Body: { pod?: PodObject; key?: string; dryRun?: boolean } }>('/api/v1/placements', async (req, reply) => {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || !body.pod || typeof body.pod !== 'object') return reply.code(400).send({ error: 'body must be {"pod": <Pod JSON>, "key"?: "ns/name", "dryRun"?: bool}' });
+    let result;
+    try {
+      result = fed.place(body.pod, { ...(typeof body.key === 'string' ? { key: body.key } : {}), dryRun: body.dryRun === true });
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
+    return reply.code(result.ok ? 200 : 409).send(result);
+  });
+
+  app.delete<{ Params: { cluster: string; namespace: string; name: string } }>('/api/v1/placements/:cluster/:namespace/:name', async (req, reply) => {
+    const c = fed.model.cluster(req.params.cluster);
+    if (!c) return reply.code(404).send({ error: `no member cluster "${req.params.cluster}"` });
+    c.forget(`${req.params.namespace}/${req.params.name}`);
+    return reply.code(204).send();
+  });
+
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE_HTML));
+  app.get('/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(PAGE_JS));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+  return app;
+}
