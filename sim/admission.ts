@@ -14,11 +14,7 @@ import { customResourceRoot } from './schema/crd.js';
 import { definition } from './schema/dsl.js';
 import { builtinKind } from './schema/kinds.js';
 import type { Node } from './schema/types.js';
-import { applyDefaults } from './validation/defaults.js';
-import { duplicateFields } from './validation/duplicates.js';
-import { invalidError } from './validation/errors.js';
-import { checkFields } from './validation/fields.js';
-import { validateCreate, validateUpdate } from './validation/kinds.js';
+import { applyDefaults, checkFields, duplicateFields, invalidError, validateCreate, validateUpdate } from './validation/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 

@@ -6,7 +6,7 @@ import { validateCrd } from './crd.js';
 import { fe, fmtValue, type Causes } from './errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate, validateTemplateMeta } from './meta.js';
 import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isQualifiedName } from './names.js';
-import { TAINT_EFFECTS, validatePodSpec, validatePodSpecUpdate, validateResources } from './pod.js';
+import { TAINT_EFFECTS, validatePodSpec, validatePodSpecUpdate } from './pod.js';
 
 type Obj = Record<string, unknown>;
 type Validator = (obj: KubeObject, out: Causes) => void;
@@ -372,4 +372,3 @@ export function validateUpdate(group: string, kind: string, obj: KubeObject, old
   return out;
 }
 
-export { validateResources };
