@@ -10,6 +10,7 @@ import type { FieldValidation } from '../admission.js';
 import { supportedFields } from '../fields.js';
 import { isRecord, type KubeObject } from '../object.js';
 import { applyPatch, PatchError } from '../patch/index.js';
+import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import type { ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../selectors.js';
 import type { StoredObject } from '../store.js';
@@ -71,7 +72,24 @@ function converters(rt: ResourceType): { out?: (o: KubeObject) => KubeObject; in
   return {};
 }
 
+/** A protobuf request body decoded to its JSON form; 415 for kinds the sim cannot decode. */
+function decodeProtobufBody(body: Buffer): Record<string, unknown> {
+  try {
+    return decodeKubeProtobuf(body);
+  } catch (e) {
+    if (e instanceof UnsupportedKindError) {
+      throw new ApiError(415, 'UnsupportedMediaType', `the sim decodes protobuf only for a few kinds, not ${e.message}; send application/json`);
+    }
+    if (e instanceof ProtobufError) throw badRequest(`error decoding protobuf request body: ${e.message}`);
+    throw e;
+  }
+}
+
 export function decodeBody(req: FastifyRequest): { obj: unknown; raw: string } {
+  if (Buffer.isBuffer(req.body)) {
+    const obj = decodeProtobufBody(req.body);
+    return { obj, raw: JSON.stringify(obj) };
+  }
   const raw = typeof req.body === 'string' ? req.body : req.body === undefined ? '' : String(req.body);
   if (raw.trim() === '') throw badRequest('the request body is empty; an object is required');
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
@@ -326,12 +344,13 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
 
 function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
   const opts: DeleteOptions = {};
-  const raw = typeof req.body === 'string' ? req.body.trim() : '';
+  const raw = typeof req.body === 'string' ? req.body.trim() : Buffer.isBuffer(req.body) && req.body.length > 0 ? 'protobuf' : '';
   if (raw) {
     let body: unknown;
     try {
-      body = JSON.parse(raw);
+      body = Buffer.isBuffer(req.body) ? decodeProtobufBody(req.body) : JSON.parse(raw);
     } catch (e) {
+      if (e instanceof ApiError) throw e;
       throw badRequest(`error decoding DeleteOptions: ${(e as Error).message}`);
     }
     if (!isRecord(body)) throw badRequest('DeleteOptions must be an object');

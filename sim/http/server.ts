@@ -63,6 +63,8 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   // Bodies are parsed by the handlers, so malformed JSON becomes a Kubernetes Status.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Protobuf bodies (client-go typed clients) stay bytes; see protobuf.ts.
+  app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0]!;

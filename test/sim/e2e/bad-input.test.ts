@@ -149,6 +149,20 @@ describe('bad input gets a Status and the server keeps serving', () => {
     await stillServing();
   });
 
+  it('protobuf: a kind the sim cannot decode -> 415, a malformed body -> 400', async () => {
+    const magic = Buffer.from('k8s\0', 'binary');
+    // runtime.Unknown{typeMeta: {apiVersion: "v1", kind: "Pod"}, raw: <empty>}
+    const typeMeta = Buffer.from([0x0a, 0x02, ...Buffer.from('v1'), 0x12, 0x03, ...Buffer.from('Pod')]);
+    const pod = Buffer.concat([magic, Buffer.from([0x0a, typeMeta.length]), typeMeta, Buffer.from([0x12, 0x00])]);
+    const ct = 'application/vnd.kubernetes.protobuf';
+    expectStatus(await raw(host, 'POST', '/api/v1/namespaces/default/pods', { body: pod, contentType: ct }), 415, 'UnsupportedMediaType');
+    const truncated = Buffer.concat([magic, Buffer.from([0x0a, 0x40, 0x01])]);
+    expectStatus(await raw(host, 'POST', CM, { body: truncated, contentType: ct }), 400, 'BadRequest');
+    expectStatus(await raw(host, 'POST', CM, { body: Buffer.from('not protobuf'), contentType: ct }), 400, 'BadRequest');
+    expectStatus(await raw(host, 'POST', CM, { body: '{}', contentType: 'application/cbor' }), 415, 'UnsupportedMediaType');
+    await stillServing();
+  });
+
   it('a write into a namespace that does not exist -> 404', async () => {
     const r = await raw(host, 'POST', '/api/v1/namespaces/nope/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }) });
     expectStatus(r, 404, 'NotFound');

@@ -303,6 +303,43 @@ spec:
     expect((await k.ok(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim()).toBe('');
   });
 
+  it('create namespace/configmap/secret/serviceaccount (typed clients send protobuf)', async () => {
+    expect((await k.ok(['create', 'namespace', 'team-a'])).trim()).toBe('namespace/team-a created');
+    const ns = JSON.parse(await k.ok(['get', 'namespace', 'team-a', '-o', 'json'])) as { metadata: { labels: Record<string, string> }; status: { phase: string } };
+    expect(ns.metadata.labels['kubernetes.io/metadata.name']).toBe('team-a');
+    expect(ns.status.phase).toBe('Active');
+    await k.ok(['-n', 'team-a', 'create', 'configmap', 'cfg', '--from-literal=a=1', '--from-literal=b=two', '--dry-run=server']);
+    expect((await k.run(['-n', 'team-a', 'get', 'configmap', 'cfg'])).code).not.toBe(0);
+    await k.ok(['-n', 'team-a', 'create', 'configmap', 'cfg', '--from-literal=a=1', '--from-literal=b=two']);
+    expect(JSON.parse(await k.ok(['-n', 'team-a', 'get', 'configmap', 'cfg', '-o', 'jsonpath={.data}']))).toEqual({ a: '1', b: 'two' });
+    await k.ok(['-n', 'team-a', 'create', 'secret', 'generic', 'sec', '--from-literal=pw=hunter2']);
+    const pw = (await k.ok(['-n', 'team-a', 'get', 'secret', 'sec', '-o', 'jsonpath={.data.pw}'])).trim();
+    expect(Buffer.from(pw, 'base64').toString()).toBe('hunter2');
+    expect((await k.ok(['-n', 'team-a', 'get', 'secret', 'sec', '-o', 'jsonpath={.type}'])).trim()).toBe('Opaque');
+    await k.ok(['-n', 'team-a', 'create', 'serviceaccount', 'bot']);
+    expect((await k.ok(['-n', 'team-a', 'get', 'serviceaccount', 'bot', '-o', 'name'])).trim()).toBe('serviceaccount/bot');
+    const dup = await k.run(['create', 'namespace', 'team-a']);
+    expect(dup.stderr.trim()).toBe('Error from server (AlreadyExists): namespaces "team-a" already exists');
+  });
+
+  it('cordon, drain (eviction over protobuf) and uncordon a node', async () => {
+    await k.ok(['apply', '-f', k.writeFile('d1.yaml', POD('nginx:1.27', 'app: d1').replace('name: web', 'name: d1'))]);
+    const pod = await waitFor('d1 running', async () => {
+      const p = await getPod('d1');
+      return p.status.phase === 'Running' ? p : undefined;
+    });
+    const node = pod.spec.nodeName!;
+    const out = await k.ok(['drain', node, '--force', '--ignore-daemonsets', '--grace-period=1', '--timeout=20s'], { timeoutMs: 30_000 });
+    expect(out).toContain(`node/${node} cordoned`);
+    expect(out).toContain('pod/d1 evicted');
+    expect(out).toContain(`node/${node} drained`);
+    expect((await k.run(['get', 'pod', 'd1'])).stderr).toContain('NotFound');
+    const rows = table(await k.ok(['get', 'node', node]));
+    expect(rows[1]![1]).toBe('Ready,SchedulingDisabled');
+    await k.ok(['uncordon', node]);
+    expect(table(await k.ok(['get', 'node', node]))[1]![1]).toBe('Ready');
+  });
+
   it('errors come back as kubectl prints a real server\'s', async () => {
     const nf = await k.run(['get', 'pod', 'does-not-exist']);
     expect(nf.code).not.toBe(0);

@@ -1,0 +1,271 @@
+// Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`).
+// client-go's typed clientsets send protobuf for built-in kinds, so kubectl's `create
+// namespace|configmap|secret|serviceaccount` and `drain` (Eviction, DeleteOptions) do,
+// and client-go does not fall back to JSON on a 415. The sim decodes the envelope
+// (magic "k8s\0" + runtime.Unknown) and the few kinds those commands send, into the
+// JSON form every other path uses. Responses stay JSON: clients accept it.
+//
+// Field numbers are those of k8s.io/api and k8s.io/apimachinery generated.proto.
+
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
+
+export class ProtobufError extends Error {}
+
+type FieldKind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'stringMap' | 'bytesMap';
+
+interface Field {
+  name: string;
+  kind: FieldKind | Message;
+  repeated?: boolean;
+}
+
+type Message = { readonly [no: number]: Field };
+
+const OWNER_REFERENCE: Message = {
+  1: { name: 'kind', kind: 'string' },
+  3: { name: 'name', kind: 'string' },
+  4: { name: 'uid', kind: 'string' },
+  5: { name: 'apiVersion', kind: 'string' },
+  6: { name: 'controller', kind: 'bool' },
+  7: { name: 'blockOwnerDeletion', kind: 'bool' },
+};
+
+const OBJECT_META: Message = {
+  1: { name: 'name', kind: 'string' },
+  2: { name: 'generateName', kind: 'string' },
+  3: { name: 'namespace', kind: 'string' },
+  5: { name: 'uid', kind: 'string' },
+  6: { name: 'resourceVersion', kind: 'string' },
+  7: { name: 'generation', kind: 'int' },
+  8: { name: 'creationTimestamp', kind: 'time' },
+  9: { name: 'deletionTimestamp', kind: 'time' },
+  10: { name: 'deletionGracePeriodSeconds', kind: 'int' },
+  11: { name: 'labels', kind: 'stringMap' },
+  12: { name: 'annotations', kind: 'stringMap' },
+  13: { name: 'ownerReferences', kind: OWNER_REFERENCE, repeated: true },
+  14: { name: 'finalizers', kind: 'string', repeated: true },
+};
+
+const OBJECT_REFERENCE: Message = {
+  1: { name: 'kind', kind: 'string' },
+  2: { name: 'namespace', kind: 'string' },
+  3: { name: 'name', kind: 'string' },
+  4: { name: 'uid', kind: 'string' },
+  5: { name: 'apiVersion', kind: 'string' },
+  6: { name: 'resourceVersion', kind: 'string' },
+  7: { name: 'fieldPath', kind: 'string' },
+};
+
+const PRECONDITIONS: Message = {
+  1: { name: 'uid', kind: 'string' },
+  2: { name: 'resourceVersion', kind: 'string' },
+};
+
+const DELETE_OPTIONS: Message = {
+  1: { name: 'gracePeriodSeconds', kind: 'int' },
+  2: { name: 'preconditions', kind: PRECONDITIONS },
+  3: { name: 'orphanDependents', kind: 'bool' },
+  4: { name: 'propagationPolicy', kind: 'string' },
+  5: { name: 'dryRun', kind: 'string', repeated: true },
+};
+
+/** The kinds the sim decodes, by "apiVersion/kind" as the envelope names them. */
+const KINDS: Record<string, Message> = {
+  'v1/Namespace': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'spec', kind: { 1: { name: 'finalizers', kind: 'string', repeated: true } } },
+  },
+  'v1/ConfigMap': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'data', kind: 'stringMap' },
+    3: { name: 'binaryData', kind: 'bytesMap' },
+    4: { name: 'immutable', kind: 'bool' },
+  },
+  'v1/Secret': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'data', kind: 'bytesMap' },
+    3: { name: 'type', kind: 'string' },
+    4: { name: 'stringData', kind: 'stringMap' },
+    5: { name: 'immutable', kind: 'bool' },
+  },
+  'v1/ServiceAccount': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'secrets', kind: OBJECT_REFERENCE, repeated: true },
+    3: { name: 'imagePullSecrets', kind: { 1: { name: 'name', kind: 'string' } }, repeated: true },
+    4: { name: 'automountServiceAccountToken', kind: 'bool' },
+  },
+  'policy/v1/Eviction': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'deleteOptions', kind: DELETE_OPTIONS },
+  },
+  'policy/v1beta1/Eviction': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'deleteOptions', kind: DELETE_OPTIONS },
+  },
+  'v1/DeleteOptions': DELETE_OPTIONS,
+  'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,
+};
+
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  varint(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw new ProtobufError('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7n;
+      if (shift > 63n) throw new ProtobufError('varint too long');
+    }
+  }
+
+  bytes(): Buffer {
+    const len = Number(this.varint());
+    if (this.pos + len > this.buf.length) throw new ProtobufError('truncated length-delimited field');
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 1) this.pos += 8;
+    else if (wireType === 2) this.bytes();
+    else if (wireType === 5) this.pos += 4;
+    else throw new ProtobufError(`unsupported wire type ${wireType}`);
+    if (this.pos > this.buf.length) throw new ProtobufError('truncated field');
+  }
+
+  /** Each (field number, wire type) in order. */
+  *fields(): Generator<[number, number]> {
+    while (!this.done) {
+      const tag = Number(this.varint());
+      yield [tag >>> 3, tag & 7];
+    }
+  }
+}
+
+function toInt64(v: bigint): number {
+  return Number(BigInt.asIntN(64, v));
+}
+
+function decodeTime(buf: Buffer): string {
+  let seconds = 0;
+  const r = new Reader(buf);
+  for (const [no, wt] of r.fields()) {
+    if (no === 1 && wt === 0) seconds = toInt64(r.varint());
+    else r.skip(wt);
+  }
+  return new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function decodeMapEntry(buf: Buffer, bytesValue: boolean): [string, string] {
+  let key = '';
+  let value = '';
+  const r = new Reader(buf);
+  for (const [no, wt] of r.fields()) {
+    if (no === 1 && wt === 2) key = r.bytes().toString('utf8');
+    else if (no === 2 && wt === 2) {
+      const b = r.bytes();
+      value = bytesValue ? b.toString('base64') : b.toString('utf8');
+    } else r.skip(wt);
+  }
+  return [key, value];
+}
+
+function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const r = new Reader(buf);
+  for (const [no, wt] of r.fields()) {
+    const f = msg[no];
+    if (!f) {
+      r.skip(wt);
+      continue;
+    }
+    let value: unknown;
+    if (typeof f.kind === 'object') {
+      if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a message`);
+      value = decodeMessage(r.bytes(), f.kind);
+    } else {
+      switch (f.kind) {
+        case 'string':
+          if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a string`);
+          value = r.bytes().toString('utf8');
+          break;
+        case 'bytes':
+          if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected bytes`);
+          value = r.bytes().toString('base64');
+          break;
+        case 'int':
+          if (wt !== 0) throw new ProtobufError(`field ${f.name}: expected a varint`);
+          value = toInt64(r.varint());
+          break;
+        case 'bool':
+          if (wt !== 0) throw new ProtobufError(`field ${f.name}: expected a bool`);
+          value = r.varint() !== 0n;
+          break;
+        case 'time':
+          if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a timestamp`);
+          value = decodeTime(r.bytes());
+          break;
+        case 'stringMap':
+        case 'bytesMap': {
+          if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a map entry`);
+          const [k, v] = decodeMapEntry(r.bytes(), f.kind === 'bytesMap');
+          const m = (out[f.name] ?? {}) as Record<string, string>;
+          m[k] = v;
+          out[f.name] = m;
+          continue;
+        }
+      }
+    }
+    if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(value);
+    else out[f.name] = value;
+  }
+  return out;
+}
+
+/** True when the body starts with the Kubernetes protobuf magic number. */
+export function isKubeProtobuf(body: Buffer): boolean {
+  return body.length >= MAGIC.length && body.subarray(0, MAGIC.length).equals(MAGIC);
+}
+
+/**
+ * Decodes a protobuf request body into the object's JSON form (apiVersion and kind
+ * set). Throws ProtobufError for a malformed body, and UnsupportedKindError for a kind
+ * the sim cannot decode.
+ */
+export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
+  if (!isKubeProtobuf(body)) throw new ProtobufError('the body does not start with the Kubernetes protobuf prefix');
+  const r = new Reader(body.subarray(MAGIC.length));
+  let apiVersion = '';
+  let kind = '';
+  let raw: Buffer | undefined;
+  let contentEncoding = '';
+  for (const [no, wt] of r.fields()) {
+    if (no === 1 && wt === 2) {
+      const tm = new Reader(r.bytes());
+      for (const [tno, twt] of tm.fields()) {
+        if (tno === 1 && twt === 2) apiVersion = tm.bytes().toString('utf8');
+        else if (tno === 2 && twt === 2) kind = tm.bytes().toString('utf8');
+        else tm.skip(twt);
+      }
+    } else if (no === 2 && wt === 2) raw = r.bytes();
+    else if (no === 3 && wt === 2) contentEncoding = r.bytes().toString('utf8');
+    else r.skip(wt);
+  }
+  if (contentEncoding) throw new ProtobufError(`unsupported content encoding "${contentEncoding}"`);
+  const msg = KINDS[`${apiVersion}/${kind}`];
+  if (!msg) throw new UnsupportedKindError(`${apiVersion}, Kind=${kind}`);
+  return { apiVersion: apiVersion.startsWith('meta.k8s.io/') ? 'meta.k8s.io/v1' : apiVersion, kind, ...decodeMessage(raw ?? Buffer.alloc(0), msg) };
+}
+
+export class UnsupportedKindError extends Error {}
