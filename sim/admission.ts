@@ -14,7 +14,7 @@ import { customResourceRoot } from './schema/crd.js';
 import { definition } from './schema/dsl.js';
 import { builtinKind } from './schema/kinds.js';
 import type { Node } from './schema/types.js';
-import { applyDefaults, checkFields, duplicateFields, invalidError, validateCreate, validateUpdate } from './validation/index.js';
+import { applyDefaults, carryOver, checkFields, duplicateFields, invalidError, validateCreate, validateUpdate } from './validation/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -102,7 +102,10 @@ function comparableOld(rt: ResourceType, obj: KubeObject, old: KubeObject, opts:
 
 export function admitUpdate(rt: ResourceType, obj: KubeObject, old: KubeObject, opts: AdmissionOptions): string[] {
   const warnings = decodeChecks(rt, obj, opts);
-  if (!rt.custom) applyDefaults(rt.group, rt.kind, obj, false);
+  if (!rt.custom) {
+    carryOver(rt.group, rt.kind, obj, old);
+    applyDefaults(rt.group, rt.kind, obj, false);
+  }
   const causes = validateUpdate(rt.group, rt.custom ? '' : rt.kind, obj, comparableOld(rt, obj, old, opts), {
     trusted: trusted(opts),
     ...(opts.subresource ? { subresource: opts.subresource } : {}),

@@ -338,6 +338,34 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd,
 };
 
+/**
+ * Fields the server allocated keep their values when an update leaves them out (a PUT of
+ * a Service manifest keeps its ClusterIP and node ports, as kube's Service REST does).
+ */
+function carryServiceAllocations(svc: KubeObject, old: KubeObject): void {
+  const spec = rec(svc, 'spec');
+  const before = isRecord(old['spec']) ? old['spec'] : {};
+  if (spec['type'] === 'ExternalName') return;
+  for (const k of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'] as const) {
+    if ((spec[k] === undefined || spec[k] === '') && before[k] !== undefined) spec[k] = structuredClone(before[k]);
+  }
+  const oldPorts = records(before['ports']);
+  for (const p of records(spec['ports'])) {
+    if (p['nodePort'] !== undefined || (spec['type'] !== 'NodePort' && spec['type'] !== 'LoadBalancer')) continue;
+    const match = oldPorts.find((o) => o['port'] === p['port'] && (o['protocol'] ?? 'TCP') === (p['protocol'] ?? 'TCP'));
+    if (match?.['nodePort'] !== undefined) p['nodePort'] = match['nodePort'];
+  }
+}
+
+const CARRY_OVER: Record<string, (obj: KubeObject, old: KubeObject) => void> = {
+  '/Service': carryServiceAllocations,
+};
+
+/** Before defaulting an update: keep what the server allocated and the client left out. */
+export function carryOver(group: string, kind: string, obj: KubeObject, old: KubeObject): void {
+  CARRY_OVER[`${group}/${kind}`]?.(obj, old);
+}
+
 /** Applies kube's defaults for a built-in kind in place. */
 export function applyDefaults(group: string, kind: string, obj: KubeObject, create: boolean): void {
   DEFAULTERS[`${group}/${kind}`]?.(obj, create);

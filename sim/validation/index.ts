@@ -3,7 +3,7 @@
 // and validation with field causes. sim/admission.ts runs them in kube's order.
 export { checkFields, QUANTITY_ERROR, type FieldReport, type TypeIssue } from './fields.js';
 export { duplicateFields } from './duplicates.js';
-export { applyDefaults, defaultPodSpec, defaultPullPolicy } from './defaults.js';
+export { applyDefaults, carryOver, defaultPodSpec, defaultPullPolicy } from './defaults.js';
 export { validateCreate, validateUpdate, type ValidateOptions } from './kinds.js';
 export { invalidError, fe, qualifiedKind, type Causes } from './errors.js';
 export { isConfigMapKey, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.js';

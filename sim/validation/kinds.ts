@@ -136,6 +136,11 @@ const validateService: Validator = (svc, out) => {
     if (p['protocol'] !== undefined && !['SCTP', 'TCP', 'UDP'].includes(String(p['protocol']))) {
       out.push(fe.notSupported(`${f}.protocol`, p['protocol'], ['SCTP', 'TCP', 'UDP']));
     }
+    const np = p['nodePort'];
+    if (typeof np === 'number' && np !== 0) {
+      if (type !== 'NodePort' && type !== 'LoadBalancer') out.push(fe.forbidden(`${f}.nodePort`, `may not be used when \`type\` is '${type}'`));
+      else if (np < 30000 || np > 32767) out.push(fe.invalid(`${f}.nodePort`, np, 'provided port is not in the valid range. The range of valid ports is 30000-32767'));
+    }
     const tp = p['targetPort'];
     if (typeof tp === 'number' && (tp < 1 || tp > 65535)) out.push(fe.invalid(`${f}.targetPort`, tp, 'must be between 1 and 65535, inclusive'));
     if (typeof tp === 'string' && tp !== '' && isDNS1035Label(tp).length > 0 && !/^[a-z0-9-]{1,15}$/.test(tp)) {

@@ -343,6 +343,18 @@ describe('other kinds', () => {
     expect(spec['clusterIPs']).toEqual([spec['clusterIP']]);
   });
 
+  it('a Service update that leaves out the allocated ClusterIP and node ports keeps them', () => {
+    const svc: KubeObject = { metadata: { name: 'web', uid: 'u-3' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } };
+    admitCreate(rt('', 'services'), svc, {});
+    const before = svc['spec'] as { clusterIP: string; ports: Array<{ nodePort: number }> };
+    expect(before.ports[0]!.nodePort).toBeGreaterThanOrEqual(30000);
+    const put: KubeObject = { metadata: { name: 'web' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } };
+    admitUpdate(rt('', 'services'), put, svc, http());
+    expect(put['spec']).toMatchObject({ clusterIP: before.clusterIP, ports: [{ port: 80, nodePort: before.ports[0]!.nodePort }] });
+    const bad: KubeObject = { metadata: { name: 'web' }, spec: { ports: [{ port: 80, nodePort: 31000 }] } };
+    expect(() => admitCreate(rt('', 'services'), bad, {})).toThrow("spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'");
+  });
+
   it('Service names are DNS-1035 labels', () => {
     const e = admitError(() => admitCreate(rt('', 'services'), { metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } }, {}));
     expect(e.details?.causes?.[0]?.message).toMatch(/a DNS-1035 label must consist of lower case alphanumeric characters/);
