@@ -159,6 +159,12 @@ export async function main(args: string[]): Promise<void> {
   const hogs = c.hogs > 0 ? c.hogs : topology.cpus.length;
   const iters = calibrate(c.burstMs);
   const tree = new RealCgroupTree();
+  // Interrupted: still kill the hogs and remove the tree.
+  const onSignal = (): void => {
+    void tree.destroy().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results: Record<'alone' | 'noAgent' | 'agent', PhaseResult[]> = { alone: [], noAgent: [], agent: [] };
   try {
     const online = tree.addPod({ name: 'online-web', qos: 'online', qosClass: 'Burstable', cpuMilli: 500, memoryBytes: 256 * 1024 * 1024, processes: 0 });
@@ -237,6 +243,8 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await tree.destroy();
   }
 
