@@ -62,16 +62,19 @@ function decodeChecks(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions)
   if (!root) return [];
   const builtin = rt.custom === undefined;
   const report = checkFields(root, obj, { builtin, prune: true });
+  // Built-ins: a Go decode error wins over everything (400).
+  if (builtin && report.typeErrors.length > 0) throw cannotHandle(rt, report.typeErrors[0]!.decodeMessage);
+  const mode = opts.fieldValidation ?? 'Warn';
+  let problems: string[] = [];
+  if (mode !== 'Ignore') {
+    const dups = opts.rawBody && opts.rawBody.length > 0 && opts.rawBody.trimStart().startsWith('{') ? duplicateFields(opts.rawBody) : [];
+    problems = [...dups.map((p) => `duplicate field "${p}"`), ...report.unknown.map((p) => `unknown field "${p}"`)];
+    if (problems.length > 0 && mode === 'Strict') throw cannotHandle(rt, `strict decoding error: ${problems.join(', ')}`);
+  }
+  // Custom resources: schema violations are validation errors (422), after strict decoding.
   if (report.typeErrors.length > 0) {
-    if (builtin) throw cannotHandle(rt, report.typeErrors[0]!.decodeMessage);
     throw invalidError(rt.kind, rt.group, obj.metadata.name ?? '', report.typeErrors.map((t) => t.cause));
   }
-  const mode = opts.fieldValidation ?? 'Warn';
-  if (mode === 'Ignore') return [];
-  const dups = opts.rawBody && opts.rawBody.length > 0 && opts.rawBody.trimStart().startsWith('{') ? duplicateFields(opts.rawBody) : [];
-  const problems = [...dups.map((p) => `duplicate field "${p}"`), ...report.unknown.map((p) => `unknown field "${p}"`)];
-  if (problems.length === 0) return [];
-  if (mode === 'Strict') throw cannotHandle(rt, `strict decoding error: ${problems.join(', ')}`);
   return problems;
 }
 

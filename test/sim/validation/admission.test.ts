@@ -412,6 +412,13 @@ describe('custom resources', () => {
     );
   });
 
+  it('under Strict, unknown fields of a custom resource are reported (400) before schema errors (422)', () => {
+    const w: KubeObject = { metadata: { name: 'w' }, spec: { size: 'big', junk: 1 } };
+    expect(admitError(() => admitCreate(widgets, w, http({ fieldValidation: 'Strict' }))).code).toBe(400);
+    const w2: KubeObject = { metadata: { name: 'w' }, spec: { size: 'big', junk: 1 } };
+    expect(admitError(() => admitCreate(widgets, w2, http())).code).toBe(422);
+  });
+
   it('type, enum and required errors are 422 Invalid with schema wording', () => {
     const w: KubeObject = { metadata: { name: 'w' }, spec: { size: 'big', color: 'green' } };
     const e = admitError(() => admitCreate(widgets, w, http()));
