@@ -2,6 +2,7 @@
 // The `tidepool` command.
 import { Command } from 'commander';
 import { registerAgentCommand } from '../isolation/cli.js';
+import { registerCapacityCommand } from './capacity.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
 
 const program = new Command()
@@ -21,5 +22,8 @@ addSimFlags(
 
 // `tidepool agent`: the node isolation agent (flags and wiring in isolation/cli.ts).
 registerAgentCommand(program);
+
+// `tidepool capacity`: the federation's capacity view (flags and wiring in cli/capacity.ts).
+registerCapacityCommand(program);
 
 await program.parseAsync(process.argv);

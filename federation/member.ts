@@ -208,6 +208,11 @@ export class Member {
     this.update();
   }
 
+  /** Polls metrics.k8s.io for node usage now (also runs every usageIntervalMs). */
+  async refreshUsage(): Promise<void> {
+    return this.pollUsage();
+  }
+
   private async pollUsage(): Promise<void> {
     if (!this.synced || this.stopped) return;
     try {
