@@ -1,0 +1,323 @@
+// `npm run bench -- sim [--quick] [--nodes N] [--pods N] [--concurrency C] [--watchers W] [--watch-events N]`
+//
+// How far one simulated cluster goes, in one process, through its real HTTPS API:
+//   - raw HTTP limit of the server (GET /version, and an authenticated GET of a small
+//     object) at the same concurrency as the writes, so the write rate has a yardstick;
+//   - pod writes/s: POST a pod (bound to a node, as a scheduler would) then PATCH its
+//     status (strategic merge, as a kubelet does), N requests in flight on keep-alive;
+//   - RSS and heap with all pods and nodes stored (after a full GC);
+//   - a paginated LIST of every pod (limit 500 + continue) vs JSON.stringify of the
+//     same objects;
+//   - watch fan-out: W watchers on all pods receiving N changes: events/s and lag;
+//   - idle CPU of the fleet's lease heartbeats.
+// The scheduler is off (pods carry spec.nodeName) and the kubelets' start delay is
+// long, so the simulated kubelets do not write while we measure: the client plays the
+// kubelet. Lease heartbeats stay on at their default period (10 s per node).
+// The client runs in a worker thread (_sim-client.ts) so its CPU is not taken from the
+// server's event loop; the server, store, fleet and watch writes share the main thread.
+// Last line: `BENCH sim {...}`.
+
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import { startSim, type SimCluster } from '../../sim/index.js';
+import { absNow, percentile, type ClientInit, type ListFigures, type WriteFigures } from './_sim-client.js';
+
+interface Config {
+  nodes: number;
+  pods: number;
+  namespaces: number;
+  concurrency: number;
+  watchers: number;
+  watchEvents: number;
+  rawSeconds: number;
+  idleSeconds: number;
+  listLimit: number;
+  /** Write slices, with a raw-HTTP sample before each. */
+  slices: number;
+}
+
+const FULL: Config = {
+  nodes: 5000,
+  pods: 100_000,
+  namespaces: 10,
+  concurrency: 64,
+  watchers: 10,
+  watchEvents: 20_000,
+  rawSeconds: 10,
+  idleSeconds: 5,
+  listLimit: 500,
+  slices: 10,
+};
+const QUICK: Config = { ...FULL, nodes: 500, pods: 10_000, watchEvents: 5_000, rawSeconds: 3, idleSeconds: 2, slices: 5 };
+
+export function parseArgs(args: string[]): Config {
+  const quick = args.includes('--quick') || process.env['SIM_BENCH_QUICK'] === '1';
+  const cfg: Config = { ...(quick ? QUICK : FULL) };
+  const flags: Record<string, keyof Config> = {
+    '--nodes': 'nodes',
+    '--pods': 'pods',
+    '--namespaces': 'namespaces',
+    '--concurrency': 'concurrency',
+    '--watchers': 'watchers',
+    '--watch-events': 'watchEvents',
+    '--raw-seconds': 'rawSeconds',
+    '--idle-seconds': 'idleSeconds',
+    '--list-limit': 'listLimit',
+    '--slices': 'slices',
+  };
+  for (let i = 0; i < args.length; i++) {
+    const key = flags[args[i]!];
+    if (!key) continue;
+    const v = Number(args[++i]);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`bench sim: ${args[i - 1]} needs a non-negative number, got "${args[i]}"`);
+    cfg[key] = v;
+  }
+  if (cfg.nodes < 1 || cfg.pods < 1 || cfg.namespaces < 1 || cfg.concurrency < 1 || cfg.listLimit < 1 || cfg.slices < 1) {
+    throw new Error('bench sim: --nodes, --pods, --namespaces, --concurrency --list-limit and --slices must be at least 1');
+  }
+  cfg.watchEvents = Math.min(cfg.watchEvents, cfg.pods);
+  return cfg;
+}
+
+// ------------------------------------------------------------------ client thread
+
+/** The load generator in a worker thread (see _sim-client.ts), driven by small RPCs. */
+class LoadClient {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(init: ClientInit) {
+    // Workers do not inherit tsx's loader hooks: register them before importing the TS module.
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./_sim-client.ts', import.meta.url).href;
+    const boot = `(async () => { const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)}); })()`;
+    this.worker = new Worker(boot, { eval: true, workerData: init });
+    this.worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`bench client: ${m.error}`));
+      else p.resolve(m.result);
+    });
+    this.worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+  }
+
+  call<T>(cmd: string, args: unknown = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, cmd, args });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.call('close').catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+const round = (n: number, digits = 0): number => Number(n.toFixed(digits));
+const mib = (bytes: number): number => round(bytes / 1024 / 1024, 1);
+
+function gcNow(): void {
+  // tsx does not pass --expose-gc; flip the flag at run time and pick gc up from a fresh context.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
+
+async function measureIdleCpu(seconds: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) / 1000 / (performance.now() - t0)) * 100;
+}
+
+function stringifyBaseline(cluster: SimCluster): number {
+  const objects = [...cluster.store.values('/pods')].map((o) => JSON.parse(o.json) as unknown);
+  const t0 = performance.now();
+  const s = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: objects });
+  const seconds = (performance.now() - t0) / 1000;
+  if (s.length === 0) throw new Error('unreachable');
+  return seconds;
+}
+
+interface WatchFigures {
+  eventsPerSec: number;
+  delivered: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  seconds: number;
+}
+
+/**
+ * W watchers (in the client thread) on all pods over HTTPS; N pod changes made here in
+ * the server's thread, 200 per event-loop turn; every watcher must see every change.
+ */
+async function watchFanOut(cluster: SimCluster, client: LoadClient, cfg: Config): Promise<WatchFigures> {
+  const api = cluster.api;
+  const podsRt = api.registry.lookup('', 'v1', 'pods')!;
+  const expected = cfg.watchers * cfg.watchEvents;
+  await client.call('watchOpen', { watchers: cfg.watchers, fromRv: String(api.store.currentRv()), expected });
+  // The response head is out before the stream subscribes; let the server settle.
+  await new Promise((r) => setTimeout(r, 200));
+  const waiting = client.call<Float64Array>('watchWait', { timeoutMs: 180_000 });
+  const keys = [...api.store.values('/pods')].slice(0, cfg.watchEvents).map((o) => ({ ns: o.namespace, name: o.name }));
+  const sentAt = new Map<number, number>();
+  const t0 = absNow();
+  const BATCH = 200;
+  for (let i = 0; i < keys.length; i += BATCH) {
+    for (const k of keys.slice(i, i + BATCH)) {
+      const res = api.mutate(podsRt, k.ns, k.name, (pod) => {
+        pod.metadata.annotations = { ...pod.metadata.annotations, 'bench.tidepool.dev/seq': String(i) };
+      });
+      sentAt.set(res.object.rv, absNow());
+    }
+    // Yield so the sockets drain, as a server taking writes from many clients would.
+    await new Promise((r) => setImmediate(r));
+  }
+  const arrivals = await waiting;
+  const lags = new Float64Array(expected);
+  let last = 0;
+  for (let i = 0; i < expected; i++) {
+    const at = arrivals[2 * i + 1]!;
+    const sent = sentAt.get(arrivals[2 * i]!);
+    if (sent === undefined) throw new Error(`watch delivered resourceVersion ${arrivals[2 * i]} that the benchmark did not write`);
+    lags[i] = at - sent;
+    last = Math.max(last, at);
+  }
+  lags.sort();
+  const seconds = (last - t0) / 1000;
+  return {
+    eventsPerSec: expected / seconds,
+    delivered: expected,
+    lagP50Ms: percentile(lags, 50),
+    lagP99Ms: percentile(lags, 99),
+    lagMaxMs: lags[lags.length - 1] ?? 0,
+    seconds,
+  };
+}
+
+// ------------------------------------------------------------------ main
+
+export async function main(args: string[]): Promise<void> {
+  const cfg = parseArgs(args);
+  const log = (s: string): void => console.log(`[sim] ${s}`);
+  log(`config ${JSON.stringify(cfg)}`);
+  const sim = await startSim({
+    clusters: ['bench'],
+    nodes: 0,
+    scheduler: false,
+    // The client plays the kubelet (status patches); the simulated kubelets stay idle.
+    startDelayMs: 24 * 3600 * 1000,
+  });
+  const cluster = sim.cluster('bench');
+  const entry = cluster.kubeconfigEntry();
+  const figures: Record<string, number> = { nodes: cfg.nodes, pods: cfg.pods, concurrency: cfg.concurrency, watchers: cfg.watchers };
+  let client: LoadClient | undefined;
+  try {
+    // Nodes through the fleet (Node + status + Lease each), as kwok registers nodes.
+    const t0 = performance.now();
+    const nodePrefix = 'bench-node-';
+    for (let i = 0; i < cfg.nodes; i++) {
+      cluster.fleet.addNode(`${nodePrefix}${i}`, { cpu: '32', memory: '128Gi', pods: 110, labels: { 'topology.kubernetes.io/zone': `zone-${i % 3}` } });
+    }
+    figures['addNodesSeconds'] = round((performance.now() - t0) / 1000, 2);
+    log(`${cfg.nodes} nodes added in ${figures['addNodesSeconds']} s`);
+    const nsRt = cluster.api.registry.lookup('', 'v1', 'namespaces')!;
+    for (let i = 0; i < cfg.namespaces; i++) cluster.api.create(nsRt, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${i}` } });
+
+    figures['idleCpuPercent'] = round(await measureIdleCpu(cfg.idleSeconds), 1);
+    log(`idle CPU with ${cfg.nodes} nodes renewing leases: ${figures['idleCpuPercent']} % of one core`);
+
+    client = new LoadClient({ server: entry.server, token: entry.token, ca: entry.caPem, concurrency: cfg.concurrency });
+    // Warm up connections and JIT before any measurement.
+    await client.call<number>('rate', { seconds: 0.5, path: '/version' });
+    // The machine is shared and noisy, so the raw HTTP limit is sampled between the write
+    // slices (same client, same concurrency) and the ratio compares like with like.
+    const slices = Math.max(1, Math.min(cfg.slices, cfg.pods));
+    const rawSamples: number[] = [];
+    const getSamples: number[] = [];
+    const latencies: Float64Array[] = [];
+    let writes = 0;
+    let writeSeconds = 0;
+    for (let k = 0; k < slices; k++) {
+      rawSamples.push(await client.call<number>('rate', { seconds: cfg.rawSeconds / slices, path: '/version' }));
+      getSamples.push(await client.call<number>('rate', { seconds: cfg.rawSeconds / slices, path: '/api/v1/namespaces/default' }));
+      const from = Math.floor((cfg.pods * k) / slices);
+      const to = Math.floor((cfg.pods * (k + 1)) / slices);
+      const w = await client.call<WriteFigures>('writePods', { from, to, namespaces: cfg.namespaces, nodePrefix, nodes: cfg.nodes });
+      writes += w.writes;
+      writeSeconds += w.seconds;
+      latencies.push(w.latencies);
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const raw = mean(rawSamples);
+    const small = mean(getSamples);
+    const allLat = new Float64Array(latencies.reduce((n, l) => n + l.length, 0));
+    latencies.reduce((off, l) => (allLat.set(l, off), off + l.length), 0);
+    allLat.sort();
+    const perSec = writes / writeSeconds;
+    figures['rawVersionReqPerSec'] = round(raw);
+    figures['getObjectReqPerSec'] = round(small);
+    figures['podWritesPerSec'] = round(perSec);
+    figures['writeSeconds'] = round(writeSeconds, 1);
+    figures['writeP50Ms'] = round(percentile(allLat, 50), 2);
+    figures['writeP99Ms'] = round(percentile(allLat, 99), 2);
+    figures['writesVsRawVersion'] = round(perSec / raw, 3);
+    figures['writesVsGetObject'] = round(perSec / small, 3);
+    log(`raw HTTP limit (mean of ${slices} samples between write slices): GET /version ${figures['rawVersionReqPerSec']}/s, GET a namespace ${figures['getObjectReqPerSec']}/s (${cfg.concurrency} in flight)`);
+    log(
+      `${writes} pod writes (create + status patch) in ${figures['writeSeconds']} s: ${figures['podWritesPerSec']}/s, ` +
+        `p50 ${figures['writeP50Ms']} ms, p99 ${figures['writeP99Ms']} ms; ${figures['writesVsRawVersion']}x GET /version, ${figures['writesVsGetObject']}x GET a namespace`,
+    );
+    if (cluster.store.count('/pods') !== cfg.pods) throw new Error(`expected ${cfg.pods} pods stored, found ${cluster.store.count('/pods')}`);
+
+    gcNow();
+    const mem = process.memoryUsage();
+    figures['rssMiB'] = mib(mem.rss);
+    figures['heapUsedMiB'] = mib(mem.heapUsed);
+    figures['externalMiB'] = mib(mem.external + mem.arrayBuffers);
+    log(`memory with ${cfg.pods} pods + ${cfg.nodes} nodes (whole process, client thread included): RSS ${figures['rssMiB']} MiB, heap used ${figures['heapUsedMiB']} MiB`);
+
+    const list = await client.call<ListFigures>('list', { limit: cfg.listLimit });
+    if (list.items !== cfg.pods) throw new Error(`paginated LIST returned ${list.items} pods, expected ${cfg.pods}`);
+    const stringify = stringifyBaseline(cluster);
+    figures['list100kSeconds'] = round(list.seconds, 2);
+    figures['listPages'] = list.pages;
+    figures['listItems'] = list.items;
+    figures['stringifySeconds'] = round(stringify, 2);
+    figures['listVsStringify'] = round(list.seconds / stringify, 2);
+    log(
+      `paginated LIST of ${list.items} pods (limit ${cfg.listLimit}): ${figures['list100kSeconds']} s in ${list.pages} pages; ` +
+        `JSON.stringify of the same objects: ${figures['stringifySeconds']} s (LIST = ${figures['listVsStringify']}x)`,
+    );
+
+    if (cfg.watchers > 0 && cfg.watchEvents > 0) {
+      const wf = await watchFanOut(cluster, client, cfg);
+      figures['watchEventsPerSec'] = round(wf.eventsPerSec);
+      figures['watchDelivered'] = wf.delivered;
+      figures['watchLagP50Ms'] = round(wf.lagP50Ms, 1);
+      figures['watchLagP99Ms'] = round(wf.lagP99Ms, 1);
+      figures['watchLagMaxMs'] = round(wf.lagMaxMs, 1);
+      log(
+        `watch fan-out: ${cfg.watchEvents} changes x ${cfg.watchers} watchers = ${wf.delivered} events in ${round(wf.seconds, 2)} s: ` +
+          `${figures['watchEventsPerSec']}/s, lag p50 ${figures['watchLagP50Ms']} ms, p99 ${figures['watchLagP99Ms']} ms`,
+      );
+    }
+    figures['rssEndMiB'] = mib(process.memoryUsage().rss);
+  } finally {
+    await client?.close();
+    await sim.stop();
+  }
+  console.log(`BENCH sim ${JSON.stringify(figures)}`);
+}
