@@ -1,102 +1,32 @@
-// Project a Kubernetes Pod object into the agent's PodInfo.
-//
-// TODO(kube/resources.ts): qosClass, tidepoolQos and the effective-request math
-// below are local stand-ins; switch `resolvePodQos` and `parseQuantity` to
-// kube/resources.ts (`tidepoolQos(pod)`, qosClass) and kube/quantity.ts once they land.
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+// Project a Kubernetes Pod into the agent's PodInfo, with kube/'s resource math and
+// QoS classes (the same ones the scheduler and the admission webhook use).
+import type { V1Pod } from '@kubernetes/client-node';
+import { QOS_LABEL, containerLimits, containerRequests, podRequests, qosClass, tidepoolQos, toMilli, type PodLike } from '../kube/index.js';
 import type { KubeQosClass } from './cgroup-layout.js';
 import { BATCH_CPU, BATCH_MEMORY, type ContainerInfo, type PodInfo, type PodPhase, type TidepoolQos } from './pods.js';
 
-const SUFFIX: Record<string, [bigint, bigint]> = {
-  // suffix -> [numerator, denominator] multiplier
-  '': [1n, 1n],
-  n: [1n, 1_000_000_000n],
-  u: [1n, 1_000_000n],
-  m: [1n, 1000n],
-  k: [1000n, 1n],
-  M: [1_000_000n, 1n],
-  G: [1_000_000_000n, 1n],
-  T: [1_000_000_000_000n, 1n],
-  P: [1_000_000_000_000_000n, 1n],
-  E: [1_000_000_000_000_000_000n, 1n],
-  Ki: [1n << 10n, 1n],
-  Mi: [1n << 20n, 1n],
-  Gi: [1n << 30n, 1n],
-  Ti: [1n << 40n, 1n],
-  Pi: [1n << 50n, 1n],
-  Ei: [1n << 60n, 1n],
-};
+const asPodLike = (pod: V1Pod): PodLike => pod as unknown as PodLike;
+
+/** kubelet's QoS class (status.qosClass when set, else computed from cpu and memory). */
+export function kubeQosClass(pod: V1Pod): KubeQosClass {
+  return qosClass(asPodLike(pod));
+}
 
 /**
- * Parse a resource quantity and return ceil(value × scale) as a number
- * (scale 1000 gives millicores, 1 gives bytes). Throws on malformed input.
+ * kube/'s Tidepool class, plus one rule of the agent's own: a pod that asks for the batch
+ * resources (what the admission webhook turns offline requests into) is offline even when
+ * nothing else marks it, since it was placed on reclaimed capacity.
  */
-export function parseQuantity(q: string, scale: 1 | 1000): number {
-  const m = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(q.trim());
-  if (m === null) throw new Error(`invalid quantity "${q}"`);
-  if (m[1] === '-') throw new Error(`invalid quantity "${q}": negative`);
-  const [intPart, fracPart = ''] = m[2]!.split('.');
-  let num = BigInt(`${intPart === '' ? '0' : intPart}${fracPart}`);
-  let den = 10n ** BigInt(fracPart.length);
-  if (m[3] !== undefined) {
-    const exp = Number(m[3].slice(1));
-    if (Math.abs(exp) > 30) throw new Error(`invalid quantity "${q}": exponent out of range`);
-    if (exp >= 0) num *= 10n ** BigInt(exp);
-    else den *= 10n ** BigInt(-exp);
-  } else {
-    const [mul, div] = SUFFIX[m[4] ?? '']!;
-    num *= mul;
-    den *= div;
-  }
-  num *= BigInt(scale);
-  const result = (num + den - 1n) / den;
-  if (result > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`invalid quantity "${q}": too large`);
-  return Number(result);
-}
-
-type ResourceMap = Record<string, string> | undefined;
-
-function amount(map: ResourceMap, name: string, scale: 1 | 1000): number | undefined {
-  const v = map?.[name];
-  return v === undefined ? undefined : parseQuantity(String(v), scale);
-}
-
-function containerResources(c: V1Container): { req: ResourceMap; lim: ResourceMap } {
-  const req = c.resources?.requests as ResourceMap;
-  const lim = c.resources?.limits as ResourceMap;
-  return { req, lim };
-}
-
-/** kubelet's QoS class rule: only cpu and memory count; requests default to limits. */
-export function kubeQosClass(pod: V1Pod): KubeQosClass {
-  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of all) {
-    const { req, lim } = containerResources(c);
-    for (const r of ['cpu', 'memory']) {
-      const l = lim?.[r];
-      const q = req?.[r] ?? l;
-      if (q !== undefined || l !== undefined) any = true;
-      if (l === undefined || q === undefined || parseQuantity(String(q), 1000) !== parseQuantity(String(l), 1000)) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
-
-const QOS_LABEL = 'tidepool.dev/qos';
-
-/** Local stand-in for kube/resources.ts tidepoolQos(pod). */
 export function resolvePodQos(pod: V1Pod): { qosClass: KubeQosClass; tidepoolQos: TidepoolQos } {
-  const labels = pod.metadata?.labels ?? {};
-  const qosClass = kubeQosClass(pod);
-  const label = labels[QOS_LABEL];
-  let tidepoolQos: TidepoolQos = 'online';
-  if (label === 'online' || label === 'online-exclusive' || label === 'offline') tidepoolQos = label;
-  else if (labels['spark-role'] === 'executor' || labels['component'] === 'taskmanager') tidepoolQos = 'offline';
-  else if ((pod.spec?.containers ?? []).some((c) => c.resources?.requests?.[BATCH_CPU] !== undefined || c.resources?.requests?.[BATCH_MEMORY] !== undefined)) tidepoolQos = 'offline';
-  return { qosClass, tidepoolQos };
+  const p = asPodLike(pod);
+  let q = tidepoolQos(p);
+  const label = pod.metadata?.labels?.[QOS_LABEL];
+  const explicit = label === 'online' || label === 'online-exclusive' || label === 'offline';
+  if (q === 'online' && !explicit) {
+    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    if (all.some((c) => c.resources?.requests?.[BATCH_CPU] !== undefined || c.resources?.requests?.[BATCH_MEMORY] !== undefined)) q = 'offline';
+  }
+  return { qosClass: qosClass(p), tidepoolQos: q };
 }
 
 /**
@@ -109,14 +39,14 @@ export function checkPod(pod: V1Pod): { reason: string; message: string }[] {
   if (label !== undefined && label !== 'online' && label !== 'online-exclusive' && label !== 'offline') {
     out.push({
       reason: 'InvalidQosLabel',
-      message: `label ${QOS_LABEL}="${label}" is not one of online, online-exclusive, offline; the isolation agent treats the pod as online`,
+      message: `label ${QOS_LABEL}="${label}" is not one of online, online-exclusive, offline; the isolation agent ignores it and treats the pod as ${resolvePodQos(pod).tidepoolQos}`,
     });
   }
   if (label === 'online-exclusive') {
     const cpu = (pod.spec?.containers ?? []).reduce((s, c) => {
       const v = c.resources?.requests?.['cpu'] ?? c.resources?.limits?.['cpu'];
       try {
-        return s + (v === undefined ? 0 : parseQuantity(String(v), 1000));
+        return s + (v === undefined ? 0 : toMilli(String(v)));
       } catch {
         return s;
       }
@@ -127,22 +57,17 @@ export function checkPod(pod: V1Pod): { reason: string; message: string }[] {
   return out;
 }
 
-/** Effective pod amount: max(sum of containers, largest init container) + overhead. */
-function effective(pod: V1Pod, pick: (c: V1Container) => number | undefined, overhead: number | undefined): number {
-  const sum = (pod.spec?.containers ?? []).reduce((s, c) => s + (pick(c) ?? 0), 0);
-  const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map((c) => pick(c) ?? 0));
-  return Math.max(sum, init) + (overhead ?? 0);
-}
-
 /** Summed limit, or null when any app container leaves it unlimited. */
-function summedLimit(pod: V1Pod, name: string, scale: 1 | 1000): number | null {
+function summedLimit(pod: V1Pod, name: string, where: string): number | null {
+  const containers = pod.spec?.containers ?? [];
+  if (containers.length === 0) return null;
   let total = 0;
-  for (const c of pod.spec?.containers ?? []) {
-    const v = amount(c.resources?.limits as ResourceMap, name, scale);
+  for (const c of containers) {
+    const v = containerLimits(c, where)[name];
     if (v === undefined) return null;
     total += v;
   }
-  return (pod.spec?.containers ?? []).length === 0 ? null : total;
+  return total;
 }
 
 function stripRuntime(id: string | undefined): string | null {
@@ -155,38 +80,29 @@ function stripRuntime(id: string | undefined): string | null {
 export function toPodInfo(pod: V1Pod): PodInfo {
   const ns = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
+  const where = `pod ${ns}/${name}`;
   try {
-    const { qosClass, tidepoolQos } = resolvePodQos(pod);
-    const overhead = pod.spec?.overhead as ResourceMap;
-    const req = (r: string, scale: 1 | 1000) => (c: V1Container) => {
-      const { req: rq, lim } = containerResources(c);
-      return amount(rq, r, scale) ?? amount(lim, r, scale);
-    };
+    const { qosClass: kubeClass, tidepoolQos: q } = resolvePodQos(pod);
+    const req = podRequests(asPodLike(pod));
     const statuses = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
-    const containers: ContainerInfo[] = (pod.spec?.containers ?? []).map((c) => ({
-      name: c.name,
-      id: stripRuntime(statuses.get(c.name)?.containerID),
-      requests: { cpuMilli: req('cpu', 1000)(c) ?? 0, memoryBytes: req('memory', 1)(c) ?? 0 },
-    }));
+    const containers: ContainerInfo[] = (pod.spec?.containers ?? []).map((c) => {
+      const r = containerRequests(c, where);
+      return { name: c.name, id: stripRuntime(statuses.get(c.name)?.containerID), requests: { cpuMilli: r['cpu'] ?? 0, memoryBytes: r['memory'] ?? 0 } };
+    });
     return {
       uid: pod.metadata?.uid ?? '',
       namespace: ns,
       name,
       phase: (pod.status?.phase as PodPhase | undefined) ?? 'Pending',
-      qosClass,
-      tidepoolQos,
+      qosClass: kubeClass,
+      tidepoolQos: q,
       priority: pod.spec?.priority ?? 0,
-      requests: {
-        cpuMilli: effective(pod, req('cpu', 1000), amount(overhead, 'cpu', 1000)),
-        memoryBytes: effective(pod, req('memory', 1), amount(overhead, 'memory', 1)),
-        batchCpuMilli: effective(pod, req(BATCH_CPU, 1), undefined),
-        batchMemoryBytes: effective(pod, req(BATCH_MEMORY, 1), undefined),
-      },
+      requests: { cpuMilli: req['cpu'] ?? 0, memoryBytes: req['memory'] ?? 0, batchCpuMilli: req[BATCH_CPU] ?? 0, batchMemoryBytes: req[BATCH_MEMORY] ?? 0 },
       limits: {
-        cpuMilli: summedLimit(pod, 'cpu', 1000),
-        memoryBytes: summedLimit(pod, 'memory', 1),
-        batchCpuMilli: summedLimit(pod, BATCH_CPU, 1),
-        batchMemoryBytes: summedLimit(pod, BATCH_MEMORY, 1),
+        cpuMilli: summedLimit(pod, 'cpu', where),
+        memoryBytes: summedLimit(pod, 'memory', where),
+        batchCpuMilli: summedLimit(pod, BATCH_CPU, where),
+        batchMemoryBytes: summedLimit(pod, BATCH_MEMORY, where),
       },
       containers,
       createdAtMs: pod.metadata?.creationTimestamp === undefined ? 0 : new Date(pod.metadata.creationTimestamp).getTime(),

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { kubeQosClass, parseQuantity, resolvePodQos, toPodInfo } from '../../isolation/pod-projection.js';
+import { checkPod, kubeQosClass, resolvePodQos, toPodInfo } from '../../isolation/pod-projection.js';
 
 function pod(spec: Partial<V1Pod['spec']> & { containers: NonNullable<V1Pod['spec']>['containers'] }, labels: Record<string, string> = {}): V1Pod {
   return {
@@ -9,20 +9,6 @@ function pod(spec: Partial<V1Pod['spec']> & { containers: NonNullable<V1Pod['spe
     status: { phase: 'Running', containerStatuses: [{ name: 'app', containerID: `containerd://${'b'.repeat(64)}`, image: 'x', imageID: 'x', ready: true, restartCount: 0 }] },
   };
 }
-
-describe('quantities', () => {
-  it('parses to millicores and bytes, rounding up', () => {
-    expect(parseQuantity('500m', 1000)).toBe(500);
-    expect(parseQuantity('1.5', 1000)).toBe(1500);
-    expect(parseQuantity('2', 1000)).toBe(2000);
-    expect(parseQuantity('1Gi', 1)).toBe(1073741824);
-    expect(parseQuantity('1G', 1)).toBe(1e9);
-    expect(parseQuantity('1e3', 1)).toBe(1000);
-    expect(parseQuantity('0.1m', 1000)).toBe(1);
-    expect(() => parseQuantity('1.2.3', 1)).toThrow('invalid quantity "1.2.3"');
-    expect(() => parseQuantity('-1', 1)).toThrow('negative');
-  });
-});
 
 describe('pod projection', () => {
   it('classifies QoS like kubelet (cpu and memory only; requests default to limits)', () => {
@@ -39,6 +25,22 @@ describe('pod projection', () => {
     expect(resolvePodQos(pod({ containers: c }, { 'spark-role': 'driver' })).tidepoolQos).toBe('online');
     expect(resolvePodQos(pod({ containers: c }, { component: 'taskmanager' })).tidepoolQos).toBe('offline');
     expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { requests: { 'tidepool.dev/batch-memory': '1Gi' } } }] })).tidepoolQos).toBe('offline');
+    // The same classes as the rest of Tidepool (kube/resources.ts):
+    expect(resolvePodQos(pod({ containers: c, priorityClassName: 'tidepool-offline' })).tidepoolQos).toBe('offline');
+    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '2', memory: '1Gi' } } }] })).tidepoolQos).toBe('online-exclusive');
+    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '1500m', memory: '1Gi' } } }] })).tidepoolQos).toBe('online');
+    // An explicit label wins over batch resources.
+    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { requests: { 'tidepool.dev/batch-cpu': '1000' } } }] }, { 'tidepool.dev/qos': 'online' })).tidepoolQos).toBe('online');
+  });
+
+  it('finds bad Tidepool input worth an Event', () => {
+    expect(checkPod(pod({ containers: [{ name: 'app' }] }, { 'tidepool.dev/qos': 'batch' }))).toEqual([
+      { reason: 'InvalidQosLabel', message: expect.stringContaining('tidepool.dev/qos="batch" is not one of online, online-exclusive, offline') },
+    ]);
+    expect(checkPod(pod({ containers: [{ name: 'app', resources: { requests: { cpu: '1500m' } } }] }, { 'tidepool.dev/qos': 'online-exclusive' }))).toEqual([
+      { reason: 'InvalidExclusiveRequest', message: expect.stringContaining('rounded up to 2 CPUs') },
+    ]);
+    expect(checkPod(pod({ containers: [{ name: 'app' }] }, { 'tidepool.dev/qos': 'offline' }))).toEqual([]);
   });
 
   it('sums effective requests (max of init vs app containers, plus overhead) and limits', () => {
