@@ -3,7 +3,7 @@
 //   GET  /clusters                              state and fault settings of every cluster
 //   PATCH /clusters/:name/faults                {latencyMs, errorRate, errorCode, retryAfterSeconds}
 //   DELETE /clusters/:name/faults               clear faults
-//   POST /clusters/:name/outage                 {"down": true|false}
+//   POST /clusters/:name/outage                 {"down": true|false} (alias {"on": ...})
 //   POST /clusters/:name/drop-watches
 //   POST /clusters/:name/compact
 //   POST /clusters/:name/nodes/:node/ready      {"ready": true|false}
@@ -65,8 +65,10 @@ export async function startAdminServer(clusters: Map<string, SimCluster>, host: 
   app.post<{ Params: { name: string } }>('/clusters/:name/outage', async (req, reply) => {
     const c = clusterOf(req.params.name);
     if (!c) return fail(reply, 404, `no cluster ${req.params.name}`);
-    const down = body(req.body)['down'];
-    if (typeof down !== 'boolean') return fail(reply, 400, 'body must be {"down": true|false}');
+    // {"on": true} (as the usage notes spell it) is accepted as well as {"down": true}.
+    const b = body(req.body);
+    const down = b['down'] ?? b['on'];
+    if (typeof down !== 'boolean') return fail(reply, 400, 'body must be {"down": true|false} (or {"on": true|false})');
     await c.outage(down);
     return { down };
   });

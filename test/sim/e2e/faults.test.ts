@@ -211,6 +211,11 @@ describe('faults through the admin endpoint', () => {
     expect(state.find((c) => c.name === 'east')?.down).toBe(true);
     expect((await admin('POST', '/clusters/east/outage', { down: false })).status).toBe(200);
     expect((await raw(access, 'GET', '/api/v1/namespaces', { freshConnection: true })).status).toBe(200);
+    // {"on": ...} is an alias.
+    expect((await admin('POST', '/clusters/east/outage', { on: true })).status).toBe(200);
+    expect(east.listening).toBe(false);
+    expect((await admin('POST', '/clusters/east/outage', { on: false })).status).toBe(200);
+    expect(east.listening).toBe(true);
   });
 
   it('POST drop-watches and compact act like the code calls', async () => {
