@@ -177,13 +177,17 @@ describe('agent on cgroup v1 / cgroupfs', () => {
   it('skips a pod whose UID is not a UUID instead of building a path from it', async () => {
     const { node, online } = setup();
     const log = captureLog();
-    const { agent, source } = await makeAgent(node, { log });
+    const reported: string[] = [];
+    const { agent, source } = await makeAgent(node, { log, onInvalidPod: (p, reason) => reported.push(`${p.name}: ${reason}`) });
     const evil: PodInfo = { ...online.info, uid: '../../../etc', name: 'evil' };
     source.set([evil, online.info]);
     const r = await agent.reconcile();
+    await agent.reconcile();
     expect(r.invalid).toBe(1);
     expect(r.pods).toBe(1);
     expect(log.records.some((x) => x.msg === 'pod skipped: unsafe identifier')).toBe(true);
+    // Reported once (the CLI turns it into a Warning Event), not every cycle.
+    expect(reported).toEqual([expect.stringMatching(/^evil: pod UID "..\/..\/..\/etc" is not a UUID/)]);
     expectConfined(node);
   });
 

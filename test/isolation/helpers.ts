@@ -5,7 +5,7 @@ import type { Evictor } from '../../isolation/eviction.js';
 import { Executor, type ExecutorOptions } from '../../isolation/executor.js';
 import type { Log } from '../../isolation/log.js';
 import { AgentMetrics } from '../../isolation/metrics.js';
-import { StaticPodSource } from '../../isolation/pods.js';
+import { StaticPodSource, type PodInfo } from '../../isolation/pods.js';
 import { makePolicy, type IsolationPolicy } from '../../isolation/policy.js';
 import { readResctrlInfo } from '../../isolation/resctrl-info.js';
 import { readTopology } from '../../isolation/topology.js';
@@ -28,6 +28,7 @@ export async function makeAgent(
     log?: Log;
     now?: () => number;
     executor?: Partial<ExecutorOptions>;
+    onInvalidPod?: (pod: PodInfo, reason: string) => void;
   } = {},
 ): Promise<TestAgent> {
   const topology = await readTopology(node.fs, node.sysRoot);
@@ -63,6 +64,7 @@ export async function makeAgent(
     dryRun: opts.dryRun ?? false,
     ...(opts.log === undefined ? {} : { log: opts.log }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.onInvalidPod === undefined ? {} : { onInvalidPod: opts.onInvalidPod }),
   });
   return { agent, executor, source, metrics };
 }
