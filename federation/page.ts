@@ -24,6 +24,7 @@ export const PAGE_HTML = `<!doctype html>
   th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e6ebf0; vertical-align: middle; }
   .bar { display: flex; width: 260px; height: 14px; background: #e9eef3; border-radius: 3px; overflow: hidden; }
   .bar span { display: block; height: 100%; }
+  .bar.thin { height: 5px; margin-top: 2px; }
   .used { background: #7a8ba0; } .lent { background: #2f7fd1; } .idle { background: #5cc28a; } .batch { background: #f0b541; }
   .legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; border-radius: 2px; }
   .ready-True { color: #1a7f45; font-weight: 600; } .ready-False { color: #c0392b; font-weight: 600; }
@@ -67,12 +68,20 @@ export const PAGE_JS = String.raw`'use strict';
     var total = Math.max(r.allocatable, 1);
     var used = Math.max(0, r.requested - r.lent);
     var b = el('div', { 'class': 'bar', title: 'used ' + used + ', lent ' + r.lent + ', idle ' + r.idle + ', batch ' + r.batch });
-    [['used', used], ['lent', r.lent], ['idle', r.idle], ['batch', r.batch]].forEach(function (p) {
+    [['used', used], ['lent', r.lent], ['idle', r.idle]].forEach(function (p) {
       var s = el('span', { 'class': p[0] });
       s.style.width = Math.min(100, (p[1] / total) * 100) + '%';
       b.appendChild(s);
     });
-    return b;
+    // Batch is another view of the same cores (measured, not requested): its own thin bar.
+    var wrap = el('div');
+    wrap.appendChild(b);
+    var bb = el('div', { 'class': 'bar thin', title: 'batch (reclaimable from measured usage) ' + r.batch });
+    var s = el('span', { 'class': 'batch' });
+    s.style.width = Math.min(100, (r.batch / total) * 100) + '%';
+    bb.appendChild(s);
+    wrap.appendChild(bb);
+    return wrap;
   }
   function resourceCell(c, res, fmt) {
     var td = el('td');

@@ -1,0 +1,115 @@
+// The console page in a real browser (Debian chromium via playwright-core): it loads without
+// console errors, shows exactly the figures the API returns, and follows a member cluster
+// when it changes.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { startSim, type Sim } from '../../sim/index.js';
+import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
+import { clientFor, createPod, podBody, until } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let sim: Sim;
+let fed: Federation;
+let app: FastifyInstance;
+let base: string;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI's .ci/run does)`);
+  sim = await startSim({ clusters: ['host', 'east', 'west'], nodes: 3, nodeShape: { cpu: '8', memory: '32Gi', pods: 110 } });
+  fed = new Federation({ readyTimeoutMs: 5_000, usageIntervalMs: 500, historyIntervalMs: 500 });
+  fed.start();
+  fed.addMemberWithClient('east', clientFor(sim, 'east'));
+  fed.addMemberWithClient('west', clientFor(sim, 'west'));
+  app = buildServer({ federation: fed });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  await fed.member('east')!.waitForReady(10_000);
+  await fed.member('west')!.waitForReady(10_000);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await fed?.stop();
+  await sim?.stop();
+});
+
+async function api(): Promise<CapacityDocument> {
+  return (await (await fetch(`${base}/api/v1/capacity`)).json()) as CapacityDocument;
+}
+
+function shown(cluster: string, figure: string): Promise<string | null> {
+  return page.locator(`[data-cluster="${cluster}"][data-figure="${figure}"]`).first().getAttribute('data-value');
+}
+
+describe('console page', { timeout: 60_000 }, () => {
+  it('loads with no console errors and shows the figures the API returns', async () => {
+    await page.goto(base + '/');
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+    expect(await page.title()).toBe('Tidepool — capacity pool');
+    // Usage (and with it batch) arrives from metrics.k8s.io after the first sync; settle on a stable document.
+    await until('usage to be known', async () => (await api()).clusters.every((c) => c.cpu.usage > 0));
+    await until('the page to show the current document', async () => {
+      const doc = await api();
+      for (const c of doc.clusters) {
+        if ((await shown(c.name, 'cpu-idle')) !== String(c.cpu.idle)) return false;
+        if ((await shown(c.name, 'cpu-batch')) !== String(c.cpu.batch)) return false;
+      }
+      return true;
+    });
+    const doc = await api();
+    for (const c of doc.clusters) {
+      expect(await shown(c.name, 'nodes')).toBe(String(c.nodes));
+      expect(await shown(c.name, 'ready')).toBe('true');
+      expect(await shown(c.name, 'cpu-allocatable')).toBe(String(c.cpu.allocatable));
+      expect(await shown(c.name, 'cpu-requested')).toBe(String(c.cpu.requested));
+      expect(await shown(c.name, 'memory-idle')).toBe(String(c.memory.idle));
+      expect(await shown(c.name, 'memory-allocatable')).toBe(String(c.memory.allocatable));
+      expect(await shown(c.name, 'cpu-largestSlot')).toBe(String(c.cpu.largestSlot));
+      expect(await shown(c.name, 'vnode-cpu')).toBe(String(c.cpu.idle));
+      // The free-slot histogram has one bar per bucket, holding every schedulable node.
+      const bars = await page.locator(`[data-cluster="${c.name}"][data-figure="fragmentation"] i`).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-nodes'))));
+      expect(bars).toEqual(c.fragmentation!.cpu.map((b) => b.nodes));
+    }
+    expect(await shown('_total', 'cpu-idle')).toBe(String(doc.total.cpu.idle));
+    expect(await shown('_pool', 'vnode-cpu')).toBe(String(doc.total.cpu.idle));
+    // The federation samples utilization from its start: the sparkline has points at first load.
+    expect(Number(await shown('east', 'history-points'))).toBeGreaterThan(0);
+    await page.screenshot({ path: process.env['TIDEPOOL_SCREENSHOT'] ?? '/dev/null' }).catch(() => undefined);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('updates when a member cluster changes', async () => {
+    const before = Number(await shown('east', 'cpu-requested'));
+    const east = clientFor(sim, 'east');
+    await createPod(east, 'default', podBody('big-job', '3', '4Gi'));
+    await until('the API to count the pod', async () => (await api()).clusters.find((c) => c.name === 'east')!.cpu.requested === before + 3000);
+    await until('the page to follow', async () => (await shown('east', 'cpu-requested')) === String(before + 3000));
+    const doc = await api();
+    expect(await shown('east', 'cpu-idle')).toBe(String(doc.clusters.find((c) => c.name === 'east')!.cpu.idle));
+    // A virtual node appearing in a member is listed as ignored, and not counted.
+    await east.request({
+      method: 'POST',
+      path: '/api/v1/nodes',
+      body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'vk-peer', labels: { type: 'virtual-kubelet' } }, status: { allocatable: { cpu: '500', memory: '1000Gi', pods: '1000' }, conditions: [{ type: 'Ready', status: 'True' }] } },
+    });
+    await until('the ignored virtual node on the page', async () => (await page.locator('#ignored').textContent())?.includes('east/vk-peer'));
+    expect(await shown('east', 'nodes')).toBe('3');
+    east.close();
+    expect(consoleErrors).toEqual([]);
+  });
+});
