@@ -11,6 +11,7 @@ import { supportedFields } from '../fields.js';
 import { isRecord, type KubeObject } from '../object.js';
 import { applyPatch, PatchError } from '../patch/index.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
+import { applyScale, toScale } from './scale.js';
 import type { ResourceType } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../selectors.js';
 import type { StoredObject } from '../store.js';
@@ -216,6 +217,10 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         await ctx.pods.log(req, reply, pod, query);
         return;
       }
+      if (info.subresource === 'scale') {
+        sendJson(reply, 200, JSON.stringify(toScale(api.parse(api.get(rt, nsForWrite, info.name)))));
+        return;
+      }
       if (info.subresource !== undefined && info.subresource !== 'status') {
         if (rt.storageKey === '/pods' && ctx.pods.stream && ['exec', 'attach', 'portforward'].includes(info.subresource)) {
           const pod = api.parse(api.get(rt, nsForWrite, info.name));
@@ -267,6 +272,12 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
     }
     case 'PUT': {
       if (info.name === undefined) throw methodNotAllowed(`PUT requires a name`);
+      if (info.subresource === 'scale') {
+        const { obj: scale } = decodeBody(req);
+        const res = api.mutate(rt, nsForWrite, info.name, (parent) => applyScale(parent, scale), { dryRun: dryRun(query) });
+        sendJson(reply, 200, JSON.stringify(toScale(api.parse(res.object))));
+        return;
+      }
       if (info.subresource !== undefined && info.subresource !== 'status' && info.subresource !== 'finalize') {
         throw methodNotAllowed(`PUT is not supported on ${rt.resource}/${info.subresource}`);
       }
@@ -284,6 +295,28 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
     }
     case 'PATCH': {
       if (info.name === undefined) throw methodNotAllowed(`PATCH requires a name`);
+      if (info.subresource === 'scale') {
+        const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const { obj: patch } = decodeBody(req);
+        const res = api.mutate(
+          rt,
+          nsForWrite,
+          info.name,
+          (parent) => {
+            let patched: unknown;
+            try {
+              patched = applyPatch(ct, toScale(parent), patch, { group: 'autoscaling', kind: 'Scale', custom: false });
+            } catch (e) {
+              if (e instanceof PatchError) throw new ApiError(e.reason === 'UnsupportedMediaType' ? 415 : e.reason === 'Invalid' ? 422 : 400, e.reason, e.message);
+              throw e;
+            }
+            return applyScale(parent, patched);
+          },
+          { dryRun: dryRun(query) },
+        );
+        sendJson(reply, 200, JSON.stringify(toScale(api.parse(res.object))));
+        return;
+      }
       if (info.subresource !== undefined && info.subresource !== 'status') throw methodNotAllowed(`PATCH is not supported on ${rt.resource}/${info.subresource}`);
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {

@@ -295,6 +295,15 @@ spec:
     const dep = JSON.parse(await k.ok(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; metadata: { generation: number } };
     expect(dep.spec.replicas).toBe(2);
     expect(dep.metadata.generation).toBe(1);
+    // The scale subresource: kubectl scale patches it, HPAs read it.
+    expect((await k.ok(['scale', 'deployment', 'web', '--replicas=3'])).trim()).toBe('deployment.apps/web scaled');
+    const scale = JSON.parse(await k.ok(['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/web/scale'])) as { kind: string; spec: { replicas: number }; status: { selector: string } };
+    expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 3 }, status: { selector: 'app=web' } });
+    const guarded = await k.run(['scale', 'deployment', 'web', '--replicas=1', '--current-replicas=2']);
+    expect(guarded.code).not.toBe(0);
+    const scaled = JSON.parse(await k.ok(['get', 'deployment', 'web', '-o', 'json'])) as { spec: { replicas: number }; metadata: { generation: number } };
+    expect(scaled.spec.replicas).toBe(3);
+    expect(scaled.metadata.generation).toBe(2);
     const rows = table(await k.ok(['get', 'svc', 'web']));
     expect(rows[0]!.slice(0, 3)).toEqual(['NAME', 'TYPE', 'CLUSTER-IP']);
     expect(rows[1]![1]).toBe('ClusterIP');
