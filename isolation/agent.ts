@@ -2,7 +2,7 @@
 // desired values, hand them all to the executor, evict under memory pressure,
 // and publish load and status. Idempotent: a restart recomputes the same state.
 import { kubepodsDir, type CgroupLayout } from './cgroup-layout.js';
-import { degradations, type Capabilities } from './capabilities.js';
+import { degradations, detectCapabilities, type Capabilities } from './capabilities.js';
 import { formatCpuList } from './cpulist.js';
 import type { CgroupValue } from './desired.js';
 import { decideEvictions, type Evictor } from './eviction.js';
@@ -78,6 +78,8 @@ export class Agent {
   private readonly log: Log;
   private readonly now: () => number;
   private readonly intervalMs: number;
+  /** What the node supports; re-probed while kubepods is missing (the agent may start before kubelet). */
+  private caps: Capabilities;
   private exclusive = new Map<string, number[]>();
   private usageWindow: number[] = [];
   private readonly recentEvictions = new Map<string, number>();
@@ -95,6 +97,7 @@ export class Agent {
   private stopped = true;
 
   constructor(private readonly o: AgentOptions) {
+    this.caps = o.capabilities;
     this.reader = new NodeReader(o.fs, o.layout, o.procRoot);
     this.now = o.now ?? Date.now;
     this.sampler = new LoadSampler(this.reader, o.topology.cpus.length, this.now);
@@ -188,6 +191,10 @@ export class Agent {
     const end = this.o.metrics?.reconcileSeconds.startTimer();
     const { o } = this;
     const notes: string[] = [];
+    if (!this.caps.cgroup.kubepodsFound) {
+      this.caps = await detectCapabilities(o.fs, o.layout, o.procRoot, o.topology, o.resctrl);
+      o.metrics?.setCapabilities(this.caps);
+    }
     const pods = o.podSource.pods().filter((p) => p.phase === 'Running' || p.phase === 'Pending');
     const lookup = await this.reader.findPods(pods);
     for (const { pod, reason } of lookup.invalid) {
@@ -234,7 +241,7 @@ export class Agent {
       if (o.layout.mounts.cpu !== null) {
         const periods = new Map<string, number>();
         for (const p of found) if (p.pod.tidepoolQos === 'offline') periods.set(p.dir, await this.reader.cfsPeriodUs(p.dir));
-        values.push(...planCpu({ layout: o.layout, pods: found, offlineMilli: plan.budget.offlineMilli, policy: o.policy, periods, hasCpuIdle: o.capabilities.cgroup.cpuIdle }));
+        values.push(...planCpu({ layout: o.layout, pods: found, offlineMilli: plan.budget.offlineMilli, policy: o.policy, periods, hasCpuIdle: this.caps.cgroup.cpuIdle }));
       }
     }
 
@@ -244,7 +251,7 @@ export class Agent {
       if (p.pod.tidepoolQos === 'offline' || needOnlinePids) pidsOf.set(p.pod.uid, await this.reader.podPids(p));
     }
     const offlinePids = new Map(found.filter((p) => p.pod.tidepoolQos === 'offline').map((p) => [p.pod.uid, pidsOf.get(p.pod.uid) ?? []]));
-    const memory = planMemory({ layout: o.layout, pods: found, policy: o.policy, recursiveProt: o.capabilities.cgroup.memoryRecursiveProt, offlinePids });
+    const memory = planMemory({ layout: o.layout, pods: found, policy: o.policy, recursiveProt: this.caps.cgroup.memoryRecursiveProt, offlinePids });
     values.push(...memory.cgroups);
 
     let apply = await o.executor.applyCgroups(values);
@@ -319,8 +326,8 @@ export class Agent {
     const fmt = (cpus: readonly number[]): string => formatCpuList(cpus);
     return {
       node: this.o.nodeName,
-      capabilities: this.o.capabilities,
-      degraded: degradations(this.o.capabilities),
+      capabilities: this.caps,
+      degraded: degradations(this.caps),
       unsupported: this.o.executor.unsupported(),
       contested: this.o.executor.contested(),
       dryRun: this.o.dryRun ?? false,

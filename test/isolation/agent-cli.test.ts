@@ -142,6 +142,24 @@ describe('tidepool agent against a simulated cluster', () => {
     }
   });
 
+  it('started before kubelet, notices kubepods appear and stops reporting it missing', async () => {
+    const node = new DiskNode(mkdtempSync(join(dir, 'node-')), 4, 16 * 1024 * 1024, 12 * 1024 * 1024, false);
+    const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
+    try {
+      await until('a first reconcile', () => running.agent!.ready());
+      expect(running.agent!.status().degraded.join('\n')).toMatch(/kubepods cgroup not found/);
+      node.createKubepods();
+      await until('kubepods found', () => (running.agent!.status().degraded.some((d) => d.includes('kubepods')) ? undefined : true));
+      const annotated = await until('the annotation without the kubepods note', async () => {
+        const a = (await api.readNode({ name: NODE })).metadata?.annotations?.[STATUS_ANNOTATION];
+        return a !== undefined && !a.includes('kubepods cgroup not found') ? a : undefined;
+      });
+      expect(annotated).toMatch(/resctrl not mounted/);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('reports bad pod input as a Warning Event on the pod', async () => {
     const node = new DiskNode(mkdtempSync(join(dir, 'node-')));
     const bad = await createPod('typo', 'ofline', { cpu: '100m' });

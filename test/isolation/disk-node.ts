@@ -34,13 +34,15 @@ export class DiskNode {
     readonly cpus = 4,
     memTotalKb = 16 * 1024 * 1024,
     memAvailableKb = 12 * 1024 * 1024,
+    /** false: kubelet has not created kubepods yet (call createKubepods later). */
+    withKubepods = true,
   ) {
     this.cgroupRoot = join(dir, 'cgroup');
     this.sysRoot = join(dir, 'sys');
     this.procRoot = join(dir, 'proc');
     const all = `0-${cpus - 1}`;
     for (const c of CONTROLLERS) this.mkCgroup('', c, all);
-    for (const d of ['kubepods', 'kubepods/burstable', 'kubepods/besteffort']) for (const c of CONTROLLERS) this.mkCgroup(d, c, all);
+    if (withKubepods) this.createKubepods();
     const cpuDir = join(this.sysRoot, 'devices/system/cpu');
     mkdirSync(cpuDir, { recursive: true });
     writeFileSync(join(cpuDir, 'online'), `${all}\n`);
@@ -54,6 +56,11 @@ export class DiskNode {
     writeFileSync(join(this.procRoot, 'stat'), 'cpu  100 0 100 1000 0 0 0 0 0 0\n');
     writeFileSync(join(this.procRoot, 'mounts'), '');
     writeFileSync(join(this.procRoot, 'cpuinfo'), 'vendor_id\t: GenuineIntel\n');
+  }
+
+  /** What kubelet does at start: the kubepods tree. */
+  createKubepods(): void {
+    for (const d of ['kubepods', 'kubepods/burstable', 'kubepods/besteffort']) for (const c of CONTROLLERS) this.mkCgroup(d, c, `0-${this.cpus - 1}`);
   }
 
   setMemory(totalKb: number, availableKb: number): void {
