@@ -112,6 +112,17 @@ export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient
   }
 
   return {
+    // exec/attach/port-forward: simulated kubelets run no containers, and proxying the
+    // streaming upgrade to a real kubelet is not implemented; say so instead of a bare 405.
+    async stream(_req, _reply, pod, sub) {
+      const nodeName = String(((pod['spec'] ?? {}) as Obj)['nodeName'] ?? '');
+      const podName = pod.metadata.name ?? '';
+      if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
+      if (fleet.isSimulated(nodeName)) {
+        throw badRequest(`pod ${podName} runs on simulated node ${nodeName}, whose kubelet runs no containers: ${sub} is not available`);
+      }
+      throw new ApiError(501, 'NotImplemented', `the simulated apiserver does not proxy ${sub} to the kubelet of node ${nodeName}`);
+    },
     async log(req, reply, pod, query) {
       const container = pickContainer(pod, query);
       const spec = (pod['spec'] ?? {}) as Obj;

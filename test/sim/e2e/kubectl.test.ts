@@ -158,6 +158,12 @@ describe.skipIf(!hasKubectl)('kubectl against the sim', () => {
     }
   });
 
+  it('exec on a simulated node says why it cannot run', async () => {
+    const r = await k.run(['exec', 'web', '--', 'ls']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Error from server \(BadRequest\): pod web runs on simulated node host-node-\d, whose kubelet runs no containers: exec is not available/);
+  });
+
   it('get -w streams changes until stopped', async () => {
     const child = spawn('kubectl', ['--kubeconfig', k.kubeconfigPath, 'get', 'pods', '-w', '--output-watch-events'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
