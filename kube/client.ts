@@ -29,7 +29,7 @@ import {
 } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { KubeApiError, parseStatus } from './api-error.js';
-import { abortReason, isRetryableError, parseRetryAfter, retry, statusCodeOf, systemClock, type Clock } from './backoff.js';
+import { abortReason, isRetryableError, parseRetryAfter, retry, statusCodeOf, systemClock, type Clock, type TimerHandle } from './backoff.js';
 import { clientMetricsFor, type ClientMetrics } from './client-metrics.js';
 import { JsonLineSplitter } from './json-lines.js';
 import { loadKubeConfig, type KubeConfigSource, type ResolvedKubeConfig } from './kubeconfig.js';
@@ -117,6 +117,8 @@ export interface WatchOptions {
   idleTimeoutMs?: number;
   /** Called for each event, in order. A throw ends the watch with that error. */
   onEvent(event: RawWatchEvent): void;
+  /** Decodes one line of the stream. Default JSON.parse. */
+  parse?: (line: string) => RawWatchEvent;
 }
 
 export class KubeTimeoutError extends Error {
@@ -238,7 +240,18 @@ export class KubeClient {
     const idleMs = options.idleTimeoutMs ?? 120_000;
     await new Promise<void>((resolve, reject) => {
       let done = false;
-      let idle = this.clock.setTimeout(onIdle, idleMs);
+      // One timer for the idle deadline, re-armed only when it fires early: resetting a timer
+      // on every chunk costs more than the rest of the chunk's handling.
+      let lastData = this.clock.now();
+      let idle: TimerHandle | undefined;
+      const armIdle = (ms: number): void => {
+        idle = this.clock.setTimeout(() => {
+          const quiet = this.clock.now() - lastData;
+          if (quiet >= idleMs) finish(new WatchIdleError(`watch ${url.pathname}: no data for ${idleMs} ms; the connection is presumed dead`));
+          else armIdle(idleMs - quiet);
+        }, ms);
+      };
+      armIdle(idleMs);
       const finish = (err?: unknown): void => {
         if (done) return;
         done = true;
@@ -248,19 +261,13 @@ export class KubeClient {
         if (err === undefined || signal?.aborted) resolve();
         else reject(err);
       };
-      function onIdle(): void {
-        finish(new WatchIdleError(`watch ${url.pathname}: no data for ${idleMs} ms; the connection is presumed dead`));
-      }
       const onAbort = (): void => finish();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const splitter = new JsonLineSplitter((line) => {
-        const event = JSON.parse(line) as RawWatchEvent;
-        options.onEvent(event);
-      });
+      const parse = options.parse ?? ((line: string) => JSON.parse(line) as RawWatchEvent);
+      const splitter = new JsonLineSplitter((line) => options.onEvent(parse(line)));
       res.on('data', (chunk: Buffer) => {
         if (done) return;
-        this.clock.clearTimeout(idle);
-        idle = this.clock.setTimeout(onIdle, idleMs);
+        lastData = this.clock.now();
         try {
           splitter.push(chunk);
         } catch (err) {

@@ -10,6 +10,7 @@ export * from './client-metrics.js';
 export * from './client.js';
 export * from './adapters.js';
 export * from './indexer.js';
+export * from './json-skim.js';
 export * from './informer.js';
 export * from './projections.js';
 export * from './workqueue.js';

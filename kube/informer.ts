@@ -22,6 +22,7 @@ import { isGone, KubeApiError, parseStatus } from './api-error.js';
 import { Backoff, sleep, systemClock, type BackoffOptions, type Clock, type TimerHandle } from './backoff.js';
 import type { KubeClient, Query, RawWatchEvent } from './client.js';
 import { Indexer, type IndexFunc } from './indexer.js';
+import { skimJson, type FieldSchema } from './json-skim.js';
 
 /** A Kubernetes object as JSON, before projection. */
 export interface RawObject {
@@ -72,6 +73,12 @@ export interface InformerOptions<T> {
    * malformed (counted and skipped). Default: the whole object.
    */
   project?: (obj: RawObject) => T;
+  /**
+   * The fields `project` reads (e.g. POD_FIELDS): objects are decoded with only these, the rest
+   * skipped unbuilt. Must include metadata.name, namespace, uid and resourceVersion. Default:
+   * the whole object.
+   */
+  fields?: FieldSchema;
   indexers?: Readonly<Record<string, IndexFunc<T>>>;
   /** LIST page size. Default 500. */
   pageSize?: number;
@@ -108,6 +115,11 @@ export interface InformerStats {
   handlerErrors: number;
 }
 
+interface ListPage {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: unknown[];
+}
+
 class GoneError extends Error {
   override readonly name = 'GoneError';
   readonly code = 410;
@@ -123,6 +135,8 @@ export class Informer<T = RawObject> {
   private readonly path: string;
   private readonly selectors: Query;
   private readonly project: (obj: RawObject) => T;
+  private readonly parseList: (body: string) => ListPage;
+  private readonly parseEvent: ((line: string) => RawWatchEvent) | undefined;
   private readonly cache: Indexer<T>;
   private readonly handlers = new Set<InformerHandlers<T>>();
   private readonly pageSize: number;
@@ -151,6 +165,20 @@ export class Informer<T = RawObject> {
       ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
     };
     this.project = options.project ?? ((o) => o as unknown as T);
+    const fields = options.fields;
+    if (fields !== undefined && fields !== true) {
+      const pageSchema: FieldSchema = { metadata: true, items: [fields] };
+      const eventSchema: FieldSchema = { type: true, object: fields };
+      this.parseList = (body) => skimJson(body, pageSchema) as ListPage;
+      this.parseEvent = (line) => {
+        const ev = skimJson(line, eventSchema) as RawWatchEvent;
+        // An ERROR carries a Status, not an object of our kind: it is read whole.
+        return ev.type === 'ERROR' ? (JSON.parse(line) as RawWatchEvent) : ev;
+      };
+    } else {
+      this.parseList = (body) => JSON.parse(body) as ListPage;
+      this.parseEvent = undefined;
+    }
     this.cache = new Indexer<T>(options.indexers);
     this.pageSize = options.pageSize ?? 500;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
@@ -315,12 +343,13 @@ export class Informer<T = RawObject> {
       let rv = '';
       try {
         do {
-          const page = await this.client.requestJson<{ metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }>({
+          const res = await this.client.request({
             path: this.path,
             query: { ...this.selectors, limit: this.pageSize, ...(cont ? { continue: cont } : {}) },
             signal,
           });
           if (signal.aborted) return;
+          const page = this.parseList(res.body);
           this.stats.listPages++;
           rv = page.metadata?.resourceVersion ?? rv;
           for (const item of Array.isArray(page.items) ? page.items : []) {
@@ -361,6 +390,7 @@ export class Informer<T = RawObject> {
       query: { ...this.selectors, resourceVersion: this.lastRv, allowWatchBookmarks: true, timeoutSeconds: timeout },
       signal,
       idleTimeoutMs: this.idleTimeoutMs,
+      ...(this.parseEvent ? { parse: this.parseEvent } : {}),
       onEvent: (ev) => {
         events++;
         this.onWatchEvent(ev);

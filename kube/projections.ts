@@ -7,6 +7,7 @@
  * "Running" add up.
  */
 import type { RawObject } from './informer.js';
+import type { FieldSchema } from './json-skim.js';
 import { podRequests, qosClass, tidepoolQos, type KubeQosClass, type PodLike, type ResourceAmounts, type TidepoolQos, parseResourceList } from './resources.js';
 
 /** What federation and the schedulers know about a pod. */
@@ -72,6 +73,34 @@ export interface PodProjectionOptions {
   /** Label keys to keep (exact), or a predicate. Default DEFAULT_POD_LABELS. */
   labels?: readonly string[] | ((key: string) => boolean);
 }
+
+const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
+
+/**
+ * Every field projectPod (and the resource math under it) reads. Give it to the informer as
+ * `fields` so the rest of each pod is skipped while decoding, never built.
+ */
+export const POD_FIELDS: FieldSchema = {
+  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true, deletionTimestamp: true, ownerReferences: true },
+  spec: {
+    nodeName: true,
+    priority: true,
+    priorityClassName: true,
+    schedulerName: true,
+    overhead: true,
+    resources: true,
+    containers: CONTAINER_FIELDS,
+    initContainers: CONTAINER_FIELDS,
+  },
+  status: { phase: true, qosClass: true },
+};
+
+/** Every field projectNode reads (a node's status.images alone can be tens of KB). */
+export const NODE_FIELDS: FieldSchema = {
+  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true },
+  spec: { unschedulable: true, taints: true },
+  status: { allocatable: true, capacity: true, conditions: [{ type: true, status: true }], addresses: true },
+};
 
 /** Shares equal strings between objects; bounded so a stream of unique values cannot grow it forever. */
 export class Interner {

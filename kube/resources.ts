@@ -58,16 +58,34 @@ export const OFFLINE_PRIORITY_CLASS = 'tidepool-offline';
 const TIDEPOOL_QOS_VALUES: ReadonlySet<string> = new Set<TidepoolQos>(['online', 'online-exclusive', 'offline']);
 
 /**
+ * Parsed amounts by quantity string ("m500m" = cpu millis of "500m", "u1Gi" = units of "1Gi").
+ * A cluster's pods use a few hundred distinct quantities, and informers parse every pod on
+ * every change: exact (bigint) parsing of each one showed up as the informer's top cost.
+ */
+const amountMemo = new Map<string, number>();
+const AMOUNT_MEMO_SIZE = 10_000;
+
+/**
  * Parses a resource list into integer amounts. A malformed quantity throws a QuantityError
  * whose message also says where it was found (`context`, e.g. "pod default/web container app").
  */
 export function parseResourceList(list: ResourceList | undefined, context?: string): ResourceAmounts {
   const out: ResourceAmounts = {};
   if (!list) return out;
-  for (const [name, value] of Object.entries(list)) {
+  for (const name in list) {
+    const value = list[name]!;
+    const memoKey = (name === RESOURCE_CPU ? 'm' : 'u') + value;
+    const known = amountMemo.get(memoKey);
+    if (known !== undefined) {
+      out[name] = known;
+      continue;
+    }
     try {
       const q = parseQuantity(value);
-      out[name] = name === RESOURCE_CPU ? toMilli(q) : toUnits(q);
+      const amount = name === RESOURCE_CPU ? toMilli(q) : toUnits(q);
+      if (amountMemo.size >= AMOUNT_MEMO_SIZE) amountMemo.clear();
+      amountMemo.set(memoKey, amount);
+      out[name] = amount;
     } catch (err) {
       if (err instanceof QuantityError && context !== undefined) {
         throw new QuantityError(err.input, `${err.reason} (${context}, resource ${name})`);

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { startSim, type Sim, type SimCluster } from '../../sim/index.js';
-import { KubeClient, Informer, indexBy, projectPod, type PodSummary } from '../../kube/index.js';
+import { KubeClient, Informer, POD_FIELDS, indexBy, projectPod, type PodSummary } from '../../kube/index.js';
 import { HandlerView, createPod, deletePod, podsRt, relabelPod, sameMap, serverPods, until } from './fixtures.js';
 
 const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel'];
@@ -30,6 +30,7 @@ function setup(cluster: string, opts: { pageSize?: number; labelSelector?: strin
     client,
     resource: { version: 'v1', resource: 'pods' },
     project: projectPod,
+    fields: POD_FIELDS,
     indexers: { namespace: indexBy.namespace, node: indexBy.node, app: indexBy.label('app') },
     backoff: { initialMs: 50, maxMs: 400 },
     idleTimeoutMs: 3_000,
@@ -115,7 +116,9 @@ describe('informer against the sim', () => {
     c.compact(); // the history the informer would resume from is gone
     await c.outage(false);
 
-    await until(() => informer.stats.gone >= 1 && converged(c, view, informer), 'relist after 410');
+    await until(() => informer.stats.gone >= 1 && converged(c, view, informer), 'relist after 410').catch((err: Error) => {
+      throw new Error(`${err.message}: stats ${JSON.stringify(informer.stats)}, server ${serverPods(c).size}, cache ${informer.size}, violations ${view.violations.join('; ')}`);
+    });
     expect(informer.stats.lists).toBe(2);
     expect(view.violations).toEqual([]);
     for (let i = 0; i < 5; i++) expect(view.deletes.get(`default/p${i}`)).toBe(1);
