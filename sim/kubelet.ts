@@ -289,12 +289,26 @@ export class NodeFleet {
     const nodeName = o.fields['spec.nodeName'] ?? '';
     const node = nodeName ? this.nodes.get(nodeName) : undefined;
     if (!node) return;
-    const pod = JSON.parse(o.json) as KubeObject;
     let t = this.pods.get(o.key);
     if (t && t.uid !== o.uid) {
       this.untrack(t);
       t = undefined;
     }
+    // Fast path for the common write (a status update of a pod we already track): decide
+    // from the precomputed fields without parsing the object. The substring tests can
+    // only give false positives (then the full path below decides).
+    if (t && t.node === node.name && !o.json.includes('"deletionTimestamp"')) {
+      const phase = o.fields['status.phase'] || 'Pending';
+      if (phase === 'Pending' && t.action !== 'none') {
+        t.phase = phase;
+        return;
+      }
+      if (phase === 'Running' && t.action !== 'completing' && !o.json.includes(DURATION_ANNOTATION)) {
+        t.phase = phase;
+        return;
+      }
+    }
+    const pod = JSON.parse(o.json) as KubeObject;
     if (!t) t = this.track(pod, node);
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
     t.phase = String(status['phase'] ?? 'Pending');
