@@ -17,6 +17,7 @@
 // server's event loop; the server, store, fleet and watch writes share the main thread.
 // Last line: `BENCH sim {...}`.
 
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -131,6 +132,30 @@ function gcNow(): void {
   const gc = vm.runInNewContext('gc') as () => void;
   gc();
   gc();
+}
+
+/**
+ * CPU time (ms) of the main thread alone — the server's — from /proc (Linux), so the
+ * server's cost per request is known even though the client thread shares the process
+ * and the machine. undefined where /proc is not available.
+ */
+function serverThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command: state is field 3, utime 14, stime 15 (clock ticks, USER_HZ = 100).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` and returns its result with the server thread's CPU ms spent meanwhile. */
+async function withServerCpu<T>(fn: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const c0 = serverThreadCpuMs();
+  const result = await fn();
+  const c1 = serverThreadCpuMs();
+  return { result, cpuMs: c0 === undefined || c1 === undefined ? NaN : c1 - c0 };
 }
 
 async function measureIdleCpu(seconds: number): Promise<number> {
@@ -250,15 +275,23 @@ export async function main(args: string[]): Promise<void> {
     const latencies: Float64Array[] = [];
     let writes = 0;
     let writeSeconds = 0;
+    let rawRequests = 0;
+    let rawCpuMs = 0;
+    let writeCpuMs = 0;
     for (let k = 0; k < slices; k++) {
-      rawSamples.push(await client.call<number>('rate', { seconds: cfg.rawSeconds / slices, path: '/version' }));
-      getSamples.push(await client.call<number>('rate', { seconds: cfg.rawSeconds / slices, path: '/api/v1/namespaces/default' }));
+      const seconds = cfg.rawSeconds / slices;
+      const r = await withServerCpu(() => client!.call<number>('rate', { seconds, path: '/version' }));
+      rawSamples.push(r.result);
+      rawRequests += r.result * seconds;
+      rawCpuMs += r.cpuMs;
+      getSamples.push(await client.call<number>('rate', { seconds, path: '/api/v1/namespaces/default' }));
       const from = Math.floor((cfg.pods * k) / slices);
       const to = Math.floor((cfg.pods * (k + 1)) / slices);
-      const w = await client.call<WriteFigures>('writePods', { from, to, namespaces: cfg.namespaces, nodePrefix, nodes: cfg.nodes });
-      writes += w.writes;
-      writeSeconds += w.seconds;
-      latencies.push(w.latencies);
+      const w = await withServerCpu(() => client!.call<WriteFigures>('writePods', { from, to, namespaces: cfg.namespaces, nodePrefix, nodes: cfg.nodes }));
+      writes += w.result.writes;
+      writeSeconds += w.result.seconds;
+      writeCpuMs += w.cpuMs;
+      latencies.push(w.result.latencies);
     }
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     const raw = mean(rawSamples);
@@ -275,10 +308,20 @@ export async function main(args: string[]): Promise<void> {
     figures['writeP99Ms'] = round(percentile(allLat, 99), 2);
     figures['writesVsRawVersion'] = round(perSec / raw, 3);
     figures['writesVsGetObject'] = round(perSec / small, 3);
+    // The server thread's own CPU per request: what one core would sustain with the client elsewhere.
+    const usPerWrite = (writeCpuMs * 1000) / writes;
+    const usPerRaw = (rawCpuMs * 1000) / rawRequests;
+    figures['serverCpuUsPerWrite'] = round(usPerWrite);
+    figures['serverCpuUsPerRawReq'] = round(usPerRaw);
+    figures['podWritesPerServerCoreSec'] = round(1e6 / usPerWrite);
     log(`raw HTTP limit (mean of ${slices} samples between write slices): GET /version ${figures['rawVersionReqPerSec']}/s, GET a namespace ${figures['getObjectReqPerSec']}/s (${cfg.concurrency} in flight)`);
     log(
       `${writes} pod writes (create + status patch) in ${figures['writeSeconds']} s: ${figures['podWritesPerSec']}/s, ` +
         `p50 ${figures['writeP50Ms']} ms, p99 ${figures['writeP99Ms']} ms; ${figures['writesVsRawVersion']}x GET /version, ${figures['writesVsGetObject']}x GET a namespace`,
+    );
+    log(
+      `server thread CPU: ${figures['serverCpuUsPerWrite']} us per pod write, ${figures['serverCpuUsPerRawReq']} us per GET /version ` +
+        `=> ${figures['podWritesPerServerCoreSec']} pod writes/s per core of server`,
     );
     if (cluster.store.count('/pods') !== cfg.pods) throw new Error(`expected ${cfg.pods} pods stored, found ${cluster.store.count('/pods')}`);
 
