@@ -4,6 +4,7 @@
 import { compareQuantities, tryParseQuantity } from '../../kube/index.js';
 import { isRecord } from '../object.js';
 import { fe, type Causes } from './errors.js';
+import { QUANTITY_ERROR } from './fields.js';
 import { isDNS1123Label, isQualifiedName } from './names.js';
 
 type Obj = Record<string, unknown>;
@@ -49,8 +50,10 @@ export function validateResources(resources: unknown, field: string, out: Causes
       const f = `${field}.${kind}[${name}]`;
       if (!validateResourceName(name, f, out)) continue;
       const parsed = typeof q === 'string' || typeof q === 'number' ? tryParseQuantity(q) : undefined;
-      if (parsed && parsed.nanos < 0n) out.push(fe.invalid(f, String(q), 'must be greater than or equal to 0'));
-      else if (parsed && name.includes('/') && parsed.nanos % 1_000_000_000n !== 0n) {
+      // Client writes fail at decoding first (400); this catches in-process writes.
+      if (!parsed) out.push(fe.invalid(f, q, QUANTITY_ERROR));
+      else if (parsed.nanos < 0n) out.push(fe.invalid(f, String(q), 'must be greater than or equal to 0'));
+      else if (name.includes('/') && parsed.nanos % 1_000_000_000n !== 0n) {
         // Extended resources are counted in whole units.
         out.push(fe.invalid(f, String(q), 'must be an integer'));
       }

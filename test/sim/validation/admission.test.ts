@@ -169,6 +169,16 @@ describe('pod validation', () => {
     expect(e.message).toMatch(/^Pod "Web_1" is invalid: \[metadata\.name: Invalid value/);
   });
 
+  it('rejects an unparsable quantity written in-process (clients get the 400 decode error first)', () => {
+    const p = pod({}, { resources: { limits: { memory: 'lots' } } });
+    const e = admitError(() => admitCreate(PODS, p, {}));
+    expect(e.code).toBe(422);
+    expect(e.details?.causes?.[0]).toMatchObject({
+      field: 'spec.containers[0].resources.limits[memory]',
+      message: expect.stringMatching(/^Invalid value: "lots": quantities must match the regular expression/) as unknown,
+    });
+  });
+
   it('requires containers', () => {
     const e = admitError(() => admitCreate(PODS, { metadata: { name: 'p' }, spec: {} }, {}));
     expect(e.message).toBe('Pod "p" is invalid: spec.containers: Required value');
