@@ -186,6 +186,9 @@ export function parseAgentFlags(f: AgentFlags, env: NodeJS.ProcessEnv = process.
     if (loadPlaintext && !LOOPBACK.has(loadListen.host)) problems.push(`--load-plaintext is only allowed on a loopback --load-listen address, got "${loadListen.host}"`);
   }
 
+  if (bool('restore') && stateFile === null) problems.push('--restore needs --state-file: the originals to put back are recorded there');
+  if (bool('restore') && bool('once')) problems.push('--restore and --once do not go together');
+
   const intervalRaw = str('intervalSeconds') ?? '2';
   const interval = Number(intervalRaw);
   if (!Number.isFinite(interval) || interval < 0.2 || interval > 300) problems.push(`--interval-seconds must be a number between 0.2 and 300, got "${intervalRaw}"`);

@@ -300,6 +300,7 @@ describe('tidepool agent flags', () => {
       expect(text).toContain(flag);
     }
     expect(problems({})).toEqual([expect.stringContaining('--node-name is required')]);
+    expect(problems({ ...base, restore: true })).toEqual([expect.stringContaining('--restore needs --state-file')]);
   });
 
   it('the DaemonSet and uninstall Job only pass flags the agent has', () => {
