@@ -101,10 +101,35 @@ function validateEnv(env: unknown, field: string, out: Causes): void {
   records(env).forEach((e, i) => {
     const name = str(e['name']);
     if (!name) out.push(fe.required(`${field}[${i}].name`));
+    else validateEnvName(name, `${field}[${i}].name`, out);
   });
 }
 
-function validateContainers(list: unknown, field: string, names: Set<string>, volumes: Set<string>, out: Causes, requireImage = true): void {
+type ContainerKind = 'init' | 'regular' | 'ephemeral';
+
+const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'];
+
+function validateProbe(p: unknown, field: string, liveness: boolean, out: Causes): void {
+  if (!isRecord(p)) return;
+  const handlers = HANDLERS.filter((h) => p[h] !== undefined);
+  if (handlers.length === 0) out.push(fe.required(field, 'must specify a handler type'));
+  else if (handlers.length > 1) out.push(fe.forbidden(`${field}.${handlers[1]}`, 'may not specify more than 1 handler type'));
+  const st = p['successThreshold'];
+  if (liveness && typeof st === 'number' && st !== 1) out.push(fe.invalid(`${field}.successThreshold`, st, 'must be 1'));
+  for (const k of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
+    const v = p[k];
+    if (typeof v === 'number' && v < 0) out.push(fe.invalid(`${field}.${k}`, v, 'must be greater than or equal to 0'));
+  }
+}
+
+/** Since 1.30 (RelaxedEnvironmentVariableValidation) any printable ASCII but '=' is a valid name. */
+function validateEnvName(name: string, field: string, out: Causes): void {
+  if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(name)) {
+    out.push(fe.invalid(field, name, "a valid environment variable name must consist only of printable ASCII characters other than '='"));
+  }
+}
+
+function validateContainers(list: unknown, field: string, names: Set<string>, volumes: Set<string>, out: Causes, kind: ContainerKind = 'regular'): void {
   records(list).forEach((c, i) => {
     const f = `${field}[${i}]`;
     const name = str(c['name']);
@@ -116,7 +141,7 @@ function validateContainers(list: unknown, field: string, names: Set<string>, vo
       names.add(name);
     }
     const image = str(c['image']);
-    if (!image && requireImage) out.push(fe.required(`${f}.image`));
+    if (!image) out.push(fe.required(`${f}.image`));
     else if (image && image.trim() !== image) out.push(fe.invalid(`${f}.image`, image, 'must not have leading or trailing whitespace'));
     if (c['imagePullPolicy'] !== undefined && !PULL_POLICIES.includes(str(c['imagePullPolicy']))) {
       out.push(fe.notSupported(`${f}.imagePullPolicy`, c['imagePullPolicy'], PULL_POLICIES));
@@ -126,6 +151,22 @@ function validateContainers(list: unknown, field: string, names: Set<string>, vo
     }
     validatePorts(c['ports'], `${f}.ports`, out);
     validateEnv(c['env'], `${f}.env`, out);
+    const rp = c['restartPolicy'];
+    if (rp !== undefined) {
+      // Only init containers may set it, and only to Always (sidecars).
+      if (kind !== 'init') out.push(fe.forbidden(`${f}.restartPolicy`, 'may not be set for non-init containers'));
+      else if (rp !== 'Always') out.push(fe.notSupported(`${f}.restartPolicy`, rp, ['Always']));
+    }
+    const sidecar = kind === 'init' && rp === 'Always';
+    if (kind === 'regular' || sidecar) {
+      validateProbe(c['livenessProbe'], `${f}.livenessProbe`, true, out);
+      validateProbe(c['readinessProbe'], `${f}.readinessProbe`, false, out);
+      validateProbe(c['startupProbe'], `${f}.startupProbe`, true, out);
+    } else {
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+        if (c[probe] !== undefined) out.push(fe.forbidden(`${f}.${probe}`, `may not be set for ${kind === 'init' ? 'init containers without restartPolicy=Always' : 'ephemeral containers'}`));
+      }
+    }
     validateResources(c['resources'], `${f}.resources`, out);
     records(c['volumeMounts']).forEach((m, j) => {
       const vm = `${f}.volumeMounts[${j}]`;
@@ -164,6 +205,8 @@ export function validatePodSpec(spec: unknown, field: string, out: Causes, claim
   const volumes = new Set<string>(claimTemplates);
   records(spec['volumes']).forEach((v, i) => {
     const name = str(v['name']);
+    const sources = Object.keys(v).filter((k) => k !== 'name');
+    if (sources.length > 1) out.push(fe.forbidden(`${field}.volumes[${i}].${sources[1]}`, 'may not specify more than 1 volume type'));
     const f = `${field}.volumes[${i}].name`;
     if (!name) out.push(fe.required(f));
     else {
@@ -175,9 +218,9 @@ export function validatePodSpec(spec: unknown, field: string, out: Causes, claim
   const names = new Set<string>();
   const containers = spec['containers'];
   if (!Array.isArray(containers) || containers.length === 0) out.push(fe.required(`${field}.containers`));
-  validateContainers(spec['initContainers'], `${field}.initContainers`, names, volumes, out);
-  validateContainers(containers, `${field}.containers`, names, volumes, out);
-  validateContainers(spec['ephemeralContainers'], `${field}.ephemeralContainers`, names, volumes, out, false);
+  validateContainers(spec['initContainers'], `${field}.initContainers`, names, volumes, out, 'init');
+  validateContainers(containers, `${field}.containers`, names, volumes, out, 'regular');
+  validateContainers(spec['ephemeralContainers'], `${field}.ephemeralContainers`, names, volumes, out, 'ephemeral');
   if (spec['restartPolicy'] !== undefined && !RESTART_POLICIES.includes(str(spec['restartPolicy']))) {
     out.push(fe.notSupported(`${field}.restartPolicy`, spec['restartPolicy'], RESTART_POLICIES));
   }

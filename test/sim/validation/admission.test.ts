@@ -179,6 +179,39 @@ describe('pod validation', () => {
     });
   });
 
+  it('checks probes, env names, container restart policies and volume sources', () => {
+    const p: KubeObject = {
+      metadata: { name: 'p' },
+      spec: {
+        volumes: [{ name: 'v', emptyDir: {}, hostPath: { path: '/x' } }],
+        initContainers: [
+          { name: 'sidecar', image: 'x', restartPolicy: 'Always', readinessProbe: { exec: { command: ['true'] } } },
+          { name: 'setup', image: 'x', restartPolicy: 'OnFailure' },
+        ],
+        containers: [
+          {
+            name: 'app',
+            image: 'x',
+            restartPolicy: 'Always',
+            env: [{ name: 'A=B', value: '1' }, { name: 'OK_1.x', value: '2' }],
+            livenessProbe: { successThreshold: 2 },
+            readinessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 80 } },
+          },
+        ],
+      },
+    };
+    const e = admitError(() => admitCreate(PODS, p, {}));
+    expect(e.details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type',
+      'spec.initContainers[1].restartPolicy: Unsupported value: "OnFailure": supported values: "Always"',
+      'spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than \'=\'',
+      'spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers',
+      'spec.containers[0].livenessProbe: Required value: must specify a handler type',
+      'spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1',
+      'spec.containers[0].readinessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type',
+    ]);
+  });
+
   it('requires containers', () => {
     const e = admitError(() => admitCreate(PODS, { metadata: { name: 'p' }, spec: {} }, {}));
     expect(e.message).toBe('Pod "p" is invalid: spec.containers: Required value');
