@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { admitCreate, admitUpdate, type FieldValidation } from './admission.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, notFound, STALE_OBJECT_MESSAGE } from './errors.js';
 import { fieldsFnFor } from './fields.js';
-import { isRecord, type KubeObject } from './object.js';
+import { deepClone, isRecord, type KubeObject } from './object.js';
 import type { ResourceRegistry, ResourceType } from './resources.js';
 import { objectKey, type Store, type StoreEvent, type StoredObject } from './store.js';
 import { rfc3339, type Clock } from './time.js';
@@ -280,7 +280,7 @@ export class ClusterApi {
     const current = this.tryGet(rt, namespace, name);
     if (!current) throw notFound(rt.resource, rt.group, name);
     const old = this.parse(current);
-    const draft = this.parse(current);
+    const draft = deepClone(old);
     const next = mutate(draft) ?? draft;
     if (!isRecord(next.metadata)) throw badRequest('metadata must be an object');
     if (next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== String(current.rv)) {
@@ -295,7 +295,7 @@ export class ClusterApi {
     let obj: KubeObject;
     if (sub === 'status') {
       // Status writes change only .status (kube's ResetObjectMetaForStatus + spec reset).
-      obj = structuredClone(old);
+      obj = deepClone(old);
       if (next.status === undefined) delete obj.status;
       else obj.status = next.status;
     } else {

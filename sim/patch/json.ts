@@ -1,5 +1,6 @@
 // Small helpers over plain JSON values, shared by the patch modules.
 import _ from 'lodash';
+import { deepClone } from '../object.js';
 
 export type JsonObject = { [k: string]: unknown };
 
@@ -8,7 +9,7 @@ export function isJsonObject(v: unknown): v is JsonObject {
 }
 
 export function cloneJson<T>(v: T): T {
-  return structuredClone(v);
+  return deepClone(v);
 }
 
 export function jsonEqual(a: unknown, b: unknown): boolean {
