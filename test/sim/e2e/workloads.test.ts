@@ -101,8 +101,8 @@ describe('simulated kubelets', () => {
   it('graceful deletion: Terminating with a deletionTimestamp, then gone', async () => {
     await newPod('graceful');
     await waitFor('Running', async () => (await readPod('graceful')).status?.phase === 'Running');
-    await core.deleteNamespacedPod({ name: 'graceful', namespace: 'default', gracePeriodSeconds: 5 });
-    const terminating = await readPod('graceful');
+    // The answer to a graceful delete is the object, now terminating (the kubelet then removes it).
+    const terminating = await core.deleteNamespacedPod({ name: 'graceful', namespace: 'default', gracePeriodSeconds: 5 });
     expect(terminating.metadata?.deletionTimestamp).toBeTruthy();
     expect(terminating.metadata?.deletionGracePeriodSeconds).toBe(5);
     await waitFor('gone', async () => readPod('graceful').then(() => false, () => true));
