@@ -5,7 +5,7 @@
 // The walk mutates the object in place, so one pass does all of it.
 import { formatQuantity, tryParseQuantity } from '../../kube/index.js';
 import { definition, goTypeName } from '../schema/dsl.js';
-import type { Node, ObjectNode, ValueLimits } from '../schema/types.js';
+import type { ListNode, Node, ObjectNode, ValueLimits } from '../schema/types.js';
 
 /** The regular expression kube's resource.Quantity names in its parse error. */
 export const QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -375,9 +375,37 @@ function visitValue(node: Node, value: unknown, ctx: Ctx, path: string, goPath: 
         if (out === DROP) value[i] = ctx.builtin ? zeroValue(node.items) : value[i];
         else if (out !== value[i]) value[i] = out;
       }
+      if (!ctx.builtin && (node.listType === 'set' || node.listType === 'map')) checkListUniqueness(node, value, ctx, path);
       return value;
     }
   }
+}
+
+/** Custom resources: items of a set, and keys of a map list, must be unique. */
+function checkListUniqueness(node: ListNode, items: unknown[], ctx: Ctx, path: string): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    let key: string;
+    let shown: string;
+    if (node.listType === 'map' && node.listMapKeys && typeof item === 'object' && item !== null) {
+      const rec = item as Record<string, unknown>;
+      const keyObj = Object.fromEntries(node.listMapKeys.filter((k) => rec[k] !== undefined).map((k) => [k, rec[k]]));
+      key = JSON.stringify(keyObj);
+      shown = `map[string]interface {}{${Object.entries(keyObj).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
+    } else {
+      key = JSON.stringify(item);
+      shown = fmtValue(item);
+    }
+    if (seen.has(key)) {
+      const field = `${path}[${i}]`;
+      ctx.report.typeErrors.push({
+        path: field,
+        decodeMessage: `${field}: Duplicate value: ${shown}`,
+        cause: { field, reason: 'FieldValueDuplicate', message: `Duplicate value: ${shown}` },
+      });
+    }
+    seen.add(key);
+  });
 }
 
 function zeroValue(node: Node): unknown {

@@ -429,6 +429,13 @@ describe('custom resources', () => {
                     size: { type: 'integer', minimum: 1, maximum: 10 },
                     code: { type: 'string', pattern: '^[a-z]+$', maxLength: 5 },
                     tags: { type: 'array', items: { type: 'string' }, maxItems: 2 },
+                    labels: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+                    ports: {
+                      type: 'array',
+                      'x-kubernetes-list-type': 'map',
+                      'x-kubernetes-list-map-keys': ['name'],
+                      items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } } },
+                    },
                     color: { type: 'string', enum: ['red', 'blue'], default: 'red' },
                     extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
                   },
@@ -486,6 +493,18 @@ describe('custom resources', () => {
     expect(() => admitCreate(widgets, { metadata: { name: 'w' }, spec: { size: 0 } }, http())).toThrow(
       'spec.size in body should be greater than or equal to 1',
     );
+  });
+
+  it('rejects duplicates in set lists and map lists', () => {
+    const w: KubeObject = {
+      metadata: { name: 'w' },
+      spec: { size: 1, labels: ['a', 'b', 'a'], ports: [{ name: 'http', port: 80 }, { name: 'http', port: 81 }] },
+    };
+    const e = admitError(() => admitCreate(widgets, w, http()));
+    expect(e.details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.labels[2]: Duplicate value: "a"',
+      'spec.ports[1]: Duplicate value: map[string]interface {}{"name":"http"}',
+    ]);
   });
 
   it('CRDs must be structural and have exactly one storage version', () => {
