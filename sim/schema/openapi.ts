@@ -3,6 +3,7 @@
 // `allOf: [{$ref}]` with their patch extensions beside it (where kubectl's strategic
 // merge patch reads them), and the x-kubernetes-* extensions for list types, map keys,
 // int-or-string and preserved unknown fields.
+import { COMMON_FIELD_DESCRIPTIONS, TYPE_DESCRIPTIONS } from './descriptions.js';
 import { allDefinitions, definition } from './dsl.js';
 import type { Definition, JSONSchemaProps, Node } from './types.js';
 
@@ -108,7 +109,19 @@ export function nodeToOpenApi(node: Node, refs: Set<string>): OpenApiSchema {
 /** A named definition as published in components.schemas. */
 export function definitionToOpenApi(def: Definition, refs: Set<string>): OpenApiSchema {
   const s = nodeToOpenApi(def.node, refs);
-  if (def.gvks.length > 0) s['x-kubernetes-group-version-kind'] = def.gvks.map((g) => ({ ...g }));
+  const description = TYPE_DESCRIPTIONS[def.name];
+  if (description && s['description'] === undefined) s['description'] = description;
+  if (def.gvks.length > 0) {
+    s['x-kubernetes-group-version-kind'] = def.gvks.map((g) => ({ ...g }));
+    // Top-level kinds: describe the fields every object has.
+    const props = s['properties'];
+    if (props && typeof props === 'object') {
+      for (const [name, text] of Object.entries(COMMON_FIELD_DESCRIPTIONS)) {
+        const field = (props as Record<string, OpenApiSchema>)[name];
+        if (field && field['description'] === undefined) field['description'] = text;
+      }
+    }
+  }
   return s;
 }
 

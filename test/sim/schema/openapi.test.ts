@@ -61,6 +61,7 @@ describe('OpenAPI v3 documents', () => {
     const reg = new ResourceRegistry();
     const schemas = schemasOf(reg, 'apis/apps/v1');
     expect(schemas['io.k8s.api.apps.v1.Deployment']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    expect(schemas['io.k8s.api.apps.v1.Deployment']?.['description']).toBe('Deployment enables declarative updates for Pods and ReplicaSets.');
     expect(schemas['io.k8s.api.apps.v1.DeploymentList']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', version: 'v1', kind: 'DeploymentList' }]);
     const doc = openApiDocument(reg, 'apis/apps/v1') as { paths: Record<string, Record<string, Record<string, unknown>>> };
     const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']!['patch']!;
