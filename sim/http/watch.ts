@@ -81,13 +81,28 @@ export function streamWatch(
   let unsubscribe: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
   const now = (): Date => new Date(api.clock.now());
+  // Events written in one turn of the event loop (a burst of writes, a replay from a
+  // resourceVersion) leave as one socket write: each write is otherwise its own TLS
+  // record and syscall, which is what limits fan-out to many watchers.
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   const frame = (type: string, objectJson: string): void => {
     if (closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     res.write(`{"type":"${type}","object":${objectJson}}\n`);
     if (res.writableLength > MAX_BUFFERED_BYTES) stop();
   };
   const stop = (): void => {
     if (closed) return;
+    uncork();
     closed = true;
     unsubscribe?.();
     unregister();
