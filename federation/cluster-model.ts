@@ -51,12 +51,17 @@ export class NodeState {
   reqMem = 0;
   reqPods = 0;
   reqExt: ResourceAmounts | undefined;
+  /** Requests of lent (placed by Tidepool) pods on this node, part of req*. */
+  lentCpu = 0;
+  lentMem = 0;
+  lentPods = 0;
   usage: NodeUsage | null = null;
   /** Pods attributed to this node (kept even while the node is absent: pods may come first). */
   podCount = 0;
   // What attach() added, so detach() takes out exactly that.
   cCounted = false;
   cSchedulable = false;
+  cTainted = false;
   cBucket = -1;
   cFreeCpu = 0;
   cFreeMem = 0;
@@ -117,6 +122,8 @@ export class ClusterModel implements CapacitySink {
   // Sums over counted (present, real) nodes.
   nodeCount = 0;
   schedulableCount = 0;
+  /** Usable nodes left out of idle by a NoSchedule/NoExecute taint (tolerating pods may use them). */
+  taintedUsableCount = 0;
   allocCpu = 0;
   allocMem = 0;
   allocPods = 0;
@@ -131,6 +138,10 @@ export class ClusterModel implements CapacitySink {
   freePods = 0;
   batchCpu = 0;
   batchMem = 0;
+  /** Lent requests on schedulable nodes: with free, the cluster's own idle that headroom is a share of. */
+  lentSchedCpu = 0;
+  lentSchedMem = 0;
+  lentSchedPods = 0;
   // Sums over lent (placed by Tidepool) and assumed pods, whatever their node.
   lentCpu = 0;
   lentMem = 0;
@@ -314,7 +325,12 @@ export class ClusterModel implements CapacitySink {
       this.buckets[n.cBucket]!.add(n);
     }
     // Schedulable for the pool: usable and no NoSchedule/NoExecute taint (a plain pod could go there).
-    if (n.usable && untoleratedTaint(n.taints, []) === undefined) {
+    const tainted = n.taints.length > 0 && untoleratedTaint(n.taints, []) !== undefined;
+    if (n.usable && tainted) {
+      n.cTainted = true;
+      this.taintedUsableCount++;
+    }
+    if (n.usable && !tainted) {
       n.cSchedulable = true;
       this.schedulableCount++;
       n.cFreeCpu = fc;
@@ -323,6 +339,9 @@ export class ClusterModel implements CapacitySink {
       this.freeCpu += fc;
       this.freeMem += fm;
       this.freePods += fp;
+      this.lentSchedCpu += n.lentCpu;
+      this.lentSchedMem += n.lentMem;
+      this.lentSchedPods += n.lentPods;
       this.maxCpu.add(fc);
       this.maxMem.add(fm);
       this.maxPods.add(fp);
@@ -358,12 +377,19 @@ export class ClusterModel implements CapacitySink {
       this.buckets[n.cBucket]!.delete(n);
       n.cBucket = -1;
     }
+    if (n.cTainted) {
+      n.cTainted = false;
+      this.taintedUsableCount--;
+    }
     if (n.cSchedulable) {
       n.cSchedulable = false;
       this.schedulableCount--;
       this.freeCpu -= n.cFreeCpu;
       this.freeMem -= n.cFreeMem;
       this.freePods -= n.cFreePods;
+      this.lentSchedCpu -= n.lentCpu;
+      this.lentSchedMem -= n.lentMem;
+      this.lentSchedPods -= n.lentPods;
       this.maxCpu.remove(n.cFreeCpu);
       this.maxMem.remove(n.cFreeMem);
       this.maxPods.remove(n.cFreePods);
@@ -413,6 +439,11 @@ export class ClusterModel implements CapacitySink {
       n.reqCpu += r.cpu;
       n.reqMem += r.mem;
       n.reqPods += 1;
+      if (r.lent) {
+        n.lentCpu += r.cpu;
+        n.lentMem += r.mem;
+        n.lentPods += 1;
+      }
       if (r.ext) n.reqExt = addInto(n.reqExt ?? {}, r.ext, 1);
       n.podCount++;
       this.attach(n);
@@ -434,6 +465,11 @@ export class ClusterModel implements CapacitySink {
         n.reqCpu -= r.cpu;
         n.reqMem -= r.mem;
         n.reqPods -= 1;
+        if (r.lent) {
+          n.lentCpu -= r.cpu;
+          n.lentMem -= r.mem;
+          n.lentPods -= 1;
+        }
         if (r.ext && n.reqExt) addInto(n.reqExt, r.ext, -1);
         n.podCount--;
         if (!n.present && n.podCount === 0) this.nodes.delete(n.name);
@@ -462,10 +498,11 @@ export class ClusterModel implements CapacitySink {
   idle(resource: 'cpu' | 'memory' | 'pods'): number {
     const p = this.policyValue;
     const raw = resource === 'cpu' ? this.freeCpu : resource === 'memory' ? this.freeMem : this.freePods;
-    const lent = resource === 'cpu' ? this.lentCpu : resource === 'memory' ? this.lentMem : this.lentPods;
-    // A fractional headroom is a share of the cluster's own idle capacity: what would be free
-    // without Tidepool's pods. Taking it of today's free alone would shrink it as we lend.
-    let v = p.headroom.fraction !== undefined ? raw - Math.ceil((raw + lent) * p.headroom.fraction) : raw;
+    const lentHere = resource === 'cpu' ? this.lentSchedCpu : resource === 'memory' ? this.lentSchedMem : this.lentSchedPods;
+    // A fractional headroom is a share of the cluster's own idle capacity: what would be free on
+    // its schedulable nodes without Tidepool's pods. Taken of today's free alone, it would
+    // shrink as we lend.
+    let v = p.headroom.fraction !== undefined ? raw - Math.ceil((raw + lentHere) * p.headroom.fraction) : raw;
     if (resource === 'cpu' && p.headroom.cpu !== undefined) v -= p.headroom.cpu;
     if (resource === 'memory' && p.headroom.memory !== undefined) v -= p.headroom.memory;
     if (resource === 'cpu' && p.maxCpu !== undefined) v = Math.min(v, p.maxCpu - this.lentCpu);

@@ -12,7 +12,7 @@ import { createInformer, DEFAULT_POD_LABELS, podProjection, projectNode, toMilli
 import type { Informer, InformerHandlers, KubeClient, NodeSummary, PodSummary } from '../kube/index.js';
 import type { FederationModel } from './model.js';
 import { MANAGED_BY_LABEL, appRefOf } from './pod.js';
-import type { NodeInfo, PodInfo } from './types.js';
+import type { CapacityEvent, NodeInfo, PodInfo } from './types.js';
 
 export interface MemberOptions {
   /** Not Ready after this long without an answer. Default 30 s. */
@@ -154,12 +154,8 @@ export class Member {
     })();
   }
 
-  private handlers<S, I>(
-    project: (s: S) => I,
-    upsert: (i: I) => Parameters<NonNullable<ReturnType<FederationModel['cluster']>>['apply']>[0],
-    remove: (i: I) => Parameters<NonNullable<ReturnType<FederationModel['cluster']>>['apply']>[0],
-  ): InformerHandlers<S> {
-    const apply = (ev: Parameters<NonNullable<ReturnType<FederationModel['cluster']>>['apply']>[0]): void => {
+  private handlers<S, I>(project: (s: S) => I, upsert: (i: I) => CapacityEvent, remove: (i: I) => CapacityEvent): InformerHandlers<S> {
+    const apply = (ev: CapacityEvent): void => {
       this.model.cluster(this.name)?.apply(ev);
       this.model.changed();
     };

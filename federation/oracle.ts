@@ -43,7 +43,7 @@ export class ReferenceState {
 }
 
 export function recount(name: string, policy: ClusterPolicy, state: ReferenceState, ready: boolean): ClusterCapacity {
-  const req = new Map<string, { cpu: number; mem: number; pods: number }>();
+  const req = new Map<string, { cpu: number; mem: number; pods: number; lCpu: number; lMem: number; lPods: number }>();
   let lentCpu = 0;
   let lentMem = 0;
   let lentPods = 0;
@@ -54,13 +54,18 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
       lentPods++;
     }
     if (!p.nodeName) continue;
-    const r = req.get(p.nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
+    const r = req.get(p.nodeName) ?? { cpu: 0, mem: 0, pods: 0, lCpu: 0, lMem: 0, lPods: 0 };
     r.cpu += p.requests['cpu'] ?? 0;
     r.mem += p.requests['memory'] ?? 0;
     r.pods += 1;
+    if (p.lent) {
+      r.lCpu += p.requests['cpu'] ?? 0;
+      r.lMem += p.requests['memory'] ?? 0;
+      r.lPods += 1;
+    }
     req.set(p.nodeName, r);
   }
-  const f = { nodes: 0, sched: 0, aCpu: 0, aMem: 0, aPods: 0, rCpu: 0, rMem: 0, rPods: 0, uCpu: 0, uMem: 0, fCpu: 0, fMem: 0, fPods: 0, bCpu: 0, bMem: 0, lCpu: 0, lMem: 0 };
+  const f = { lsCpu: 0, lsMem: 0, lsPods: 0, nodes: 0, sched: 0, aCpu: 0, aMem: 0, aPods: 0, rCpu: 0, rMem: 0, rPods: 0, uCpu: 0, uMem: 0, fCpu: 0, fMem: 0, fPods: 0, bCpu: 0, bMem: 0, lCpu: 0, lMem: 0 };
   const histCpu = CPU_BOUNDS.map(() => 0);
   const histMem = MEMORY_BOUNDS.map(() => 0);
   const virtual: string[] = [];
@@ -69,7 +74,7 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
       virtual.push(n.name);
       continue;
     }
-    const r = req.get(n.name) ?? { cpu: 0, mem: 0, pods: 0 };
+    const r = req.get(n.name) ?? { cpu: 0, mem: 0, pods: 0, lCpu: 0, lMem: 0, lPods: 0 };
     const a = { cpu: n.allocatable['cpu'] ?? 0, mem: n.allocatable['memory'] ?? 0, pods: n.allocatable['pods'] ?? 0 };
     const u = state.usage.get(n.name);
     f.nodes++;
@@ -88,6 +93,9 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
     const fc = Math.max(0, a.cpu - r.cpu);
     const fm = Math.max(0, a.mem - r.mem);
     f.sched++;
+    f.lsCpu += r.lCpu;
+    f.lsMem += r.lMem;
+    f.lsPods += r.lPods;
     f.fCpu += fc;
     f.fMem += fm;
     f.fPods += Math.max(0, a.pods - r.pods);
@@ -101,9 +109,9 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
     }
   }
   const inPool = ready && !policy.paused;
-  const idle = (raw: number, abs: number | undefined, cap: number | undefined, lent: number): number => {
+  const idle = (raw: number, lentHere: number, abs: number | undefined, cap: number | undefined, lent: number): number => {
     if (!inPool) return 0;
-    let v = policy.headroom.fraction !== undefined ? raw - Math.ceil((raw + lent) * policy.headroom.fraction) : raw;
+    let v = policy.headroom.fraction !== undefined ? raw - Math.ceil((raw + lentHere) * policy.headroom.fraction) : raw;
     if (abs !== undefined) v -= abs;
     if (cap !== undefined) v = Math.min(v, cap - lent);
     return Math.max(0, v);
@@ -112,9 +120,9 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
     name,
     ready,
     nodes: f.nodes,
-    cpu: { allocatable: f.aCpu, requested: f.rCpu, idle: idle(f.fCpu, policy.headroom.cpu, policy.maxCpu, lentCpu), lent: lentCpu, batch: inPool ? f.bCpu : 0, usage: f.uCpu, largestSlot: f.lCpu },
-    memory: { allocatable: f.aMem, requested: f.rMem, idle: idle(f.fMem, policy.headroom.memory, undefined, lentMem), lent: lentMem, batch: inPool ? f.bMem : 0, usage: f.uMem, largestSlot: f.lMem },
-    pods: { allocatable: f.aPods, requested: f.rPods, idle: idle(f.fPods, undefined, policy.maxPods, lentPods), lent: lentPods },
+    cpu: { allocatable: f.aCpu, requested: f.rCpu, idle: idle(f.fCpu, f.lsCpu, policy.headroom.cpu, policy.maxCpu, lentCpu), lent: lentCpu, batch: inPool ? f.bCpu : 0, usage: f.uCpu, largestSlot: f.lCpu },
+    memory: { allocatable: f.aMem, requested: f.rMem, idle: idle(f.fMem, f.lsMem, policy.headroom.memory, undefined, lentMem), lent: lentMem, batch: inPool ? f.bMem : 0, usage: f.uMem, largestSlot: f.lMem },
+    pods: { allocatable: f.aPods, requested: f.rPods, idle: idle(f.fPods, f.lsPods, undefined, policy.maxPods, lentPods), lent: lentPods },
     schedulableNodes: f.sched,
     virtualNodes: virtual.sort(),
     paused: policy.paused,

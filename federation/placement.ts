@@ -113,32 +113,39 @@ export class Placer {
     const rc = pod.requests['cpu'] ?? 0;
     const rm = pod.requests['memory'] ?? 0;
     if (p.maxPods !== undefined && c.lentPods >= p.maxPods) return `maxPods ${p.maxPods} lent already`;
-    // Idle (and its headroom) is counted over untainted nodes. A pod that tolerates taints may
-    // use tainted nodes idle does not count, so for it only the lending caps apply here; the
-    // node scan below still checks every node's room. With no untainted node at all, the scan
-    // also gives the better reason (which taints, which nodes).
-    if (pod.tolerations.length > 0 || c.schedulableCount === 0) {
-      if (p.maxCpu !== undefined && c.lentCpu + rc > p.maxCpu) return `maxCPU ${cpuText(p.maxCpu)} would be exceeded (${cpuText(c.lentCpu)} CPU lent)`;
-      const node = this.findNode(c, pod);
-      return node ?? this.explain(c, pod);
+    const overCap = p.maxCpu !== undefined && c.lentCpu + rc > p.maxCpu;
+    // No untainted node at all: only tolerating pods can go here, and the node scan gives the
+    // better reason (which taints, which nodes).
+    if (c.schedulableCount === 0) {
+      if (overCap) return `maxCPU ${cpuText(p.maxCpu!)} would be exceeded (${cpuText(c.lentCpu)} CPU lent)`;
+      return this.findNode(c, pod, false) ?? this.explain(c, pod);
     }
-    if (c.idle('pods') < 1) return 'no idle pod slots';
-    if (rc > c.idle('cpu')) return `idle ${cpuText(c.idle('cpu'))} CPU after headroom${p.maxCpu !== undefined ? ' and maxCPU' : ''} < ${cpuText(rc)} CPU requested`;
-    if (rm > c.idle('memory')) return `idle ${memText(c.idle('memory'))} memory after headroom < ${memText(rm)} memory requested`;
-
-    const node = this.findNode(c, pod);
-    return node ?? this.explain(c, pod);
+    let short: string | undefined;
+    if (c.idle('pods') < 1) short = 'no idle pod slots';
+    else if (rc > c.idle('cpu')) short = `idle ${cpuText(c.idle('cpu'))} CPU after headroom${p.maxCpu !== undefined ? ' and maxCPU' : ''} < ${cpuText(rc)} CPU requested`;
+    else if (rm > c.idle('memory')) short = `idle ${memText(c.idle('memory'))} memory after headroom < ${memText(rm)} memory requested`;
+    if (short === undefined) return this.findNode(c, pod, false) ?? this.explain(c, pod);
+    // Idle and its headroom count untainted nodes only. Tainted nodes the pod tolerates (GPU
+    // pools, dedicated nodes) are room outside that pool, within the lending caps. Every pod
+    // carries tolerations (Kubernetes adds not-ready/unreachable ones), so this path is only
+    // taken when the cluster has such nodes and the idle pool said no.
+    if (!overCap && c.taintedUsableCount > 0 && pod.tolerations.length > 0) {
+      const node = this.findNode(c, pod, true);
+      if (node) return node;
+    }
+    return short;
   }
 
-  private findNode(c: ClusterModel, pod: PlacementPod): NodeState | undefined {
+  /** A usable node that fits, scanning only free-CPU buckets that can; `taintedOnly`: nodes outside the idle pool. */
+  private findNode(c: ClusterModel, pod: PlacementPod, taintedOnly: boolean): NodeState | undefined {
     const rc = pod.requests['cpu'] ?? 0;
     const start = bucketOf(CPU_BOUNDS, rc);
     const b = c.buckets;
     if (this.policy === 'bin-pack') {
       // Tightest buckets first: fill nodes up, keep big slots whole for big pods.
-      for (let i = start; i < b.length; i++) for (const n of b[i]!) if (nodeFits(n, pod)) return n;
+      for (let i = start; i < b.length; i++) for (const n of b[i]!) if ((!taintedOnly || !n.cSchedulable) && nodeFits(n, pod)) return n;
     } else {
-      for (let i = b.length - 1; i >= start; i--) for (const n of b[i]!) if (nodeFits(n, pod)) return n;
+      for (let i = b.length - 1; i >= start; i--) for (const n of b[i]!) if ((!taintedOnly || !n.cSchedulable) && nodeFits(n, pod)) return n;
     }
     return undefined;
   }

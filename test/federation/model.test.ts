@@ -65,8 +65,29 @@ describe('capacity model equals the full-recount oracle', () => {
         const podKeys = Array.from({ length: 80 }, (_, i) => `ns/p${i}`);
         const model = new ClusterModel('east', policy);
         const ref = new ReferenceState();
+        const assumed = new Set<string>();
         for (let i = 0; i < 1500; i++) {
+          const y = r();
+          if (y < 0.05) {
+            // A placement assumed on a node: for the oracle, a lent pod there.
+            const ev = randomEvent(r, nodeNames, podKeys);
+            if (ev.kind === 'pod-upsert' && ev.pod.nodeName) {
+              const pod = { ...ev.pod, phase: 'Pending', lent: true };
+              model.assume(pod);
+              ref.apply({ kind: 'pod-upsert', pod });
+              assumed.add(pod.key);
+            }
+            continue;
+          }
+          if (y < 0.07 && assumed.size > 0) {
+            const key = [...assumed][Math.floor(r() * assumed.size)]!;
+            if (model.isAssumed(key)) ref.apply({ kind: 'pod-delete', key });
+            model.forget(key);
+            assumed.delete(key);
+            continue;
+          }
           const ev = randomEvent(r, nodeNames, podKeys);
+          if (ev.kind === 'pod-upsert' || ev.kind === 'pod-delete') assumed.delete(ev.kind === 'pod-upsert' ? ev.pod.key : ev.key);
           model.apply(ev);
           ref.apply(ev);
           if (i % 100 === 99) {

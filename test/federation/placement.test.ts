@@ -51,6 +51,26 @@ describe('place()', () => {
     expect(m.document().clusters[0]!.cpu).toMatchObject({ idle: 0, lent: 5000, requested: 5000 });
   });
 
+  it('keeps headroom for pods that carry the default tolerations, and lends tolerated tainted nodes outside it', () => {
+    const m = pool({
+      east: {
+        nodes: [node('e0', 8000, 32), node('gpu0', 8000, 32, { taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] })],
+        policy: { headroom: { fraction: 0.5 } },
+      },
+    });
+    const placer = new Placer(m);
+    // What the DefaultTolerationSeconds admission plugin adds to every pod.
+    const defaults = [
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+    ];
+    expect(placer.place(placementPod(pod('a', '5', '1Gi', { spec: { tolerations: defaults } })))).toEqual({ ok: false, reasons: ['east: idle 4 CPU after headroom < 5 CPU requested'] });
+    const gpu = pod('g', '5', '1Gi', { spec: { tolerations: [...defaults, { key: 'nvidia.com/gpu', operator: 'Exists' }] } });
+    expect(placer.place(placementPod(gpu))).toMatchObject({ ok: true, cluster: 'east', node: 'gpu0' });
+    // The untainted pool is untouched: its headroom still holds.
+    expect(m.document().clusters[0]!.cpu.idle).toBe(4000);
+  });
+
   it('honours maxCPU and maxPods lent', () => {
     const m = pool({ east: { nodes: [node('e0', 32_000, 64)], policy: { maxCpu: 5000, maxPods: 2 } } });
     const placer = new Placer(m);
