@@ -1,8 +1,8 @@
 // `tidepool capacity` as an admin runs it: against member contexts of a kubeconfig (table, wide,
 // json = the API document) and against a running federation API (--server); bad flags are
 // errors that name the flag.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
-import { clientFor } from './helpers.js';
+import { clientFor, until } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -84,6 +84,29 @@ describe('tidepool capacity', { timeout: 90_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     const api = (await (await fetch(`${base}/api/v1/capacity`)).json()) as CapacityDocument;
     expect((JSON.parse(r.stdout) as CapacityDocument).total.cpu.allocatable).toBe(api.total.cpu.allocatable);
+  });
+
+  it('serves the API from a config file with --serve, honouring its headroom, and stops on SIGTERM', async () => {
+    const cfg = join(dir, 'federation.yaml');
+    writeFileSync(cfg, `kubeconfig: ${sim.kubeconfigPath!}\nmembers:\n  - name: east\n    headroom: { fraction: 0.5 }\n  - name: west\n    paused: true\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'capacity', '--config', cfg, '--serve', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const addr = await until('the listening line', () => /"addr":"(http:\/\/[^"]+)"/.exec(stderr)?.[1], 60_000);
+      const doc = await until('both members ready', async () => {
+        const d = (await (await fetch(`${addr}/api/v1/capacity`)).json()) as CapacityDocument;
+        return d.clusters.length === 2 && d.clusters.every((c) => c.ready) ? d : undefined;
+      });
+      const [east, west] = doc.clusters;
+      expect(east!.cpu.idle).toBe(east!.cpu.allocatable - east!.cpu.requested - Math.ceil((east!.cpu.allocatable - east!.cpu.requested) * 0.5));
+      expect(west!.cpu.idle).toBe(0);
+      expect((await fetch(`${addr}/`)).headers.get('content-type')).toContain('text/html');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('rejects bad flags with a message that names the flag', async () => {
