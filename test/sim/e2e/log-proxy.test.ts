@@ -25,7 +25,8 @@ beforeAll(async () => {
   const serving = ca.issue({ commonName: 'fake-kubelet', usage: 'server', ipAddresses: ['127.0.0.1'] });
   kubelet = createServer({ key: serving.key, cert: serving.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
-    seen.push({ url: req.url ?? '', clientCN: peer && 'subject' in peer ? peer.subject?.CN : undefined });
+    const cn: string | string[] | undefined = peer && 'subject' in peer ? peer.subject?.CN : undefined;
+    seen.push({ url: req.url ?? '', clientCN: Array.isArray(cn) ? cn[0] : cn });
     const url = new URL(req.url ?? '/', 'https://x');
     if (!url.pathname.startsWith('/containerLogs/default/remote/app')) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
