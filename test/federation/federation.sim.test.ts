@@ -189,6 +189,18 @@ describe('federation over simulated member clusters', () => {
     const east = doc.clusters.find((c) => c.name === 'east')!;
     expect(metrics).toContain(`tidepool_federation_cpu_millicores{cluster="east",figure="allocatable"} ${east.cpu.allocatable}`);
     expect(metrics).toContain(`tidepool_federation_memory_bytes{cluster="_total",figure="allocatable"} ${doc.total.memory.allocatable}`);
+    // Per node, on request.
+    const one = (await (await fetch(`${base}/api/v1/capacity?nodes=true&cluster=east`)).json()) as CapacityDocument;
+    expect(one.clusters.map((c) => c.name)).toEqual(['east']);
+    const nodes = one.clusters[0]!.nodeList!;
+    expect(nodes.filter((n) => !n.virtual)).toHaveLength(3);
+    for (const n of nodes.filter((x) => !x.virtual)) {
+      expect(n.schedulable).toBe(true);
+      expect(n.free['cpu']).toBe(Math.max(0, n.allocatable['cpu']! - n.requested['cpu']!));
+      expect(n.usage?.cpu).toBeGreaterThan(0);
+    }
+    expect(nodes.reduce((s, n) => s + (n.virtual ? 0 : n.requested['cpu']!), 0)).toBe(one.clusters[0]!.cpu.requested);
+    expect((await fetch(`${base}/api/v1/capacity?cluster=nope`)).status).toBe(404);
     void GI;
   });
 });
