@@ -69,11 +69,16 @@ interface TrackedPod {
   uid: string;
   node: string;
   phase: string;
-  containers: string[];
   startedAtMs: number | undefined;
-  usage: { offline: boolean; cpuRequestMilli: number; memoryRequestBytes: number; cpu?: UsageSpec; memory?: UsageSpec };
+  /** Read from the pod on first use (metrics), not on every write: most pods are never asked. */
+  detail: PodDetail | undefined;
   timer: NodeJS.Timeout | undefined;
   action: 'none' | 'starting' | 'completing' | 'terminating';
+}
+
+interface PodDetail {
+  containers: string[];
+  usage: { offline: boolean; cpuRequestMilli: number; memoryRequestBytes: number; cpu?: UsageSpec; memory?: UsageSpec };
 }
 
 type Obj = Record<string, unknown>;
@@ -294,22 +299,18 @@ export class NodeFleet {
       this.untrack(t);
       t = undefined;
     }
-    // Fast path for the common write (a status update of a pod we already track): decide
-    // from the precomputed fields without parsing the object. The substring tests can
-    // only give false positives (then the full path below decides).
-    if (t && t.node === node.name && !o.json.includes('"deletionTimestamp"')) {
-      const phase = o.fields['status.phase'] || 'Pending';
-      if (phase === 'Pending' && t.action !== 'none') {
-        t.phase = phase;
-        return;
-      }
-      if (phase === 'Running' && t.action !== 'completing' && !o.json.includes(DURATION_ANNOTATION)) {
-        t.phase = phase;
-        return;
-      }
+    // Most pod writes (a new pod bound here, a status update) need no parse: the phase is
+    // among the stored fields, and only a deletion or a duration annotation asks for more.
+    // The substring tests can only give false positives (then the full path decides).
+    if (!o.json.includes('"deletionTimestamp"') && !o.json.includes(DURATION_ANNOTATION)) {
+      if (!t) t = this.track(o.key, o.namespace, o.name, o.uid, node);
+      t.phase = o.fields['status.phase'] || 'Pending';
+      if (t.phase === 'Pending' && t.action === 'none') this.schedule(t, 'starting', this.opts.startDelayMs, () => this.startPod(t!, node));
+      return;
     }
     const pod = JSON.parse(o.json) as KubeObject;
-    if (!t) t = this.track(pod, node);
+    if (!t) t = this.track(o.key, o.namespace, o.name, o.uid, node);
+    if (!t.detail) this.fillDetail(t, pod);
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
     t.phase = String(status['phase'] ?? 'Pending');
     if (pod.metadata.deletionTimestamp) {
@@ -336,7 +337,24 @@ export class NodeFleet {
     }
   }
 
-  private track(pod: KubeObject, node: SimNode): TrackedPod {
+  private track(key: string, namespace: string, name: string, uid: string, node: SimNode): TrackedPod {
+    const t: TrackedPod = { key, namespace, name, uid, node: node.name, phase: 'Pending', startedAtMs: undefined, detail: undefined, timer: undefined, action: 'none' };
+    this.pods.set(t.key, t);
+    node.pods.add(t.key);
+    return t;
+  }
+
+  /** The containers and usage model of a tracked pod, read from its stored object once. */
+  private detailOf(t: TrackedPod): PodDetail {
+    if (!t.detail) {
+      const stored = this.api.tryGet(this.podsRt, t.namespace, t.name);
+      if (stored && stored.uid === t.uid) this.fillDetail(t, JSON.parse(stored.json) as KubeObject);
+      else t.detail = { containers: [], usage: { offline: false, cpuRequestMilli: 0, memoryRequestBytes: 0 } };
+    }
+    return t.detail!;
+  }
+
+  private fillDetail(t: TrackedPod, pod: KubeObject): void {
     const spec = (isRecord(pod['spec']) ? pod['spec'] : {}) as Obj;
     const containers = (Array.isArray(spec['containers']) ? spec['containers'] : []) as Obj[];
     let requests: Record<string, number> = {};
@@ -346,7 +364,7 @@ export class NodeFleet {
       // malformed quantities: treat as no requests
     }
     const ann = pod.metadata.annotations ?? {};
-    const usage: TrackedPod['usage'] = {
+    const usage: PodDetail['usage'] = {
       offline: safeQos(pod) === 'offline',
       cpuRequestMilli: requests['cpu'] ?? 0,
       memoryRequestBytes: requests['memory'] ?? 0,
@@ -358,23 +376,11 @@ export class NodeFleet {
       // A malformed annotation falls back to the defaults; the pod still runs.
     }
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
-    const started = typeof status['startTime'] === 'string' ? Date.parse(status['startTime']) : undefined;
-    const t: TrackedPod = {
-      key: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`,
-      namespace: pod.metadata.namespace ?? '',
-      name: pod.metadata.name ?? '',
-      uid: pod.metadata.uid ?? '',
-      node: node.name,
-      phase: 'Pending',
-      containers: containers.map((c) => String(c['name'] ?? '')),
-      startedAtMs: started,
-      usage,
-      timer: undefined,
-      action: 'none',
-    };
-    this.pods.set(t.key, t);
-    node.pods.add(t.key);
-    return t;
+    if (t.startedAtMs === undefined && typeof status['startTime'] === 'string') {
+      const started = Date.parse(status['startTime']);
+      if (Number.isFinite(started)) t.startedAtMs = started;
+    }
+    t.detail = { containers: containers.map((c) => String(c['name'] ?? '')), usage };
   }
 
   private untrack(t: TrackedPod): void {
@@ -473,7 +479,7 @@ export class NodeFleet {
 
   private runningUsage(t: TrackedPod, nowMs: number): { cpuMilli: number; memoryBytes: number } {
     if (t.phase !== 'Running' || t.action === 'terminating') return { cpuMilli: 0, memoryBytes: 0 };
-    return podUsage(t.usage, this.opts.curve, nowMs);
+    return podUsage(this.detailOf(t).usage, this.opts.curve, nowMs);
   }
 
   /** NodeMetrics objects (metrics.k8s.io/v1beta1) for the simulated nodes. */
@@ -515,7 +521,8 @@ export class NodeFleet {
       if (name !== undefined && t.name !== name) continue;
       if (t.phase !== 'Running') continue;
       const u = this.runningUsage(t, nowMs);
-      const n = Math.max(1, t.containers.length);
+      const containers = this.detailOf(t).containers;
+      const n = Math.max(1, containers.length);
       const stored = this.api.tryGet(this.podsRt, t.namespace, t.name);
       out.push({
         kind: 'PodMetrics',
@@ -523,7 +530,7 @@ export class NodeFleet {
         metadata: { name: t.name, namespace: t.namespace, creationTimestamp: rfc3339(nowMs), labels: stored ? { ...stored.labels } : {} },
         timestamp: rfc3339(nowMs),
         window: '10s',
-        containers: t.containers.map((c) => ({
+        containers: containers.map((c) => ({
           name: c,
           usage: { cpu: `${Math.round(u.cpuMilli / n)}m`, memory: `${Math.ceil(u.memoryBytes / n / 1024)}Ki` },
         })),
@@ -535,7 +542,10 @@ export class NodeFleet {
   /** When the pod's containers started (for synthetic logs), or undefined when not running. */
   podStartedAt(namespace: string, name: string): number | undefined {
     const t = this.pods.get(`${namespace}/${name}`);
-    return t && t.phase !== 'Pending' ? t.startedAtMs : undefined;
+    if (!t || t.phase === 'Pending') return undefined;
+    // A pod that was already running when first seen has its start time in its status.
+    if (t.startedAtMs === undefined) this.detailOf(t);
+    return t.startedAtMs;
   }
 }
 

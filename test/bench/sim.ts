@@ -332,7 +332,7 @@ export async function main(args: string[]): Promise<void> {
     figures['externalMiB'] = mib(mem.external + mem.arrayBuffers);
     log(`memory with ${cfg.pods} pods + ${cfg.nodes} nodes (whole process, client thread included): RSS ${figures['rssMiB']} MiB, heap used ${figures['heapUsedMiB']} MiB`);
 
-    const list = await client.call<ListFigures>('list', { limit: cfg.listLimit });
+    const { result: list, cpuMs: listCpuMs } = await withServerCpu(() => client!.call<ListFigures>('list', { limit: cfg.listLimit }));
     if (list.items !== cfg.pods) throw new Error(`paginated LIST returned ${list.items} pods, expected ${cfg.pods}`);
     const stringify = stringifyBaseline(cluster);
     figures['list100kSeconds'] = round(list.seconds, 2);
@@ -340,13 +340,15 @@ export async function main(args: string[]): Promise<void> {
     figures['listItems'] = list.items;
     figures['stringifySeconds'] = round(stringify, 2);
     figures['listVsStringify'] = round(list.seconds / stringify, 2);
+    figures['listServerCpuSeconds'] = round(listCpuMs / 1000, 2);
     log(
       `paginated LIST of ${list.items} pods (limit ${cfg.listLimit}): ${figures['list100kSeconds']} s in ${list.pages} pages; ` +
-        `JSON.stringify of the same objects: ${figures['stringifySeconds']} s (LIST = ${figures['listVsStringify']}x)`,
+        `JSON.stringify of the same objects: ${figures['stringifySeconds']} s (LIST = ${figures['listVsStringify']}x); server thread CPU ${figures['listServerCpuSeconds']} s`,
     );
 
     if (cfg.watchers > 0 && cfg.watchEvents > 0) {
-      const wf = await watchFanOut(cluster, client, cfg);
+      const { result: wf, cpuMs: watchCpuMs } = await withServerCpu(() => watchFanOut(cluster, client!, cfg));
+      figures['watchServerCpuUsPerEvent'] = round((watchCpuMs * 1000) / wf.delivered, 1);
       figures['watchEventsPerSec'] = round(wf.eventsPerSec);
       figures['watchDelivered'] = wf.delivered;
       figures['watchLagP50Ms'] = round(wf.lagP50Ms, 1);
@@ -354,7 +356,8 @@ export async function main(args: string[]): Promise<void> {
       figures['watchLagMaxMs'] = round(wf.lagMaxMs, 1);
       log(
         `watch fan-out: ${cfg.watchEvents} changes x ${cfg.watchers} watchers = ${wf.delivered} events in ${round(wf.seconds, 2)} s: ` +
-          `${figures['watchEventsPerSec']}/s, lag p50 ${figures['watchLagP50Ms']} ms, p99 ${figures['watchLagP99Ms']} ms`,
+          `${figures['watchEventsPerSec']}/s, lag p50 ${figures['watchLagP50Ms']} ms, p99 ${figures['watchLagP99Ms']} ms; ` +
+          `server thread CPU ${figures['watchServerCpuUsPerEvent']} us per delivered event (the changes included)`,
       );
     }
     figures['rssEndMiB'] = mib(process.memoryUsage().rss);
