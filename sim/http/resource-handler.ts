@@ -67,9 +67,18 @@ function dryRun(query: Query): boolean {
   return all.length > 0;
 }
 
-/** Per-version conversion of stored objects (events.k8s.io/v1 is a view of core events). */
-function converters(rt: ResourceType): { out?: (o: KubeObject) => KubeObject; in?: (o: KubeObject) => KubeObject } {
+/**
+ * Per-version conversion of stored objects: events.k8s.io/v1 is a view of core events,
+ * and a custom resource served in several versions is shown in the version asked for
+ * (the CRD "None" conversion strategy: only apiVersion changes).
+ */
+function converters(rt: ResourceType, registry?: ClusterApi['registry']): { out?: (o: KubeObject) => KubeObject; in?: (o: KubeObject) => KubeObject } {
   if (rt.group === 'events.k8s.io') return { out: coreEventToEventsV1, in: eventsV1ToCoreEvent };
+  const crdName = rt.custom?.crdName;
+  if (crdName && registry && registry.all().some((r) => r.custom?.crdName === crdName && r.version !== rt.version)) {
+    const want = apiVersionOf(rt);
+    return { out: (o) => (o.apiVersion === want ? o : { ...o, apiVersion: want }) };
+  }
   return {};
 }
 
@@ -163,7 +172,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
   const method = req.method;
   const ns = rt.namespaced ? info.namespace : undefined;
   const nsForWrite = info.namespace ?? '';
-  const conv = converters(rt);
+  const conv = converters(rt, api.registry);
   const now = new Date(api.clock.now());
 
   if (rt.readOnly) {

@@ -477,4 +477,33 @@ describe('CRDs and custom resources', () => {
     await ext.deleteCustomResourceDefinition({ name: 'gadgets.example.com' });
     await waitFor('gadgets no longer served', async () => (await apiError(co.listNamespacedCustomObject(g))).code === 404);
   });
+  it('serves a custom resource in every served version, converting apiVersion', async () => {
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    const schema = { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } };
+    await ext.createCustomResourceDefinition({
+      body: {
+        metadata: { name: 'things.example.com' },
+        spec: {
+          group: 'example.com',
+          scope: 'Namespaced',
+          names: { plural: 'things', singular: 'thing', kind: 'Thing' },
+          versions: [
+            { name: 'v1', served: true, storage: true, schema },
+            { name: 'v1beta1', served: true, storage: false, schema },
+          ],
+        },
+      },
+    });
+    const co = kc.makeApiClient(CustomObjectsApi);
+    const at = (version: string): { group: string; version: string; namespace: string; plural: string } => ({ group: 'example.com', version, namespace: 'default', plural: 'things' });
+    await co.createNamespacedCustomObject({ ...at('v1beta1'), body: { apiVersion: 'example.com/v1beta1', kind: 'Thing', metadata: { name: 't1' }, spec: { a: 1 } } });
+    const v1 = (await co.getNamespacedCustomObject({ ...at('v1'), name: 't1' })) as { apiVersion: string };
+    const beta = (await co.getNamespacedCustomObject({ ...at('v1beta1'), name: 't1' })) as { apiVersion: string };
+    expect(v1.apiVersion).toBe('example.com/v1');
+    expect(beta.apiVersion).toBe('example.com/v1beta1');
+    const list = (await co.listNamespacedCustomObject(at('v1'))) as { apiVersion: string; items: Array<{ apiVersion: string }> };
+    expect(list.apiVersion).toBe('example.com/v1');
+    expect(list.items.map((i) => i.apiVersion)).toEqual(['example.com/v1']);
+    await ext.deleteCustomResourceDefinition({ name: 'things.example.com' });
+  });
 });
