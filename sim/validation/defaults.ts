@@ -61,6 +61,8 @@ function defaultFieldRef(envOrItem: Obj, key: string): void {
 
 function defaultContainer(c: Obj, hostNetwork: boolean): void {
   if (typeof c['image'] === 'string' && c['image']) setIfAbsent(c, 'imagePullPolicy', defaultPullPolicy(c['image']));
+  // A Go struct field: kube always serializes it, as `resources: {}` when empty.
+  setIfAbsent(c, 'resources', {});
   setIfAbsent(c, 'terminationMessagePath', '/dev/termination-log');
   setIfAbsent(c, 'terminationMessagePolicy', 'File');
   for (const p of records(c['ports'])) {

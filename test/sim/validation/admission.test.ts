@@ -141,6 +141,8 @@ describe('pod defaulting', () => {
     const p = pod({ tolerations: [{ operator: 'Exists' }] });
     admitCreate(PODS, p, {});
     expect((p['spec'] as Record<string, unknown>)['tolerations']).toEqual([{ operator: 'Exists' }]);
+    // A container without resources shows `resources: {}`, as kube serializes the struct.
+    expect(((p['spec'] as Record<string, unknown>)['containers'] as Array<Record<string, unknown>>)[0]!['resources']).toEqual({});
   });
 });
 
