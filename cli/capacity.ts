@@ -62,11 +62,13 @@ export function registerCapacityCommand(program: Command): Command {
     .option('--ready-timeout <seconds>', 'a member silent this long is not Ready', intFlag('--ready-timeout', 1, 3600), 30)
     .addOption(new Option('--policy <name>', 'placement score policy').choices([...SCORE_POLICIES]).default('most-idle'))
     .option('--serve <[host:]port>', 'keep running: serve /api/v1/capacity, /metrics and the console page here', listenFlag)
-    .action(async (o: CapacityCliOptions, cmd: Command) => {
+    .action(async (o: CapacityCliOptions) => {
       try {
         await runCapacity(o);
       } catch (err) {
-        cmd.error(`tidepool capacity: ${(err as Error).message}`, { exitCode: 1 });
+        // A runtime failure (bad kubeconfig, unreachable server): the message, not the usage.
+        process.stderr.write(`tidepool capacity: ${(err as Error).message}\n`);
+        process.exitCode = 1;
       }
     });
 }
