@@ -1,4 +1,4 @@
-// Benchmark of kube/: `npm run bench -- kube [--quick] [--pods N]` (quick: 10,000 pods).
+// Benchmark of kube/: `npm run bench -- kube [--quick] [--pods N] [--profile]` (quick: 10,000 pods).
 //
 // The simulated API server runs in a child process (test/bench/_kube-sim.ts, pods created
 // through its in-process API), so what this process measures is the client alone, as against
@@ -17,7 +17,8 @@
 //    per key, and a live pod created meanwhile: how many resync items ran between the
 //    informer's add of the live pod and its handling.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -97,6 +98,22 @@ async function measureSync(client: KubeClient, n: number, project: ((o: RawObjec
     syncMs: Math.round(syncMs),
     heapBytesPerPod: Math.round((after.heap - before.heap) / n),
     rssBytesPerPod: Math.round((after.rss - before.rss) / n),
+  };
+}
+
+/** `--profile`: a V8 CPU profile of one section, written to the temp directory. */
+async function startProfile(): Promise<() => Promise<string>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    const file = join(tmpdir(), `kube-bench-${process.pid}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    return file;
   };
 }
 
@@ -232,7 +249,9 @@ export async function main(args: string[]): Promise<void> {
     // ------------------------------------------------------------ 2. steady-state events
     const full = await steadyState(sim, client, n, undefined);
     await full.informer.stop();
+    const profile = args.includes('--profile') ? await startProfile() : undefined;
     const skim = await steadyState(sim, client, n, POD_FIELDS);
+    if (profile) console.log(`CPU profile of the skimming pass: ${await profile()}`);
     const { informer, eventsPerSec, scheduled } = skim;
 
     // ------------------------------------------------------------ 3. live add vs resync burst
