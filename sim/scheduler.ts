@@ -113,7 +113,13 @@ export function nodeAffinityMatches(pod: Obj, nodeName: string, labels: Record<s
 export class SimScheduler {
   private readonly nodes = new Map<string, NodeInfo>();
   /** Requests counted against a node, per pod key, so deletes give them back exactly. */
-  private readonly placed = new Map<string, { node: string; requests: ResourceAmounts }>();
+  private readonly placed = new Map<string, { node: string; requests: ResourceAmounts | undefined }>();
+  /**
+   * Pods counted on a node whose requests are not summed yet: reading them means parsing
+   * the pod, which every bound pod's write would pay even with the scheduler off. They
+   * are summed before the next placement decision (flushAssumed).
+   */
+  private readonly unsummed = new Set<string>();
   private readonly pending = new Map<string, PendingPod>();
   private readonly unsubs: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -203,15 +209,7 @@ export class SimScheduler {
       this.release(o.key);
       if (this.pending.size) this.kick(0);
     }
-    if (holding && !this.placed.has(o.key)) {
-      let requests: ResourceAmounts = {};
-      try {
-        requests = podRequests(JSON.parse(o.json) as PodLike);
-      } catch {
-        // malformed pod: counts as requesting nothing
-      }
-      this.assume(o.key, nodeName, requests);
-    }
+    if (holding && !this.placed.has(o.key)) this.assume(o.key, nodeName, undefined);
     if (ev.type !== 'DELETED' && nodeName === '' && o.fields['spec.schedulerName'] === DEFAULT_SCHEDULER_NAME) {
       if (!this.pending.has(o.key)) {
         this.pending.set(o.key, { key: o.key, attempts: 0, notBefore: 0 });
@@ -222,12 +220,33 @@ export class SimScheduler {
     }
   }
 
-  private assume(key: string, node: string, requests: ResourceAmounts): void {
+  private assume(key: string, node: string, requests: ResourceAmounts | undefined): void {
     this.placed.set(key, { node, requests });
     const info = this.nodes.get(node);
     if (!info) return;
-    for (const [r, v] of Object.entries(requests)) info.requested[r] = (info.requested[r] ?? 0) + v;
+    if (requests) for (const [r, v] of Object.entries(requests)) info.requested[r] = (info.requested[r] ?? 0) + v;
+    else this.unsummed.add(key);
     info.podCount++;
+  }
+
+  /** Sums the requests of pods assumed without them (see `unsummed`). */
+  private flushAssumed(): void {
+    if (this.unsummed.size === 0) return;
+    for (const key of this.unsummed) {
+      const p = this.placed.get(key);
+      const info = p ? this.nodes.get(p.node) : undefined;
+      const stored = this.api.store.get('/pods', key);
+      let requests: ResourceAmounts = {};
+      try {
+        if (stored) requests = podRequests(JSON.parse(stored.json) as PodLike);
+      } catch {
+        // malformed pod: counts as requesting nothing
+      }
+      if (!p || !info) continue;
+      p.requests = requests;
+      for (const [r, v] of Object.entries(requests)) info.requested[r] = (info.requested[r] ?? 0) + v;
+    }
+    this.unsummed.clear();
   }
 
   private release(key: string): void {
@@ -236,7 +255,8 @@ export class SimScheduler {
     this.placed.delete(key);
     const info = this.nodes.get(p.node);
     if (!info) return;
-    for (const [r, v] of Object.entries(p.requests)) info.requested[r] = (info.requested[r] ?? 0) - v;
+    if (p.requests) for (const [r, v] of Object.entries(p.requests)) info.requested[r] = (info.requested[r] ?? 0) - v;
+    else this.unsummed.delete(key);
     info.podCount--;
   }
 
@@ -300,6 +320,7 @@ export class SimScheduler {
 
   /** Filter + least-allocated score; samples nodes on large clusters like kube-scheduler. */
   private pickNode(pod: KubeObject, requests: ResourceAmounts): { node: string | undefined; reasons: Map<string, number> } {
+    this.flushAssumed();
     const spec = (isRecord(pod['spec']) ? pod['spec'] : {}) as Obj;
     const tolerations = (Array.isArray(spec['tolerations']) ? spec['tolerations'] : []) as Toleration[];
     const reasons = new Map<string, number>();
