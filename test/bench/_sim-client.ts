@@ -118,7 +118,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 }
 
-function podBody(name: string, node: string, i: number): string {
+export function podBody(name: string, node: string, i: number): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -144,7 +144,7 @@ function podBody(name: string, node: string, i: number): string {
 }
 
 /** What a kubelet sends when the pod's containers start (a strategic merge patch of pods/status). */
-function statusPatch(podIP: string, hostIP: string, now: string): string {
+export function statusPatch(podIP: string, hostIP: string, now: string): string {
   const cond = (type: string): Record<string, unknown> => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
   return JSON.stringify({
     status: {

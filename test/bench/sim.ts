@@ -9,7 +9,9 @@
 //   - a paginated LIST of every pod (limit 500 + continue) vs JSON.stringify of the
 //     same objects;
 //   - watch fan-out: W watchers on all pods receiving N changes: events/s and lag;
-//   - idle CPU of the fleet's lease heartbeats.
+//   - idle CPU of the fleet's lease heartbeats;
+//   - the same create + status patch made in-process through ClusterApi (no HTTP), in a
+//     small cluster of its own first: the API's share of a write.
 // The scheduler is off (pods carry spec.nodeName) and the kubelets' start delay is
 // long, so the simulated kubelets do not write while we measure: the client plays the
 // kubelet. Lease heartbeats stay on at their default period (10 s per node).
@@ -23,7 +25,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { startSim, type SimCluster } from '../../sim/index.js';
-import { absNow, percentile, type ClientInit, type ListFigures, type WriteFigures } from './_sim-client.js';
+import type { KubeObject } from '../../sim/object.js';
+import { applyPatch } from '../../sim/patch/index.js';
+import { absNow, percentile, podBody, statusPatch, type ClientInit, type ListFigures, type WriteFigures } from './_sim-client.js';
 
 interface Config {
   nodes: number;
@@ -232,12 +236,50 @@ async function watchFanOut(cluster: SimCluster, client: LoadClient, cfg: Config)
   };
 }
 
+/**
+ * The same writes (create + strategic-merge status patch, decode checks included) made
+ * in-process through ClusterApi, in a small cluster of their own: the API's share of a
+ * write, without HTTP and TLS. CPU per write from process.cpuUsage (nothing else runs).
+ */
+async function inProcessWrites(pods: number): Promise<{ perSec: number; cpuUsPerWrite: number }> {
+  const sim = await startSim({ clusters: ['api'], nodes: 0, scheduler: false, startDelayMs: 24 * 3600 * 1000 });
+  try {
+    const c = sim.cluster('api');
+    const nodes = 100;
+    for (let i = 0; i < nodes; i++) c.fleet.addNode(`api-node-${i}`, { cpu: '32', memory: '128Gi', pods: 110 });
+    c.api.create(c.api.registry.lookup('', 'v1', 'namespaces')!, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-0' } });
+    const podsRt = c.api.registry.lookup('', 'v1', 'pods')!;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const target = { group: '', kind: 'Pod', custom: false };
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < pods; i++) {
+      const body = podBody(`pod-${i}`, `api-node-${i % nodes}`, i);
+      c.api.create(podsRt, 'bench-0', JSON.parse(body) as KubeObject, { rawBody: body });
+      const patch = statusPatch(`10.0.${(i >> 8) & 0xff}.${i & 0xff}`, '127.0.0.1', now);
+      c.api.mutate(podsRt, 'bench-0', `pod-${i}`, (cur) => applyPatch(STRATEGIC, cur, JSON.parse(patch), target) as KubeObject, {
+        rawBody: patch,
+        subresource: 'status',
+      });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    return { perSec: (pods * 2) / seconds, cpuUsPerWrite: (cpu.user + cpu.system) / (pods * 2) };
+  } finally {
+    await sim.stop();
+  }
+}
+
+const STRATEGIC = 'application/strategic-merge-patch+json';
+
 // ------------------------------------------------------------------ main
 
 export async function main(args: string[]): Promise<void> {
   const cfg = parseArgs(args);
   const log = (s: string): void => console.log(`[sim] ${s}`);
   log(`config ${JSON.stringify(cfg)}`);
+  const inProc = await inProcessWrites(Math.min(cfg.pods, 10_000));
+  log(`in-process API (no HTTP): ${round(inProc.perSec)} pod writes/s, ${round(inProc.cpuUsPerWrite)} us CPU per write`);
   const sim = await startSim({
     clusters: ['bench'],
     nodes: 0,
@@ -248,6 +290,8 @@ export async function main(args: string[]): Promise<void> {
   const cluster = sim.cluster('bench');
   const entry = cluster.kubeconfigEntry();
   const figures: Record<string, number> = { nodes: cfg.nodes, pods: cfg.pods, concurrency: cfg.concurrency, watchers: cfg.watchers };
+  figures['inProcessWritesPerSec'] = round(inProc.perSec);
+  figures['inProcessCpuUsPerWrite'] = round(inProc.cpuUsPerWrite);
   let client: LoadClient | undefined;
   try {
     // Nodes through the fleet (Node + status + Lease each), as kwok registers nodes.
