@@ -4,11 +4,11 @@
  * usage, and a health probe.
  *
  * Health: the cluster is Ready while its informers are synced and its API server answered a
- * probe within `readyTimeoutMs`. Past that it leaves the pool (its idle capacity is no longer
+ * probe (an authenticated one-node LIST) within `readyTimeoutMs`. Past that it leaves the pool (its idle capacity is no longer
  * offered). When it answers again it is resynced — fresh informers, a full list, the model
  * replaced — and only then rejoins: figures from before the outage are never trusted blindly.
  */
-import { createInformer, DEFAULT_POD_LABELS, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
+import { createInformer, DEFAULT_POD_LABELS, KubeApiError, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
 import type { Informer, InformerHandlers, KubeClient, NodeSummary, PodSummary } from '../kube/index.js';
 import type { FederationModel } from './model.js';
 import { MANAGED_BY_LABEL, appRefOf } from './pod.js';
@@ -178,13 +178,21 @@ export class Member {
     if (this.probing || this.stopped) return;
     this.probing = true;
     try {
-      await this.client.request({ path: '/version', retry: false, timeoutMs: Math.max(100, Math.min(5_000, this.probeIntervalMs)) });
+      // An authenticated read our informers depend on (served from the watch cache with
+      // resourceVersion=0): /version is often anonymous and would pass with broken credentials.
+      await this.client.request({ path: '/api/v1/nodes', query: { limit: 1, resourceVersion: '0' }, retry: false, timeoutMs: Math.max(100, Math.min(5_000, this.probeIntervalMs)) });
       this.lastOk = this.now();
       this.reachable = true;
       this.lastError = null;
     } catch (err) {
-      this.reachable = false;
-      this.lastError = (err as Error).message;
+      if (err instanceof KubeApiError && err.code === 429) {
+        // Throttled is alive: the server answered, it only asks us to slow down.
+        this.lastOk = this.now();
+        this.reachable = true;
+      } else {
+        this.reachable = false;
+        this.lastError = (err as Error).message;
+      }
     } finally {
       this.lastProbe = this.now();
       this.probing = false;

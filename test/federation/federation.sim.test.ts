@@ -177,6 +177,23 @@ describe('federation over simulated member clusters', () => {
     member.close();
   });
 
+  it('takes a cluster whose API server fails every request out of the pool, and back when it recovers', async () => {
+    await until('all members ready', () => ['east', 'west', 'north'].every((n) => fed.model.isReady(n)), 20_000);
+    sim.cluster('west').setFaults({ errorRate: 1, errorCode: 500 });
+    try {
+      const reachable = await until('west to leave the pool', () => {
+        const e = fed.model.entry('west')!;
+        return !e.ready ? e.conditions.find((c) => c.type === 'Reachable') : undefined;
+      });
+      expect(reachable).toMatchObject({ status: 'False', reason: 'ProbeFailed' });
+      expect(reachable.message).toContain('500');
+      expect(fed.model.document().clusters.find((c) => c.name === 'west')!.cpu.idle).toBe(0);
+    } finally {
+      sim.cluster('west').clearFaults();
+    }
+    await until('west to rejoin', () => fed.model.isReady('west'), 20_000);
+  });
+
   it('serves health, readiness, clusters and metrics', async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
