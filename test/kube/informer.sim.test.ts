@@ -6,7 +6,7 @@ import { startSim, type Sim, type SimCluster } from '../../sim/index.js';
 import { KubeClient, Informer, POD_FIELDS, indexBy, projectPod, type PodSummary } from '../../kube/index.js';
 import { HandlerView, createPod, deletePod, podsRt, relabelPod, sameMap, serverPods, until } from './fixtures.js';
 
-const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel'];
+const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel', 'idle'];
 
 let sim: Sim;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -23,7 +23,7 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-function setup(cluster: string, opts: { pageSize?: number; labelSelector?: string; fieldSelector?: string } = {}) {
+function setup(cluster: string, opts: { pageSize?: number; labelSelector?: string; fieldSelector?: string; idleTimeoutMs?: number } = {}) {
   const registry = new Registry();
   const client = new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context: cluster }, registry, qps: 1000, burst: 1000, timeoutMs: 5_000 });
   const informer = new Informer<PodSummary>({
@@ -144,6 +144,21 @@ describe('informer against the sim', () => {
     expect(informer.stats.lists).toBeGreaterThanOrEqual(2);
     await until(() => converged(c, view, informer), 'cache equals server after the restarted list');
     expect(view.violations).toEqual([]);
+  });
+
+  it('cuts a watch that goes silent and resumes it, without relisting', async () => {
+    const c = sim.cluster('idle');
+    // No bookmarks: a quiet watch now looks exactly like one on a dead connection.
+    c.watches.bookmarkIntervalMs = 60_000;
+    const { informer, view } = setup('idle', { idleTimeoutMs: 300 });
+    createPod(c, 'p0');
+    informer.start();
+    await informer.waitForSync({ timeoutMs: 10_000 });
+    await until(() => informer.stats.failures >= 2, 'the idle watchdog to cut the watch twice');
+    createPod(c, 'p1');
+    await until(() => view.objects.has('default/p1'), 'an event after the cuts');
+    expect(informer.stats.lists).toBe(1);
+    expect(informer.stats.watches).toBeGreaterThanOrEqual(3);
   });
 
   it('survives malformed objects and throwing handlers, and keeps going', async () => {
