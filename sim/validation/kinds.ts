@@ -4,7 +4,7 @@
 import { isRecord, type KubeObject } from '../object.js';
 import { validateCrd } from './crd.js';
 import { fe, fmtValue, type Causes } from './errors.js';
-import { validateObjectMeta, validateObjectMetaUpdate, validateTemplateMeta } from './meta.js';
+import { validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, validateTemplateMeta } from './meta.js';
 import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isQualifiedName } from './names.js';
 import { TAINT_EFFECTS, validatePodSpec, validatePodSpecUpdate } from './pod.js';
 
@@ -248,6 +248,7 @@ function validateWorkload(o: KubeObject, out: Causes, opts: { replicas: boolean;
   const labels = isRecord(tmeta['labels']) ? tmeta['labels'] : {};
   if (opts.selectorRequired && !isRecord(selector)) out.push(fe.required('spec.selector'));
   else if (isRecord(selector)) {
+    validateLabelSelector(selector, 'spec.selector', out);
     const empty = Object.keys(isRecord(selector['matchLabels']) ? selector['matchLabels'] : {}).length === 0 && records(selector['matchExpressions']).length === 0;
     if (empty && opts.selectorRequired) out.push(fe.invalid('spec.selector', selector, 'empty selector is invalid for deployment'));
     else if (template && !selectorMatches(selector, labels)) {

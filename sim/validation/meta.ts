@@ -48,6 +48,7 @@ export function validateObjectMeta(group: string, kind: string, obj: KubeObject,
   }
   validateLabels(meta.labels, 'metadata.labels', out);
   validateAnnotations(meta.annotations, 'metadata.annotations', out);
+  validateOwnerReferences(meta.ownerReferences, out);
   if (Array.isArray(meta.finalizers)) {
     meta.finalizers.forEach((f, i) => {
       if (typeof f !== 'string') return;
@@ -55,6 +56,46 @@ export function validateObjectMeta(group: string, kind: string, obj: KubeObject,
       if (f.includes('/')) for (const m of isQualifiedName(f)) out.push(fe.invalid(`metadata.finalizers[${i}]`, f, m));
     });
   }
+}
+
+function validateOwnerReferences(refs: unknown, out: Causes): void {
+  if (!Array.isArray(refs)) return;
+  const field = 'metadata.ownerReferences';
+  let controllers = 0;
+  for (const r of refs) {
+    if (r === null || typeof r !== 'object') continue;
+    const o = r as Record<string, unknown>;
+    const apiVersion = typeof o['apiVersion'] === 'string' ? o['apiVersion'] : '';
+    const kind = typeof o['kind'] === 'string' ? o['kind'] : '';
+    if (!apiVersion) out.push(fe.invalid(`${field}.apiVersion`, apiVersion, 'version must not be empty'));
+    if (!kind) out.push(fe.invalid(`${field}.kind`, kind, 'kind must not be empty'));
+    if (!o['name']) out.push(fe.invalid(`${field}.name`, o['name'] ?? '', 'name must not be empty'));
+    if (!o['uid']) out.push(fe.invalid(`${field}.uid`, o['uid'] ?? '', 'uid must not be empty'));
+    if (o['controller'] === true) controllers++;
+  }
+  if (controllers > 1) out.push(fe.invalid(field, `${controllers} controllers`, 'Only one reference can have Controller set to true'));
+}
+
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+/** ValidateLabelSelector: matchLabels as labels, matchExpressions with valid operators and values. */
+export function validateLabelSelector(selector: unknown, field: string, out: Causes): void {
+  if (selector === null || typeof selector !== 'object') return;
+  const s = selector as Record<string, unknown>;
+  validateLabels(s['matchLabels'], `${field}.matchLabels`, out);
+  const exprs = Array.isArray(s['matchExpressions']) ? s['matchExpressions'] : [];
+  exprs.forEach((e, i) => {
+    if (e === null || typeof e !== 'object') return;
+    const x = e as Record<string, unknown>;
+    const f = `${field}.matchExpressions[${i}]`;
+    const op = typeof x['operator'] === 'string' ? x['operator'] : '';
+    const values = Array.isArray(x['values']) ? x['values'] : [];
+    if (!SELECTOR_OPERATORS.includes(op)) out.push(fe.invalid(`${f}.operator`, op, 'not a valid selector operator'));
+    else if ((op === 'In' || op === 'NotIn') && values.length === 0) out.push(fe.required(`${f}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+    else if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) out.push(fe.forbidden(`${f}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+    const key = typeof x['key'] === 'string' ? x['key'] : '';
+    for (const m of isQualifiedName(key)) out.push(fe.invalid(`${f}.key`, key, m));
+  });
 }
 
 /** ValidateObjectMetaUpdate: the fields the server owns cannot change. */

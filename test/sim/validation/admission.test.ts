@@ -281,6 +281,30 @@ describe('metadata', () => {
     ]);
   });
 
+  it('validates owner references: required fields and a single controller', () => {
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', controller: true };
+    const cm: KubeObject = { metadata: { name: 'c', ownerReferences: [owner, { ...owner, name: 'rs2' }, { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: '' }] } };
+    const e = admitError(() => admitCreate(rt('', 'configmaps'), cm, {}));
+    expect(e.details?.causes?.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'metadata.ownerReferences.uid: Invalid value: "": uid must not be empty',
+      'metadata.ownerReferences: Invalid value: "2 controllers": Only one reference can have Controller set to true',
+    ]);
+  });
+
+  it('validates workload label selectors', () => {
+    const d: KubeObject = {
+      metadata: { name: 'web' },
+      spec: {
+        selector: { matchExpressions: [{ key: 'app', operator: 'In' }, { key: 'tier', operator: 'Near', values: ['x'] }] },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      },
+    };
+    const e = admitError(() => admitCreate(rt('apps', 'deployments'), d, {}));
+    const fields = e.details?.causes?.map((c) => `${c.field}: ${c.message}`) ?? [];
+    expect(fields).toContain("spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'");
+    expect(fields).toContain('spec.selector.matchExpressions[1].operator: Invalid value: "Near": not a valid selector operator');
+  });
+
   it('reports a bad generateName on metadata.generateName', () => {
     const cm: KubeObject = { metadata: { generateName: 'Bad-', name: 'Bad-abcde' } };
     const e = admitError(() => admitCreate(rt('', 'configmaps'), cm, {}));
