@@ -1,4 +1,5 @@
-// Benchmark of federation/: `npm run bench -- federation [--quick]` (quick: 10 × 200 nodes).
+// Benchmark of federation/: `npm run bench -- federation [--quick] [--clusters N] [--nodes N]
+// [--events N] [--placements N]` (quick: 10 × 200 nodes, 200k events, 5k placements).
 //
 // 1. Model build: 10 clusters × 1,000 nodes × 30 pods fed as CapacityEvents; RSS and heap of
 //    the model after a full GC (against a baseline taken before building it).
@@ -74,10 +75,33 @@ function podInfo(key: string, node: string | undefined, r: () => number): PodInf
   };
 }
 
-export async function main(args: string[]): Promise<void> {
+export interface BenchArgs {
+  clusters: number;
+  nodes: number;
+  events: number;
+  placements: number;
+}
+
+/** Flags to sizes; a bad value is an error that names the flag. */
+export function parseArgs(args: string[]): BenchArgs {
   const quick = args.includes('--quick');
-  const CLUSTERS = 10;
-  const NODES = quick ? 200 : 1_000;
+  const out: BenchArgs = { clusters: 10, nodes: quick ? 200 : 1_000, events: quick ? 200_000 : 1_000_000, placements: quick ? 5_000 : 20_000 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--quick') continue;
+    const key = ({ '--clusters': 'clusters', '--nodes': 'nodes', '--events': 'events', '--placements': 'placements' } as const)[a as '--nodes'];
+    if (!key) throw new Error(`bench federation: unknown flag "${a}" (known: --quick, --clusters, --nodes, --events, --placements)`);
+    const v = args[++i];
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1) throw new Error(`bench federation: ${a} needs a whole number of at least 1, got ${JSON.stringify(v)}`);
+    out[key] = Number(v);
+  }
+  return out;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const size = parseArgs(args);
+  const CLUSTERS = size.clusters;
+  const NODES = size.nodes;
   const PODS_PER_NODE = 30;
   const r = rng(42);
 
@@ -106,7 +130,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(`memory: RSS ${rssMiB.toFixed(0)} MiB (process), model heap ${modelHeapMiB.toFixed(0)} MiB = ${((mem.heap - base.heap) / (CLUSTERS * NODES * PODS_PER_NODE)).toFixed(0)} B per pod`);
 
   // ---------------------------------------------------------------- 2. update throughput
-  const EVENTS = quick ? 200_000 : 1_000_000;
+  const EVENTS = size.events;
   let stream: { c: number; ev: CapacityEvent }[] = [];
   for (let i = 0; i < EVENTS; i++) {
     const c = Math.floor(r() * CLUSTERS);
@@ -157,10 +181,10 @@ export async function main(args: string[]): Promise<void> {
   // Leaders of some Spark apps, so executors exercise app affinity.
   for (let a = 0; a < 50; a++) {
     const c = clusters[a % CLUSTERS]!;
-    c.apply({ kind: 'pod-upsert', pod: { key: `spark/drv-${a}`, namespace: 'spark', nodeName: `c${a % CLUSTERS}-n${a}`, phase: 'Running', requests: { cpu: 1000, memory: GI }, qos: 'online', lent: true, app: { key: `spark:spark/app-${a}`, role: 'leader' } } });
+    c.apply({ kind: 'pod-upsert', pod: { key: `spark/drv-${a}`, namespace: 'spark', nodeName: `c${a % CLUSTERS}-n${a % NODES}`, phase: 'Running', requests: { cpu: 1000, memory: GI }, qos: 'online', lent: true, app: { key: `spark:spark/app-${a}`, role: 'leader' } } });
   }
   const placer = new Placer(model, 'most-idle');
-  const PLACEMENTS = quick ? 5_000 : 20_000;
+  const PLACEMENTS = size.placements;
   const pods: ReturnType<typeof placementPod>[] = [];
   for (let i = 0; i < PLACEMENTS; i++) {
     const cpu = [250, 500, 1000, 2000, 4000, 6000][Math.floor(r() * 6)]!;
@@ -180,7 +204,7 @@ export async function main(args: string[]): Promise<void> {
     pods.push(placementPod(obj));
   }
   // Warm up the JIT on the same code paths.
-  for (let i = 0; i < 2_000; i++) placer.place(pods[i % pods.length]!, { assume: false });
+  for (let i = 0; i < Math.min(2_000, PLACEMENTS * 2); i++) placer.place(pods[i % pods.length]!, { assume: false });
   memory();
   const times: number[] = [];
   const cpuTimes: number[] = [];
@@ -220,6 +244,9 @@ export async function main(args: string[]): Promise<void> {
     eventsPerSecWall: Math.round(EVENTS / (updWallMs / 1000)),
     recountMs: round(recountMs),
     recountInEvents: Math.round((recountMs * 1000) / perEventUs),
+    placed,
+    placements: PLACEMENTS,
+    events: EVENTS,
     placeP50Ms: round(placeP50Ms, 4),
     placeP99Ms: round(placeP99Ms, 4),
     placeP99CpuMs: round(placeP99CpuMs, 4),
