@@ -231,6 +231,7 @@ export class Informer<T = RawObject> {
   /** Resolves true once synced; false if `signal` aborts, `timeoutMs` passes or the informer stops first. */
   waitForSync(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
+    if (options.signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       let timer: TimerHandle | undefined;
       const done = (v: boolean): void => {

@@ -6,7 +6,7 @@ import { startSim, type Sim, type SimCluster } from '../../sim/index.js';
 import { KubeClient, Informer, POD_FIELDS, indexBy, projectPod, type PodSummary } from '../../kube/index.js';
 import { HandlerView, createPod, deletePod, podsRt, relabelPod, sameMap, serverPods, until } from './fixtures.js';
 
-const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel', 'idle'];
+const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel', 'idle', 'life'];
 
 let sim: Sim;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -144,6 +144,35 @@ describe('informer against the sim', () => {
     expect(informer.stats.lists).toBeGreaterThanOrEqual(2);
     await until(() => converged(c, view, informer), 'cache equals server after the restarted list');
     expect(view.violations).toEqual([]);
+  });
+
+  it('reports not synced while the server is down, tells late handlers what it has, and resyncs', async () => {
+    const c = sim.cluster('life');
+    createPod(c, 'p0');
+    createPod(c, 'p1');
+    await c.outage(true);
+    const registry = new Registry();
+    const client = new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context: 'life' }, registry, maxAttempts: 1 });
+    const informer = new Informer<PodSummary>({ client, resource: { version: 'v1', resource: 'pods' }, project: projectPod, backoff: { initialMs: 20, maxMs: 100 }, resyncPeriodMs: 100 });
+    cleanups.push(async () => {
+      await informer.stop();
+      client.close();
+    });
+    informer.start();
+    expect(await informer.waitForSync({ timeoutMs: 300 })).toBe(false);
+    expect(informer.hasSynced()).toBe(false);
+    await c.outage(false);
+    expect(await informer.waitForSync({ timeoutMs: 10_000 })).toBe(true);
+    const late = new HandlerView<PodSummary>();
+    informer.addHandlers(late);
+    expect([...late.objects.keys()].sort()).toEqual(['default/p0', 'default/p1']);
+    const resynced = new Set<string>();
+    informer.addHandlers({ onResync: (_p, key) => resynced.add(key) });
+    await until(() => resynced.size === 2, 'a periodic resync of both pods');
+    const aborted = new AbortController();
+    aborted.abort();
+    const fresh = new Informer<PodSummary>({ client, resource: { version: 'v1', resource: 'pods' } as const, project: projectPod });
+    expect(await fresh.waitForSync({ signal: aborted.signal })).toBe(false);
   });
 
   it('cuts a watch that goes silent and resumes it, without relisting', async () => {
