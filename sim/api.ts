@@ -212,7 +212,8 @@ export class ClusterApi {
   private requireActiveNamespace(namespace: string): void {
     const ns = this.store.get('/namespaces', namespace);
     if (!ns) throw notFound('namespaces', '', namespace);
-    if ((JSON.parse(ns.json) as KubeObject).metadata.deletionTimestamp) {
+    // Every create passes here: look for the field before parsing the namespace.
+    if (ns.json.includes('"deletionTimestamp"') && (JSON.parse(ns.json) as KubeObject).metadata.deletionTimestamp) {
       throw new ApiError(
         403,
         'Forbidden',
