@@ -70,6 +70,8 @@ export class Member {
   private stopped = false;
   private readonly readyTimeoutMs: number;
   private readonly probeIntervalMs: number;
+  /** A slow answer is still an answer: well above the probe period on a loaded machine. */
+  private readonly probeTimeoutMs: number;
   private readonly usageIntervalMs: number;
   private readonly now: () => number;
 
@@ -81,6 +83,7 @@ export class Member {
   ) {
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.probeIntervalMs = opts.probeIntervalMs ?? Math.max(100, Math.min(5_000, Math.floor(this.readyTimeoutMs / 3)));
+    this.probeTimeoutMs = Math.min(5_000, Math.max(1_000, Math.floor(this.readyTimeoutMs / 2)));
     this.usageIntervalMs = opts.usageIntervalMs ?? 15_000;
     this.now = opts.now ?? Date.now;
     this.lastOk = this.now();
@@ -180,7 +183,7 @@ export class Member {
     try {
       // An authenticated read our informers depend on (served from the watch cache with
       // resourceVersion=0): /version is often anonymous and would pass with broken credentials.
-      await this.client.request({ path: '/api/v1/nodes', query: { limit: 1, resourceVersion: '0' }, retry: false, timeoutMs: Math.max(100, Math.min(5_000, this.probeIntervalMs)) });
+      await this.client.request({ path: '/api/v1/nodes', query: { limit: 1, resourceVersion: '0' }, retry: false, timeoutMs: this.probeTimeoutMs });
       this.lastOk = this.now();
       this.reachable = true;
       this.lastError = null;

@@ -22,7 +22,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI's .ci/run does)`);
   sim = await startSim({ clusters: ['host', 'east', 'west'], nodes: 3, nodeShape: { cpu: '8', memory: '32Gi', pods: 110 } });
-  fed = new Federation({ readyTimeoutMs: 5_000, usageIntervalMs: 500, historyIntervalMs: 500 });
+  fed = new Federation({ readyTimeoutMs: 1_500, probeIntervalMs: 200, usageIntervalMs: 500, historyIntervalMs: 500 });
   fed.start();
   fed.addMemberWithClient('east', clientFor(sim, 'east'));
   fed.addMemberWithClient('west', clientFor(sim, 'west'));
@@ -110,6 +110,21 @@ describe('console page', { timeout: 60_000 }, () => {
     await until('the ignored virtual node on the page', async () => (await page.locator('#ignored').textContent())?.includes('east/vk-peer'));
     expect(await shown('east', 'nodes')).toBe('3');
     east.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a member that stops answering as not ready, with its capacity out of the pool', async () => {
+    sim.cluster('west').setFaults({ errorRate: 1, errorCode: 500 });
+    try {
+      await until('the page to show west not ready', async () => (await shown('west', 'ready')) === 'false');
+      expect(await shown('west', 'cpu-idle')).toBe('0');
+      const doc = await api();
+      expect(await shown('_total', 'cpu-idle')).toBe(String(doc.total.cpu.idle));
+      expect(await page.locator('[data-cluster-row="west"]').textContent()).toContain('its capacity left the pool');
+    } finally {
+      sim.cluster('west').clearFaults();
+    }
+    await until('the page to show west ready again', async () => (await shown('west', 'ready')) === 'true');
     expect(consoleErrors).toEqual([]);
   });
 });
