@@ -210,9 +210,15 @@ spec:
     const out = await kubectl!.ok(['apply', '--validate=strict', '-f', file]);
     expect(out).toContain('deployment.apps/web created');
     expect(out).toContain('service/web created');
-    const again = await kubectl!.ok(['apply', '-f', kubectl!.writeFile('web2.yaml', manifest(3, 'nginx:1.28'))]);
-    expect(again).toContain('deployment.apps/web configured');
-    expect(again).toContain('service/web unchanged');
+    // -v=6 logs requests: kubectl computes the strategic merge patch from our OpenAPI v3
+    // schema (patch strategies, merge keys), so it never falls back to /openapi/v2.
+    const again = await kubectl!.run(['apply', '-v=6', '-f', kubectl!.writeFile('web2.yaml', manifest(3, 'nginx:1.28'))]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('deployment.apps/web configured');
+    expect(again.stdout).toContain('service/web unchanged');
+    expect(again.stderr).toContain('/openapi/v3/apis/apps/v1?hash=');
+    expect(again.stderr).not.toContain('/openapi/v2');
+    expect(again.stderr.toLowerCase()).not.toContain('warning');
     const d = JSON.parse(await kubectl!.ok(['get', 'deployment', 'web', '-o', 'json'])) as { spec: Record<string, unknown> };
     expect(d.spec).toMatchObject({
       replicas: 3,
