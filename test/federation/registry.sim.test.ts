@@ -62,10 +62,12 @@ describe('MemberCluster registry', () => {
     const doc = fed.model.document();
     expect(doc.clusters[0]).toMatchObject({ name: 'east', ready: true, nodes: 2 });
     const status = await until('status with Ready=True', async () => {
-      const obj = await host.requestJson<{ status?: { conditions?: Condition[]; capacity?: { nodes: number; cpu: { allocatable: number } } } }>({ path: `${MC}/east` });
+      const obj = await host.requestJson<{ status?: { conditions?: Condition[]; lastProbeTime?: string; observedGeneration?: number; capacity?: { nodes: number; cpu: { allocatable: number } } } }>({ path: `${MC}/east` });
       return obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? obj.status : undefined;
     });
     expect(status.capacity).toMatchObject({ nodes: 2, cpu: { allocatable: doc.clusters[0]!.cpu.allocatable } });
+    expect(Number.isNaN(Date.parse(status.lastProbeTime ?? ''))).toBe(false);
+    expect(status.observedGeneration).toBe(1);
     expect(status.conditions!.map((c) => `${c.type}=${c.status}`).sort()).toEqual(['Reachable=True', 'Ready=True', 'SpecValid=True', 'Synced=True']);
     expect(fed.model.cluster('east')!.policy).toMatchObject({ weight: 2, headroom: { fraction: 0.1, cpu: 1000 }, labels: { region: 'east' } });
   });
