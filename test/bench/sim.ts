@@ -36,6 +36,8 @@ interface Config {
   concurrency: number;
   watchers: number;
   watchEvents: number;
+  /** Changes per second of the paced watch round. */
+  watchRate: number;
   rawSeconds: number;
   idleSeconds: number;
   listLimit: number;
@@ -50,6 +52,7 @@ const FULL: Config = {
   concurrency: 64,
   watchers: 10,
   watchEvents: 20_000,
+  watchRate: 1000,
   rawSeconds: 10,
   idleSeconds: 5,
   listLimit: 500,
@@ -67,6 +70,7 @@ export function parseArgs(args: string[]): Config {
     '--concurrency': 'concurrency',
     '--watchers': 'watchers',
     '--watch-events': 'watchEvents',
+    '--watch-rate': 'watchRate',
     '--raw-seconds': 'rawSeconds',
     '--idle-seconds': 'idleSeconds',
     '--list-limit': 'listLimit',
@@ -79,8 +83,8 @@ export function parseArgs(args: string[]): Config {
     if (!Number.isFinite(v) || v < 0) throw new Error(`bench sim: ${args[i - 1]} needs a non-negative number, got "${args[i]}"`);
     cfg[key] = v;
   }
-  if (cfg.nodes < 1 || cfg.pods < 1 || cfg.namespaces < 1 || cfg.concurrency < 1 || cfg.listLimit < 1 || cfg.slices < 1) {
-    throw new Error('bench sim: --nodes, --pods, --namespaces, --concurrency --list-limit and --slices must be at least 1');
+  if (cfg.nodes < 1 || cfg.pods < 1 || cfg.namespaces < 1 || cfg.concurrency < 1 || cfg.listLimit < 1 || cfg.slices < 1 || cfg.watchRate < 1) {
+    throw new Error('bench sim: --nodes, --pods, --namespaces, --concurrency, --list-limit, --slices and --watch-rate must be at least 1');
   }
   cfg.watchEvents = Math.min(cfg.watchEvents, cfg.pods);
   return cfg;
@@ -154,6 +158,16 @@ function serverThreadCpuMs(): number | undefined {
   }
 }
 
+/** Peak resident set size of the process (VmHWM), Linux only. */
+function peakRssBytes(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `fn` and returns its result with the server thread's CPU ms spent meanwhile. */
 async function withServerCpu<T>(fn: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
   const c0 = serverThreadCpuMs();
@@ -189,22 +203,29 @@ interface WatchFigures {
 }
 
 /**
- * W watchers (in the client thread) on all pods over HTTPS; N pod changes made here in
- * the server's thread, 200 per event-loop turn; every watcher must see every change.
+ * W watchers (in the client thread) on all pods over HTTPS; `changes` pod changes made
+ * here in the server's thread — as fast as possible, 200 per event-loop turn (burst:
+ * throughput), or paced at `perSec` (lag at a steady rate); every watcher must see
+ * every change.
  */
-async function watchFanOut(cluster: SimCluster, client: LoadClient, cfg: Config): Promise<WatchFigures> {
+async function watchFanOut(cluster: SimCluster, client: LoadClient, watchers: number, changes: number, perSec: number): Promise<WatchFigures> {
   const api = cluster.api;
   const podsRt = api.registry.lookup('', 'v1', 'pods')!;
-  const expected = cfg.watchers * cfg.watchEvents;
-  await client.call('watchOpen', { watchers: cfg.watchers, fromRv: String(api.store.currentRv()), expected });
+  const expected = watchers * changes;
+  await client.call('watchOpen', { watchers, fromRv: String(api.store.currentRv()), expected });
   // The response head is out before the stream subscribes; let the server settle.
   await new Promise((r) => setTimeout(r, 200));
   const waiting = client.call<Float64Array>('watchWait', { timeoutMs: 180_000 });
-  const keys = [...api.store.values('/pods')].slice(0, cfg.watchEvents).map((o) => ({ ns: o.namespace, name: o.name }));
+  const keys = [...api.store.values('/pods')].slice(0, changes).map((o) => ({ ns: o.namespace, name: o.name }));
   const sentAt = new Map<number, number>();
   const t0 = absNow();
-  const BATCH = 200;
+  const BATCH = perSec > 0 ? Math.max(1, Math.round(perSec / 100)) : 200;
   for (let i = 0; i < keys.length; i += BATCH) {
+    if (perSec > 0) {
+      const due = t0 + (i / perSec) * 1000;
+      const wait = due - absNow();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     for (const k of keys.slice(i, i + BATCH)) {
       const res = api.mutate(podsRt, k.ns, k.name, (pod) => {
         pod.metadata.annotations = { ...pod.metadata.annotations, 'bench.tidepool.dev/seq': String(i) };
@@ -391,7 +412,7 @@ export async function main(args: string[]): Promise<void> {
     );
 
     if (cfg.watchers > 0 && cfg.watchEvents > 0) {
-      const { result: wf, cpuMs: watchCpuMs } = await withServerCpu(() => watchFanOut(cluster, client!, cfg));
+      const { result: wf, cpuMs: watchCpuMs } = await withServerCpu(() => watchFanOut(cluster, client!, cfg.watchers, cfg.watchEvents, 0));
       figures['watchServerCpuUsPerEvent'] = round((watchCpuMs * 1000) / wf.delivered, 1);
       figures['watchEventsPerSec'] = round(wf.eventsPerSec);
       figures['watchDelivered'] = wf.delivered;
@@ -403,8 +424,21 @@ export async function main(args: string[]): Promise<void> {
           `${figures['watchEventsPerSec']}/s, lag p50 ${figures['watchLagP50Ms']} ms, p99 ${figures['watchLagP99Ms']} ms; ` +
           `server thread CPU ${figures['watchServerCpuUsPerEvent']} us per delivered event (the changes included)`,
       );
+      // Lag at a steady rate well below the burst throughput: what an informer sees in a busy cluster.
+      const paced = Math.min(cfg.watchEvents, cfg.watchRate * 5);
+      const pw = await watchFanOut(cluster, client, cfg.watchers, paced, cfg.watchRate);
+      figures['watchPacedChangesPerSec'] = cfg.watchRate;
+      figures['watchPacedLagP50Ms'] = round(pw.lagP50Ms, 1);
+      figures['watchPacedLagP99Ms'] = round(pw.lagP99Ms, 1);
+      log(
+        `watch at a steady ${cfg.watchRate} changes/s (${cfg.watchRate * cfg.watchers} events/s to ${cfg.watchers} watchers): ` +
+          `lag p50 ${figures['watchPacedLagP50Ms']} ms, p99 ${figures['watchPacedLagP99Ms']} ms`,
+      );
     }
+    gcNow();
     figures['rssEndMiB'] = mib(process.memoryUsage().rss);
+    figures['peakRssMiB'] = mib(peakRssBytes() ?? 0);
+    log(`RSS at the end (after GC) ${figures['rssEndMiB']} MiB; peak RSS of the run ${figures['peakRssMiB']} MiB (watch bursts buffer events for slow clients)`);
   } finally {
     await client?.close();
     await sim.stop();
