@@ -14,7 +14,7 @@ export const MEMBER_PLURAL = 'memberclusters';
 /** Where a member's credentials come from. */
 export type MemberAccess =
   /** A kubeconfig Secret in the host cluster (MemberCluster). */
-  | { kind: 'secret'; namespace: string; name: string; key: string; context?: string }
+  | { kind: 'secret'; namespace: string; name: string; key: string; context?: string; /** Digest of the kubeconfig read (set by the registry): a rotated Secret restarts the member. */ digest?: string }
   /** A kubeconfig file and context (config file, CLI). */
   | { kind: 'file'; path: string; context?: string };
 

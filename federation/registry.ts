@@ -4,6 +4,7 @@
  * (SpecValid, Reachable, Synced, Ready), last probe and a capacity summary. Status is written
  * when a condition changes and at most every `statusIntervalMs` otherwise — never per probe.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -124,7 +125,11 @@ export class MemberClusterRegistry {
         void this.writeAllStatus(false);
       }, 200);
     });
-    this.statusTimer = setInterval(() => void this.writeAllStatus(true), this.opts.statusIntervalMs ?? 60_000);
+    this.statusTimer = setInterval(() => {
+      void this.writeAllStatus(true);
+      // Re-read every member's Secret now and then: a rotated kubeconfig restarts the member.
+      for (const name of this.known.keys()) this.queue.add(name, 'resync');
+    }, this.opts.statusIntervalMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
@@ -176,7 +181,13 @@ export class MemberClusterRegistry {
       return;
     }
     try {
-      await fed.upsertMember(parsed.spec, (n, access) => this.clientFor(n, access));
+      let spec = parsed.spec;
+      let text: string | undefined;
+      if (spec.access.kind === 'secret') {
+        text = await this.readKubeconfig(spec.access);
+        spec = { ...spec, access: { ...spec.access, digest: createHash('sha256').update(text).digest('hex').slice(0, 16) } };
+      }
+      await fed.upsertMember(spec, (n, access) => this.clientFor(n, access, text));
       known.problem = undefined;
     } catch (err) {
       known.problem = { reason: 'KubeconfigError', message: (err as Error).message };
@@ -185,9 +196,8 @@ export class MemberClusterRegistry {
     await this.writeStatus(name, true);
   }
 
-  /** A member client from its kubeconfig Secret in the host cluster. */
-  private async clientFor(name: string, access: MemberAccess): Promise<KubeClient> {
-    if (access.kind === 'file') return createKubeClient({ ...this.opts.clientOptions, cluster: name, config: { kind: 'file', path: access.path, ...(access.context ? { context: access.context } : {}) } });
+  /** The kubeconfig text in a member's Secret in the host cluster. */
+  private async readKubeconfig(access: Extract<MemberAccess, { kind: 'secret' }>): Promise<string> {
     let secret: { data?: Record<string, string> };
     try {
       secret = await this.opts.host.requestJson({ path: `/api/v1/namespaces/${encodeURIComponent(access.namespace)}/secrets/${encodeURIComponent(access.name)}` });
@@ -196,7 +206,13 @@ export class MemberClusterRegistry {
     }
     const b64 = secret.data?.[access.key];
     if (!b64) throw new Error(`kubeconfig Secret ${access.namespace}/${access.name} has no key "${access.key}"`);
-    const text = Buffer.from(b64, 'base64').toString('utf8');
+    return Buffer.from(b64, 'base64').toString('utf8');
+  }
+
+  /** A member client from a kubeconfig file, or from the Secret's text read just before. */
+  private async clientFor(name: string, access: MemberAccess, secretText: string | undefined): Promise<KubeClient> {
+    if (access.kind === 'file') return createKubeClient({ ...this.opts.clientOptions, cluster: name, config: { kind: 'file', path: access.path, ...(access.context ? { context: access.context } : {}) } });
+    const text = secretText ?? (await this.readKubeconfig(access));
     try {
       return createKubeClient({ ...this.opts.clientOptions, cluster: name, config: { kind: 'inline', text, ...(access.context ? { context: access.context } : {}) } });
     } catch (err) {

@@ -103,6 +103,21 @@ describe('MemberCluster registry', () => {
     expect(ready.message).toContain('kubeconfig Secret tidepool-system/absent');
   });
 
+  it('restarts a member whose kubeconfig Secret was rotated', async () => {
+    const before = fed.member('east');
+    expect(before).toBeDefined();
+    // Same clusters, new text (a rotated credential looks like this to us).
+    const rotated = sim.kubeconfig + '\n# rotated\n';
+    await host.request({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/tidepool-system/secrets/east-kubeconfig',
+      body: { data: { kubeconfig: Buffer.from(rotated).toString('base64') } },
+      contentType: 'application/merge-patch+json',
+    });
+    await until('a new member for east', () => fed.member('east') !== undefined && fed.member('east') !== before);
+    await until('east Ready again', () => fed.model.isReady('east'));
+  });
+
   it('follows spec changes and deletion', async () => {
     await host.request({ method: 'PATCH', path: `${MC}/east`, body: { spec: { paused: true } }, contentType: 'application/merge-patch+json' });
     await until('east to be paused', () => fed.model.cluster('east')?.policy.paused === true);
