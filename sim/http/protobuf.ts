@@ -1,6 +1,8 @@
 // Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`).
 // client-go's typed clientsets send protobuf for built-in kinds, so kubectl's `create
-// namespace|configmap|secret|serviceaccount` and `drain` (Eviction, DeleteOptions) do,
+// namespace|configmap|secret|serviceaccount|priorityclass` and `drain` (Eviction,
+// DeleteOptions) do (not yet decoded: Deployment, Job, Service and other kinds with pod
+// templates or large specs; those get 415 and must be applied as YAML/JSON),
 // and client-go does not fall back to JSON on a 415. The sim decodes the envelope
 // (magic "k8s\0" + runtime.Unknown) and the few kinds those commands send, into the
 // JSON form every other path uses. Responses stay JSON: clients accept it.
@@ -101,6 +103,13 @@ const KINDS: Record<string, Message> = {
   'policy/v1beta1/Eviction': {
     1: { name: 'metadata', kind: OBJECT_META },
     2: { name: 'deleteOptions', kind: DELETE_OPTIONS },
+  },
+  'scheduling.k8s.io/v1/PriorityClass': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: { name: 'value', kind: 'int' },
+    3: { name: 'globalDefault', kind: 'bool' },
+    4: { name: 'description', kind: 'string' },
+    5: { name: 'preemptionPolicy', kind: 'string' },
   },
   'v1/DeleteOptions': DELETE_OPTIONS,
   'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,

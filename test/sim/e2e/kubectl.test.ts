@@ -332,6 +332,9 @@ spec:
     expect((await k.ok(['-n', 'team-a', 'get', 'secret', 'sec', '-o', 'jsonpath={.type}'])).trim()).toBe('Opaque');
     await k.ok(['-n', 'team-a', 'create', 'serviceaccount', 'bot']);
     expect((await k.ok(['-n', 'team-a', 'get', 'serviceaccount', 'bot', '-o', 'name'])).trim()).toBe('serviceaccount/bot');
+    await k.ok(['create', 'priorityclass', 'offline', '--value=-10', '--description=batch work', '--preemption-policy=Never']);
+    const pc = JSON.parse(await k.ok(['get', 'priorityclass', 'offline', '-o', 'json'])) as { value: number; description: string; preemptionPolicy: string; globalDefault?: boolean };
+    expect(pc).toMatchObject({ value: -10, description: 'batch work', preemptionPolicy: 'Never' });
     const dup = await k.run(['create', 'namespace', 'team-a']);
     expect(dup.stderr.trim()).toBe('Error from server (AlreadyExists): namespaces "team-a" already exists');
   });
