@@ -10,6 +10,7 @@ import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, MemberClusterRegistry, loadFederationConfig, type Condition } from '../../federation/index.js';
 import type { KubeClient } from '../../kube/index.js';
 import { clientFor, until } from './helpers.js';
+import { hasKubectl, Kubectl } from '../helpers/kubectl.js';
 
 let sim: Sim;
 let host: KubeClient;
@@ -70,6 +71,19 @@ describe('MemberCluster registry', () => {
     expect(status.observedGeneration).toBe(1);
     expect(status.conditions!.map((c) => `${c.type}=${c.status}`).sort()).toEqual(['Reachable=True', 'Ready=True', 'SpecValid=True', 'Synced=True']);
     expect(fed.model.cluster('east')!.policy).toMatchObject({ weight: 2, headroom: { fraction: 0.1, cpu: 1000 }, labels: { region: 'east' } });
+  });
+
+  it.skipIf(!hasKubectl)('shows MemberClusters with their printer columns in kubectl', async () => {
+    const kubectl = new Kubectl(sim.kubeconfig);
+    try {
+      const out = await kubectl.ok(['--context', 'host', 'get', 'memberclusters']);
+      const [head, row] = out.trim().split('\n');
+      expect(head!.split(/\s+/)).toEqual(['NAME', 'READY', 'NODES', 'IDLE-CPU-M', 'PAUSED', 'AGE']);
+      const idle = fed.model.document().clusters.find((c) => c.name === 'east')!.cpu.idle;
+      expect(row!.split(/\s+/).slice(0, 4)).toEqual(['east', 'True', '2', String(idle)]);
+    } finally {
+      kubectl.cleanup();
+    }
   });
 
   it('explains a bad spec in a status condition and runs no member for it', async () => {
