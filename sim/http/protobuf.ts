@@ -19,6 +19,12 @@ interface Field {
   name: string;
   kind: FieldKind | Message;
   repeated?: boolean;
+  /**
+   * A pointer field in Go: present only when set, so a zero value means something
+   * (immutable: false, gracePeriodSeconds: 0). Other zero values are what gogo writes
+   * for unset non-pointer fields, and JSON (omitempty) leaves them out.
+   */
+  keepZero?: boolean;
 }
 
 type Message = { readonly [no: number]: Field };
@@ -28,20 +34,21 @@ const OWNER_REFERENCE: Message = {
   3: { name: 'name', kind: 'string' },
   4: { name: 'uid', kind: 'string' },
   5: { name: 'apiVersion', kind: 'string' },
-  6: { name: 'controller', kind: 'bool' },
-  7: { name: 'blockOwnerDeletion', kind: 'bool' },
+  6: { name: 'controller', kind: 'bool', keepZero: true },
+  7: { name: 'blockOwnerDeletion', kind: 'bool', keepZero: true },
 };
 
 const OBJECT_META: Message = {
   1: { name: 'name', kind: 'string' },
   2: { name: 'generateName', kind: 'string' },
   3: { name: 'namespace', kind: 'string' },
+  4: { name: 'selfLink', kind: 'string' },
   5: { name: 'uid', kind: 'string' },
   6: { name: 'resourceVersion', kind: 'string' },
   7: { name: 'generation', kind: 'int' },
   8: { name: 'creationTimestamp', kind: 'time' },
   9: { name: 'deletionTimestamp', kind: 'time' },
-  10: { name: 'deletionGracePeriodSeconds', kind: 'int' },
+  10: { name: 'deletionGracePeriodSeconds', kind: 'int', keepZero: true },
   11: { name: 'labels', kind: 'stringMap' },
   12: { name: 'annotations', kind: 'stringMap' },
   13: { name: 'ownerReferences', kind: OWNER_REFERENCE, repeated: true },
@@ -59,16 +66,17 @@ const OBJECT_REFERENCE: Message = {
 };
 
 const PRECONDITIONS: Message = {
-  1: { name: 'uid', kind: 'string' },
-  2: { name: 'resourceVersion', kind: 'string' },
+  1: { name: 'uid', kind: 'string', keepZero: true },
+  2: { name: 'resourceVersion', kind: 'string', keepZero: true },
 };
 
 const DELETE_OPTIONS: Message = {
-  1: { name: 'gracePeriodSeconds', kind: 'int' },
+  1: { name: 'gracePeriodSeconds', kind: 'int', keepZero: true },
   2: { name: 'preconditions', kind: PRECONDITIONS },
-  3: { name: 'orphanDependents', kind: 'bool' },
-  4: { name: 'propagationPolicy', kind: 'string' },
+  3: { name: 'orphanDependents', kind: 'bool', keepZero: true },
+  4: { name: 'propagationPolicy', kind: 'string', keepZero: true },
   5: { name: 'dryRun', kind: 'string', repeated: true },
+  6: { name: 'ignoreStoreReadErrorWithClusterBreakingPotential', kind: 'bool', keepZero: true },
 };
 
 /** The kinds the sim decodes, by "apiVersion/kind" as the envelope names them. */
@@ -76,25 +84,42 @@ const KINDS: Record<string, Message> = {
   'v1/Namespace': {
     1: { name: 'metadata', kind: OBJECT_META },
     2: { name: 'spec', kind: { 1: { name: 'finalizers', kind: 'string', repeated: true } } },
+    3: {
+      name: 'status',
+      kind: {
+        1: { name: 'phase', kind: 'string' },
+        2: {
+          name: 'conditions',
+          repeated: true,
+          kind: {
+            1: { name: 'type', kind: 'string' },
+            2: { name: 'status', kind: 'string' },
+            4: { name: 'lastTransitionTime', kind: 'time' },
+            5: { name: 'reason', kind: 'string' },
+            6: { name: 'message', kind: 'string' },
+          },
+        },
+      },
+    },
   },
   'v1/ConfigMap': {
     1: { name: 'metadata', kind: OBJECT_META },
     2: { name: 'data', kind: 'stringMap' },
     3: { name: 'binaryData', kind: 'bytesMap' },
-    4: { name: 'immutable', kind: 'bool' },
+    4: { name: 'immutable', kind: 'bool', keepZero: true },
   },
   'v1/Secret': {
     1: { name: 'metadata', kind: OBJECT_META },
     2: { name: 'data', kind: 'bytesMap' },
     3: { name: 'type', kind: 'string' },
     4: { name: 'stringData', kind: 'stringMap' },
-    5: { name: 'immutable', kind: 'bool' },
+    5: { name: 'immutable', kind: 'bool', keepZero: true },
   },
   'v1/ServiceAccount': {
     1: { name: 'metadata', kind: OBJECT_META },
     2: { name: 'secrets', kind: OBJECT_REFERENCE, repeated: true },
     3: { name: 'imagePullSecrets', kind: { 1: { name: 'name', kind: 'string' } }, repeated: true },
-    4: { name: 'automountServiceAccountToken', kind: 'bool' },
+    4: { name: 'automountServiceAccountToken', kind: 'bool', keepZero: true },
   },
   'policy/v1/Eviction': {
     1: { name: 'metadata', kind: OBJECT_META },
@@ -106,10 +131,10 @@ const KINDS: Record<string, Message> = {
   },
   'scheduling.k8s.io/v1/PriorityClass': {
     1: { name: 'metadata', kind: OBJECT_META },
-    2: { name: 'value', kind: 'int' },
+    2: { name: 'value', kind: 'int', keepZero: true },
     3: { name: 'globalDefault', kind: 'bool' },
     4: { name: 'description', kind: 'string' },
-    5: { name: 'preemptionPolicy', kind: 'string' },
+    5: { name: 'preemptionPolicy', kind: 'string', keepZero: true },
   },
   'v1/DeleteOptions': DELETE_OPTIONS,
   'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,
@@ -166,13 +191,18 @@ function toInt64(v: bigint): number {
   return Number(BigInt.asIntN(64, v));
 }
 
-function decodeTime(buf: Buffer): string {
+/** metav1.Time; undefined for the zero time, which JSON shows as null (left out here). */
+function decodeTime(buf: Buffer): string | undefined {
   let seconds = 0;
+  let nanos = 0;
   const r = new Reader(buf);
   for (const [no, wt] of r.fields()) {
     if (no === 1 && wt === 0) seconds = toInt64(r.varint());
+    else if (no === 2 && wt === 0) nanos = toInt64(r.varint());
     else r.skip(wt);
   }
+  // Go's zero time.Time is 0001-01-01T00:00:00Z.
+  if ((seconds === 0 || seconds === -62135596800) && nanos === 0) return undefined;
   return new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
@@ -196,8 +226,8 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
   for (const [no, wt] of r.fields()) {
     const f = msg[no];
     if (!f) {
-      r.skip(wt);
-      continue;
+      // Dropping a field would store a different object than the client sent.
+      throw new UnsupportedKindError(`a message with field number ${no}, which the sim does not decode`);
     }
     let value: unknown;
     if (typeof f.kind === 'object') {
@@ -237,6 +267,7 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
       }
     }
     if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(value);
+    else if (value === undefined || (!f.keepZero && (value === '' || value === 0 || value === false))) delete out[f.name];
     else out[f.name] = value;
   }
   return out;
@@ -273,7 +304,7 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   }
   if (contentEncoding) throw new ProtobufError(`unsupported content encoding "${contentEncoding}"`);
   const msg = KINDS[`${apiVersion}/${kind}`];
-  if (!msg) throw new UnsupportedKindError(`${apiVersion}, Kind=${kind}`);
+  if (!msg) throw new UnsupportedKindError(`kind ${apiVersion}, Kind=${kind} is not decoded`);
   return { apiVersion: apiVersion.startsWith('meta.k8s.io/') ? 'meta.k8s.io/v1' : apiVersion, kind, ...decodeMessage(raw ?? Buffer.alloc(0), msg) };
 }
 

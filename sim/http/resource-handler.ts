@@ -88,7 +88,7 @@ function decodeProtobufBody(body: Buffer): Record<string, unknown> {
     return decodeKubeProtobuf(body);
   } catch (e) {
     if (e instanceof UnsupportedKindError) {
-      throw new ApiError(415, 'UnsupportedMediaType', `the sim decodes protobuf only for a few kinds, not ${e.message}; send application/json`);
+      throw new ApiError(415, 'UnsupportedMediaType', `the simulated apiserver cannot decode this protobuf body (${e.message}); send application/json`);
     }
     if (e instanceof ProtobufError) throw badRequest(`error decoding protobuf request body: ${e.message}`);
     throw e;

@@ -42,11 +42,11 @@ describe('decodeKubeProtobuf', () => {
     });
   });
 
-  it('decodes a ConfigMap (string and binary data) and skips fields it does not know', () => {
+  it('decodes a ConfigMap (string and binary data)', () => {
     const body = envelope(
       'v1',
       'ConfigMap',
-      meta(str(1, 'cfg'), str(3, 'default'), str(99, 'future field'), str(14, 'example.com/a'), str(14, 'example.com/b')),
+      meta(str(1, 'cfg'), str(3, 'default'), str(14, 'example.com/a'), str(14, 'example.com/b')),
       mapEntry(2, 'a', '1'),
       mapEntry(2, 'b', 'two'),
       mapEntry(3, 'bin', Buffer.from([0, 1, 2])),
@@ -92,6 +92,20 @@ describe('decodeKubeProtobuf', () => {
       },
       deleteOptions: { gracePeriodSeconds: 0, preconditions: { uid: 'uid-1', resourceVersion: '42' }, propagationPolicy: 'Background', dryRun: ['All'] },
     });
+  });
+
+  it('leaves out the zero values gogo writes for unset fields, keeps them for pointer fields', () => {
+    // What client-go writes for a ConfigMap with only a name: every non-pointer field, empty.
+    const body = envelope('v1', 'ConfigMap', meta(str(1, 'cfg'), str(2, ''), str(3, ''), str(4, ''), str(5, ''), str(6, ''), int(7, 0), msg(8)), int(4, 0));
+    expect(decodeKubeProtobuf(body)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, immutable: false });
+    const ns = envelope('v1', 'Namespace', meta(str(1, 'n')), msg(2), msg(3, str(1, '')));
+    expect(decodeKubeProtobuf(ns)).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' }, spec: {}, status: {} });
+  });
+
+  it('refuses a field it does not know rather than dropping it', () => {
+    const body = envelope('v1', 'ConfigMap', meta(str(1, 'cfg'), str(99, 'future field')));
+    expect(() => decodeKubeProtobuf(body)).toThrow(UnsupportedKindError);
+    expect(() => decodeKubeProtobuf(body)).toThrow(/field number 99/);
   });
 
   it('decodes negative int64 values', () => {
