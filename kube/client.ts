@@ -334,7 +334,7 @@ export class KubeClient {
         if (attempt > 1) this.metrics.retries.inc({ cluster: this.cluster, verb });
         const res = await this.open(method, url, verb, headers, body, options.signal, timeoutMs, true);
         if (res === undefined) throw abortReason(options.signal!);
-        return res as unknown as KubeResponse;
+        return res;
       },
       {
         maxAttempts: options.retry === false ? 1 : this.maxAttempts,
@@ -360,8 +360,8 @@ export class KubeClient {
    * `buffered` it reads the whole answer; otherwise it resolves at the response headers (the
    * deadline then covers only getting them). Resolves undefined when `signal` aborted.
    */
-  private async open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage | undefined>;
-  private async open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number, buffered: true): Promise<KubeResponse | undefined>;
+  private open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage | undefined>;
+  private open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number, buffered: true): Promise<KubeResponse | undefined>;
   private async open(
     method: string,
     url: URL,
