@@ -1,8 +1,8 @@
 // Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`).
 // client-go's typed clientsets send protobuf for built-in kinds, so kubectl's `create
-// namespace|configmap|secret|serviceaccount|priorityclass` and `drain` (Eviction,
-// DeleteOptions) do (not yet decoded: Deployment, Job, Service and other kinds with pod
-// templates or large specs; those get 415 and must be applied as YAML/JSON),
+// namespace|configmap|secret|serviceaccount|priorityclass|deployment|job|service` and
+// `drain` (Eviction, DeleteOptions) do, for the fields those commands set. A field the
+// sim does not know is refused with 415 when set (never silently dropped),
 // and client-go does not fall back to JSON on a 415. The sim decodes the envelope
 // (magic "k8s\0" + runtime.Unknown) and the few kinds those commands send, into the
 // JSON form every other path uses. Responses stay JSON: clients accept it.
@@ -13,7 +13,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
 export class ProtobufError extends Error {}
 
-type FieldKind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'stringMap' | 'bytesMap';
+type FieldKind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'stringMap' | 'bytesMap' | 'quantityMap' | 'intOrString';
 
 interface Field {
   name: string;
@@ -79,6 +79,73 @@ const DELETE_OPTIONS: Message = {
   6: { name: 'ignoreStoreReadErrorWithClusterBreakingPotential', kind: 'bool', keepZero: true },
 };
 
+const LABEL_SELECTOR: Message = {
+  1: { name: 'matchLabels', kind: 'stringMap' },
+  2: {
+    name: 'matchExpressions',
+    repeated: true,
+    kind: { 1: { name: 'key', kind: 'string' }, 2: { name: 'operator', kind: 'string' }, 3: { name: 'values', kind: 'string', repeated: true } },
+  },
+};
+
+const CONTAINER: Message = {
+  1: { name: 'name', kind: 'string' },
+  2: { name: 'image', kind: 'string' },
+  3: { name: 'command', kind: 'string', repeated: true },
+  4: { name: 'args', kind: 'string', repeated: true },
+  5: { name: 'workingDir', kind: 'string' },
+  6: {
+    name: 'ports',
+    repeated: true,
+    kind: {
+      1: { name: 'name', kind: 'string' },
+      2: { name: 'hostPort', kind: 'int' },
+      3: { name: 'containerPort', kind: 'int' },
+      4: { name: 'protocol', kind: 'string' },
+      5: { name: 'hostIP', kind: 'string' },
+    },
+  },
+  7: { name: 'env', repeated: true, kind: { 1: { name: 'name', kind: 'string' }, 2: { name: 'value', kind: 'string' } } },
+  8: { name: 'resources', kind: { 1: { name: 'limits', kind: 'quantityMap' }, 2: { name: 'requests', kind: 'quantityMap' } } },
+  13: { name: 'terminationMessagePath', kind: 'string' },
+  14: { name: 'imagePullPolicy', kind: 'string' },
+  16: { name: 'stdin', kind: 'bool' },
+  17: { name: 'stdinOnce', kind: 'bool' },
+  18: { name: 'tty', kind: 'bool' },
+  20: { name: 'terminationMessagePolicy', kind: 'string' },
+};
+
+const TOLERATION: Message = {
+  1: { name: 'key', kind: 'string' },
+  2: { name: 'operator', kind: 'string' },
+  3: { name: 'value', kind: 'string' },
+  4: { name: 'effect', kind: 'string' },
+  5: { name: 'tolerationSeconds', kind: 'int', keepZero: true },
+};
+
+const POD_SPEC: Message = {
+  2: { name: 'containers', kind: CONTAINER, repeated: true },
+  3: { name: 'restartPolicy', kind: 'string' },
+  4: { name: 'terminationGracePeriodSeconds', kind: 'int', keepZero: true },
+  5: { name: 'activeDeadlineSeconds', kind: 'int', keepZero: true },
+  6: { name: 'dnsPolicy', kind: 'string' },
+  7: { name: 'nodeSelector', kind: 'stringMap' },
+  8: { name: 'serviceAccountName', kind: 'string' },
+  10: { name: 'nodeName', kind: 'string' },
+  11: { name: 'hostNetwork', kind: 'bool' },
+  19: { name: 'schedulerName', kind: 'string' },
+  20: { name: 'initContainers', kind: CONTAINER, repeated: true },
+  22: { name: 'tolerations', kind: TOLERATION, repeated: true },
+  24: { name: 'priorityClassName', kind: 'string' },
+};
+
+const POD_TEMPLATE_SPEC: Message = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: { name: 'spec', kind: POD_SPEC },
+};
+
+const INT_OR_STRING_FIELD = (name: string): Field => ({ name, kind: 'intOrString' });
+
 /** The kinds the sim decodes, by "apiVersion/kind" as the envelope names them. */
 const KINDS: Record<string, Message> = {
   'v1/Namespace': {
@@ -135,6 +202,70 @@ const KINDS: Record<string, Message> = {
     3: { name: 'globalDefault', kind: 'bool' },
     4: { name: 'description', kind: 'string' },
     5: { name: 'preemptionPolicy', kind: 'string', keepZero: true },
+  },
+  'apps/v1/Deployment': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: {
+      name: 'spec',
+      kind: {
+        1: { name: 'replicas', kind: 'int', keepZero: true },
+        2: { name: 'selector', kind: LABEL_SELECTOR },
+        3: { name: 'template', kind: POD_TEMPLATE_SPEC },
+        4: {
+          name: 'strategy',
+          kind: { 1: { name: 'type', kind: 'string' }, 2: { name: 'rollingUpdate', kind: { 1: INT_OR_STRING_FIELD('maxUnavailable'), 2: INT_OR_STRING_FIELD('maxSurge') } } },
+        },
+        5: { name: 'minReadySeconds', kind: 'int' },
+        6: { name: 'revisionHistoryLimit', kind: 'int', keepZero: true },
+        7: { name: 'paused', kind: 'bool' },
+        9: { name: 'progressDeadlineSeconds', kind: 'int', keepZero: true },
+      },
+    },
+  },
+  'batch/v1/Job': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: {
+      name: 'spec',
+      kind: {
+        1: { name: 'parallelism', kind: 'int', keepZero: true },
+        2: { name: 'completions', kind: 'int', keepZero: true },
+        3: { name: 'activeDeadlineSeconds', kind: 'int', keepZero: true },
+        4: { name: 'selector', kind: LABEL_SELECTOR },
+        5: { name: 'manualSelector', kind: 'bool', keepZero: true },
+        6: { name: 'template', kind: POD_TEMPLATE_SPEC },
+        7: { name: 'backoffLimit', kind: 'int', keepZero: true },
+        8: { name: 'ttlSecondsAfterFinished', kind: 'int', keepZero: true },
+        9: { name: 'completionMode', kind: 'string', keepZero: true },
+        10: { name: 'suspend', kind: 'bool', keepZero: true },
+      },
+    },
+  },
+  'v1/Service': {
+    1: { name: 'metadata', kind: OBJECT_META },
+    2: {
+      name: 'spec',
+      kind: {
+        1: {
+          name: 'ports',
+          repeated: true,
+          kind: {
+            1: { name: 'name', kind: 'string' },
+            2: { name: 'protocol', kind: 'string' },
+            3: { name: 'port', kind: 'int' },
+            4: INT_OR_STRING_FIELD('targetPort'),
+            5: { name: 'nodePort', kind: 'int' },
+            6: { name: 'appProtocol', kind: 'string', keepZero: true },
+          },
+        },
+        2: { name: 'selector', kind: 'stringMap' },
+        3: { name: 'clusterIP', kind: 'string' },
+        4: { name: 'type', kind: 'string' },
+        5: { name: 'externalIPs', kind: 'string', repeated: true },
+        7: { name: 'sessionAffinity', kind: 'string' },
+        10: { name: 'externalName', kind: 'string' },
+        18: { name: 'clusterIPs', kind: 'string', repeated: true },
+      },
+    },
   },
   'v1/DeleteOptions': DELETE_OPTIONS,
   'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,
@@ -206,7 +337,33 @@ function decodeTime(buf: Buffer): string | undefined {
   return new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-function decodeMapEntry(buf: Buffer, bytesValue: boolean): [string, string] {
+/** resource.Quantity: `message Quantity { optional string string = 1; }`. */
+function decodeQuantity(buf: Buffer): string {
+  let q = '';
+  const r = new Reader(buf);
+  for (const [no, wt] of r.fields()) {
+    if (no === 1 && wt === 2) q = r.bytes().toString('utf8');
+    else r.skip(wt);
+  }
+  return q;
+}
+
+/** intstr.IntOrString: type 0 = int (intVal, field 2), 1 = string (strVal, field 3). */
+function decodeIntOrString(buf: Buffer): number | string {
+  let type = 0;
+  let intVal = 0;
+  let strVal = '';
+  const r = new Reader(buf);
+  for (const [no, wt] of r.fields()) {
+    if (no === 1 && wt === 0) type = toInt64(r.varint());
+    else if (no === 2 && wt === 0) intVal = toInt64(r.varint());
+    else if (no === 3 && wt === 2) strVal = r.bytes().toString('utf8');
+    else r.skip(wt);
+  }
+  return type === 1 ? strVal : intVal;
+}
+
+function decodeMapEntry(buf: Buffer, values: 'string' | 'bytes' | 'quantity'): [string, string] {
   let key = '';
   let value = '';
   const r = new Reader(buf);
@@ -214,10 +371,32 @@ function decodeMapEntry(buf: Buffer, bytesValue: boolean): [string, string] {
     if (no === 1 && wt === 2) key = r.bytes().toString('utf8');
     else if (no === 2 && wt === 2) {
       const b = r.bytes();
-      value = bytesValue ? b.toString('base64') : b.toString('utf8');
+      value = values === 'bytes' ? b.toString('base64') : values === 'quantity' ? decodeQuantity(b) : b.toString('utf8');
     } else r.skip(wt);
   }
   return [key, value];
+}
+
+/**
+ * True when a field holds only zero values (what gogo writes for an unset non-pointer
+ * field, nested messages included): such a field may be skipped without losing anything
+ * JSON would have shown.
+ */
+function allZero(wt: number, r: Reader): boolean {
+  if (wt === 0) return r.varint() === 0n;
+  if (wt === 2) {
+    const b = r.bytes();
+    if (b.length === 0) return true;
+    try {
+      const inner = new Reader(b);
+      for (const [, iwt] of inner.fields()) if (!allZero(iwt, inner)) return false;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  r.skip(wt);
+  return false;
 }
 
 function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
@@ -226,7 +405,8 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
   for (const [no, wt] of r.fields()) {
     const f = msg[no];
     if (!f) {
-      // Dropping a field would store a different object than the client sent.
+      // An unset field may be skipped; dropping a set one would store a different object than the client sent.
+      if (allZero(wt, r)) continue;
       throw new UnsupportedKindError(`a message with field number ${no}, which the sim does not decode`);
     }
     let value: unknown;
@@ -255,10 +435,15 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
           if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a timestamp`);
           value = decodeTime(r.bytes());
           break;
+        case 'intOrString':
+          if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected an IntOrString`);
+          value = decodeIntOrString(r.bytes());
+          break;
         case 'stringMap':
-        case 'bytesMap': {
+        case 'bytesMap':
+        case 'quantityMap': {
           if (wt !== 2) throw new ProtobufError(`field ${f.name}: expected a map entry`);
-          const [k, v] = decodeMapEntry(r.bytes(), f.kind === 'bytesMap');
+          const [k, v] = decodeMapEntry(r.bytes(), f.kind === 'bytesMap' ? 'bytes' : f.kind === 'quantityMap' ? 'quantity' : 'string');
           const m = (out[f.name] ?? {}) as Record<string, string>;
           m[k] = v;
           out[f.name] = m;

@@ -108,6 +108,28 @@ describe('decodeKubeProtobuf', () => {
     expect(() => decodeKubeProtobuf(body)).toThrow(/field number 99/);
   });
 
+  it('decodes a Deployment: pod template, quantities, IntOrString; skips an all-zero status', () => {
+    const container = msg(2, str(1, 'app'), str(2, 'nginx'), msg(6, int(3, 80), str(4, 'TCP')), msg(8, bytesField(2, [...str(1, 'cpu'), ...msg(2, str(1, '250m'))])));
+    const body = envelope(
+      'apps/v1',
+      'Deployment',
+      meta(str(1, 'web'), mapEntry(11, 'app', 'web')),
+      msg(2, int(1, 0), msg(2, mapEntry(1, 'app', 'web')), msg(3, meta(mapEntry(11, 'app', 'web')), msg(2, container, str(3, ''))), msg(4, str(1, 'RollingUpdate'), msg(2, msg(1, int(1, 1), str(3, '25%')), msg(2, int(1, 0), int(2, 2))))),
+      msg(3, int(1, 0), int(2, 0), msg(6)),
+    );
+    expect(decodeKubeProtobuf(body)).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { requests: { cpu: '250m' } } }] } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 2 } },
+      },
+    });
+  });
+
   it('decodes negative int64 values', () => {
     const body = envelope('v1', 'DeleteOptions', int(1, -1));
     expect(decodeKubeProtobuf(body)).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: -1 });

@@ -317,7 +317,7 @@ spec:
     expect((await k.ok(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim()).toBe('');
   });
 
-  it('create namespace/configmap/secret/serviceaccount (typed clients send protobuf)', async () => {
+  it('create namespace/configmap/secret/serviceaccount/priorityclass/deployment/job/service (typed clients send protobuf)', async () => {
     expect((await k.ok(['create', 'namespace', 'team-a'])).trim()).toBe('namespace/team-a created');
     const ns = JSON.parse(await k.ok(['get', 'namespace', 'team-a', '-o', 'json'])) as { metadata: { labels: Record<string, string> }; status: { phase: string } };
     expect(ns.metadata.labels['kubernetes.io/metadata.name']).toBe('team-a');
@@ -335,6 +335,23 @@ spec:
     await k.ok(['create', 'priorityclass', 'offline', '--value=-10', '--description=batch work', '--preemption-policy=Never']);
     const pc = JSON.parse(await k.ok(['get', 'priorityclass', 'offline', '-o', 'json'])) as { value: number; description: string; preemptionPolicy: string; globalDefault?: boolean };
     expect(pc).toMatchObject({ value: -10, description: 'batch work', preemptionPolicy: 'Never' });
+    await k.ok(['-n', 'team-a', 'create', 'deployment', 'api', '--image=nginx:1.27', '--replicas=2', '--port=80']);
+    const dep = JSON.parse(await k.ok(['-n', 'team-a', 'get', 'deployment', 'api', '-o', 'json'])) as {
+      spec: { replicas: number; selector: unknown; template: { spec: { containers: Array<{ name: string; image: string; ports: unknown }> } } };
+    };
+    expect(dep.spec.replicas).toBe(2);
+    expect(dep.spec.selector).toEqual({ matchLabels: { app: 'api' } });
+    expect(dep.spec.template.spec.containers[0]).toMatchObject({ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }] });
+    await k.ok(['-n', 'team-a', 'create', 'job', 'once', '--image=busybox', '--', 'echo', 'hi']);
+    const job = JSON.parse(await k.ok(['-n', 'team-a', 'get', 'job', 'once', '-o', 'json'])) as { spec: { template: { spec: { restartPolicy: string; containers: Array<{ command: string[] }> } } } };
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    expect(job.spec.template.spec.containers[0]!.command).toEqual(['echo', 'hi']);
+    await k.ok(['-n', 'team-a', 'expose', 'deployment', 'api', '--port=81', '--target-port=http', '--name=api']);
+    const svc = JSON.parse(await k.ok(['-n', 'team-a', 'get', 'service', 'api', '-o', 'json'])) as { spec: { ports: unknown; selector: unknown } };
+    expect(svc.spec.ports).toEqual([{ port: 81, protocol: 'TCP', targetPort: 'http' }]);
+    expect(svc.spec.selector).toEqual({ app: 'api' });
+    await k.ok(['-n', 'team-a', 'create', 'service', 'clusterip', 'plain', '--tcp=8080:80']);
+    expect(JSON.parse(await k.ok(['-n', 'team-a', 'get', 'service', 'plain', '-o', 'jsonpath={.spec.ports}']))).toEqual([{ name: '8080-80', port: 8080, protocol: 'TCP', targetPort: 80 }]);
     const dup = await k.run(['create', 'namespace', 'team-a']);
     expect(dup.stderr.trim()).toBe('Error from server (AlreadyExists): namespaces "team-a" already exists');
   });
