@@ -417,8 +417,10 @@ export class NodeFleet {
       if (pod.metadata.uid !== t.uid || pod.metadata.deletionTimestamp) return;
       const spec = (pod['spec'] ?? {}) as Obj;
       const containers = (Array.isArray(spec['containers']) ? spec['containers'] : []) as Obj[];
+      const inits = (Array.isArray(spec['initContainers']) ? spec['initContainers'] : []) as Obj[];
       const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
       const prior = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Obj[];
+      const ids = (c: Obj): Obj => ({ image: c['image'], imageID: `sim://${String(c['image'])}`, containerID: `sim://${t.uid.slice(0, 8)}-${String(c['name'])}` });
       const scheduled = prior.find((c) => c['type'] === 'PodScheduled') ?? { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now };
       const cond = (type: string): Obj => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
       pod['status'] = {
@@ -430,6 +432,16 @@ export class NodeFleet {
         podIP,
         podIPs: [{ ip: podIP }],
         startTime: now,
+        // Init containers ran to completion before the pod started; sidecars (restartPolicy Always) keep running.
+        ...(inits.length
+          ? {
+              initContainerStatuses: inits.map((c) =>
+                c['restartPolicy'] === 'Always'
+                  ? { name: c['name'], state: { running: { startedAt: now } }, lastState: {}, ready: true, restartCount: 0, started: true, ...ids(c) }
+                  : { name: c['name'], state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now, containerID: ids(c)['containerID'] } }, lastState: {}, ready: true, restartCount: 0, started: false, ...ids(c) },
+              ),
+            }
+          : {}),
         containerStatuses: containers.map((c) => ({
           name: c['name'],
           state: { running: { startedAt: now } },

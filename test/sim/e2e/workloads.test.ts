@@ -69,6 +69,26 @@ describe('simulated kubelets', () => {
     await remove('starter');
   });
 
+  it('init containers show as completed, sidecars as running', async () => {
+    await newPod('inits', {
+      spec: {
+        initContainers: [
+          { name: 'setup', image: 'busybox' },
+          { name: 'proxy', image: 'envoy', restartPolicy: 'Always' },
+        ],
+      },
+    });
+    const pod = await waitFor('Running', async () => {
+      const p = await readPod('inits');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const byName = new Map((pod.status?.initContainerStatuses ?? []).map((c) => [c.name, c]));
+    expect(byName.get('setup')?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(byName.get('proxy')?.state?.running?.startedAt).toBeTruthy();
+    expect(byName.get('proxy')?.started).toBe(true);
+    await remove('inits');
+  });
+
   it('pods on one node get distinct IPs inside the node podCIDR', async () => {
     await newPod('ip-a', { spec: { nodeName: 'host-node-2' } });
     await newPod('ip-b', { spec: { nodeName: 'host-node-2' } });
