@@ -42,7 +42,8 @@ async function getPod(name: string): Promise<PodJson> {
   return JSON.parse(await k.ok(['get', 'pod', name, '-o', 'json'])) as PodJson;
 }
 
-describe.skipIf(!hasKubectl)('kubectl against the sim', () => {
+// Each test runs several kubectl processes; a loaded CI machine gets headroom.
+describe.skipIf(!hasKubectl)('kubectl against the sim', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     t = await startTestSim({ clusters: ['host'], nodes: 2, startDelayMs: 100, terminationDelayMs: 200 });
     k = new Kubectl(t.sim.kubeconfig);
