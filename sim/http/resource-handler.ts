@@ -133,6 +133,24 @@ function decodeObject(req: FastifyRequest, rt: ResourceType): { obj: KubeObject;
   return { obj: conv ? conv(o) : o, raw };
 }
 
+/**
+ * events.k8s.io/v1 names the fields of the stored (core) Event its own way; kube maps
+ * them (regarding.* -> involvedObject.*, reportingController -> reportingComponent).
+ */
+export function eventsV1FieldSelector(selector: string): string {
+  // Terms are split on commas that are not escaped; only the field name changes.
+  return selector
+    .split(/(?<!\\),/)
+    .map((term) => {
+      const m = /^(\s*)([^!=\s]+)(.*)$/s.exec(term);
+      if (!m) return term;
+      const key = m[2]!;
+      const mapped = key.startsWith('regarding.') ? `involvedObject.${key.slice('regarding.'.length)}` : key === 'reportingController' ? 'reportingComponent' : key;
+      return `${m[1]}${mapped}${m[3]}`;
+    })
+    .join(',');
+}
+
 export function matchersFrom(query: Query, rt: ResourceType): Matchers {
   const m: Matchers = {};
   try {
@@ -141,7 +159,7 @@ export function matchersFrom(query: Query, rt: ResourceType): Matchers {
     const fs = q1(query, 'fieldSelector');
     if (fs) {
       const allowed = new Set(supportedFields(rt.storageKey));
-      const match = parseFieldSelector(fs, allowed);
+      const match = parseFieldSelector(rt.group === 'events.k8s.io' ? eventsV1FieldSelector(fs) : fs, allowed);
       m.fields = match;
     }
   } catch (e) {
@@ -252,7 +270,9 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         }
         const { obj, raw } = decodeObject(req, rt);
         const fv = fieldValidation(query);
-        const res = api.create(rt, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(fv ? { fieldValidation: fv } : {}) });
+        // events.k8s.io/v1 Events are stored as the core/v1 Events they were converted to.
+        const storeAs = rt.group === 'events.k8s.io' ? (api.registry.lookup('', 'v1', 'events') ?? rt) : rt;
+        const res = api.create(storeAs, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(fv ? { fieldValidation: fv } : {}) });
         sendJson(reply, 201, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
         return;
       }

@@ -8,6 +8,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  EventsV1Api,
   KubeConfig,
   makeInformer,
   Metrics,
@@ -429,6 +430,35 @@ describe('namespaces and finalizers', () => {
     await core.patchNamespacedConfigMap({ name: 'held', namespace: 'default', body: { data: { k: 'v' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     await core.patchNamespacedConfigMap({ name: 'held', namespace: 'default', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
     expect((await apiError(core.readNamespacedConfigMap({ name: 'held', namespace: 'default' }))).code).toBe(404);
+  });
+});
+
+describe('events', () => {
+  it('events.k8s.io/v1 and core/v1 are two views of the same Events, with their own field selectors', async () => {
+    const ev = kc.makeApiClient(EventsV1Api);
+    await ev.createNamespacedEvent({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'placed.1' },
+        eventTime: new Date(),
+        reportingController: 'tidepool.dev/virtual-node',
+        reportingInstance: 'vn-1',
+        action: 'Place',
+        reason: 'Placed',
+        type: 'Normal',
+        note: 'placed into east',
+        regarding: { kind: 'Pod', namespace: 'default', name: 'some-pod', apiVersion: 'v1' },
+      },
+    });
+    const coreView = await core.readNamespacedEvent({ name: 'placed.1', namespace: 'default' });
+    expect(coreView.apiVersion).toBe('v1');
+    expect((await ev.readNamespacedEvent({ name: 'placed.1', namespace: 'default' })).apiVersion).toBe('events.k8s.io/v1');
+    expect(coreView).toMatchObject({ reason: 'Placed', message: 'placed into east', involvedObject: { name: 'some-pod', kind: 'Pod' } });
+    const byRegarding = await ev.listNamespacedEvent({ namespace: 'default', fieldSelector: 'regarding.name=some-pod,reportingController=tidepool.dev/virtual-node' });
+    expect(byRegarding.items.map((e) => e.metadata?.name)).toEqual(['placed.1']);
+    const byInvolved = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=some-pod,reason=Placed' });
+    expect(byInvolved.items.map((e) => e.metadata?.name)).toEqual(['placed.1']);
+    expect((await ev.listNamespacedEvent({ namespace: 'default', fieldSelector: 'regarding.name=other' })).items).toEqual([]);
   });
 });
 
