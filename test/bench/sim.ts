@@ -96,6 +96,8 @@ export function parseArgs(args: string[]): Config {
 class LoadClient {
   private readonly worker: Worker;
   private nextId = 0;
+  /** Watch events the client thread has decoded so far (sent every 500). */
+  watchDelivered = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(init: ClientInit) {
@@ -104,7 +106,11 @@ class LoadClient {
     const entry = new URL('./_sim-client.ts', import.meta.url).href;
     const boot = `(async () => { const { register } = await import(${JSON.stringify(tsxApi)}); register(); await import(${JSON.stringify(entry)}); })()`;
     this.worker = new Worker(boot, { eval: true, workerData: init });
-    this.worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    this.worker.on('message', (m: { id: number; result?: unknown; error?: string; progress?: number }) => {
+      if (m.progress !== undefined) {
+        this.watchDelivered = m.progress;
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -117,16 +123,25 @@ class LoadClient {
     });
   }
 
-  call<T>(cmd: string, args: unknown = {}): Promise<T> {
+  /** One RPC; a run that stalls fails after `timeoutMs` instead of hanging the benchmark. */
+  call<T>(cmd: string, args: unknown = {}, timeoutMs = 600_000): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`bench client: ${cmd} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <V>(f: (v: V) => void) => (v: V): void => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) });
       this.worker.postMessage({ id, cmd, args });
     });
   }
 
   async close(): Promise<void> {
-    await this.call('close').catch(() => undefined);
+    await this.call('close', {}, 5_000).catch(() => undefined);
     await this.worker.terminate();
   }
 }
@@ -215,14 +230,16 @@ interface WatchFigures {
 
 /**
  * W watchers (in the client thread) on all pods over HTTPS; `changes` pod changes made
- * here in the server's thread — as fast as possible, 200 per event-loop turn (burst:
- * throughput), or paced at `perSec` (lag at a steady rate); every watcher must see
- * every change.
+ * here in the server's thread — as fast as the watchers keep up, 200 per event-loop turn
+ * and never more than BURST_AHEAD changes ahead of what they have decoded (burst:
+ * throughput, with the server's buffers for them bounded), or paced at `perSec` (lag at
+ * a steady rate); every watcher must see every change.
  */
 async function watchFanOut(cluster: SimCluster, client: LoadClient, watchers: number, changes: number, perSec: number): Promise<WatchFigures> {
   const api = cluster.api;
   const podsRt = api.registry.lookup('', 'v1', 'pods')!;
   const expected = watchers * changes;
+  client.watchDelivered = 0;
   await client.call('watchOpen', { watchers, fromRv: String(api.store.currentRv()), expected });
   // The response head is out before the stream subscribes; let the server settle.
   await new Promise((r) => setTimeout(r, 200));
@@ -236,6 +253,8 @@ async function watchFanOut(cluster: SimCluster, client: LoadClient, watchers: nu
       const due = t0 + (i / perSec) * 1000;
       const wait = due - absNow();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    } else {
+      while (i * watchers - client.watchDelivered > BURST_AHEAD * watchers) await new Promise((r) => setTimeout(r, 2));
     }
     for (const k of keys.slice(i, i + BATCH)) {
       const res = api.mutate(podsRt, k.ns, k.name, (pod) => {
@@ -303,6 +322,13 @@ async function inProcessWrites(pods: number): Promise<{ perSec: number; cpuUsPer
 }
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
+
+/**
+ * How many changes the burst producer may run ahead of the watchers' decoding: without a
+ * bound, 20,000 changes to 10 slow readers queue ~400 MB in the server's socket buffers
+ * (as a real apiserver would, until it drops the slow watchers).
+ */
+const BURST_AHEAD = 2_000;
 
 // ------------------------------------------------------------------ main
 
@@ -406,6 +432,7 @@ export async function main(args: string[]): Promise<void> {
     figures['rssMiB'] = mib(mem.rss);
     figures['heapUsedMiB'] = mib(mem.heapUsed);
     figures['externalMiB'] = mib(mem.external + mem.arrayBuffers);
+    figures['peakRssAfterWritesMiB'] = mib(peakRssBytes() ?? 0);
     log(`memory with ${cfg.pods} pods + ${cfg.nodes} nodes (whole process, client thread included): RSS ${figures['rssMiB']} MiB, heap used ${figures['heapUsedMiB']} MiB`);
 
     const { result: list, cpuMs: listCpuMs } = await withServerCpu(() => client!.call<ListFigures>('list', { limit: cfg.listLimit }));
@@ -417,6 +444,7 @@ export async function main(args: string[]): Promise<void> {
     figures['stringifySeconds'] = round(stringify, 2);
     figures['listVsStringify'] = round(list.seconds / stringify, 2);
     figures['listServerCpuSeconds'] = round(listCpuMs / 1000, 2);
+    figures['peakRssAfterListMiB'] = mib(peakRssBytes() ?? 0);
     log(
       `paginated LIST of ${list.items} pods (limit ${cfg.listLimit}): ${figures['list100kSeconds']} s in ${list.pages} pages; ` +
         `JSON.stringify of the same objects: ${figures['stringifySeconds']} s (LIST = ${figures['listVsStringify']}x); server thread CPU ${figures['listServerCpuSeconds']} s`,
@@ -451,7 +479,7 @@ export async function main(args: string[]): Promise<void> {
     figures['rssEndMiB'] = mib(end.rss);
     figures['heapUsedEndMiB'] = mib(end.heapUsed);
     figures['peakRssMiB'] = mib(peakRssBytes() ?? 0);
-    log(`RSS at the end (after GC) ${figures['rssEndMiB']} MiB, heap used ${figures['heapUsedEndMiB']} MiB; peak RSS of the run ${figures['peakRssMiB']} MiB (watch bursts buffer events for slow clients)`);
+    log(`RSS at the end (after GC) ${figures['rssEndMiB']} MiB, heap used ${figures['heapUsedEndMiB']} MiB; peak RSS ${figures['peakRssAfterWritesMiB']} MiB after the writes, ${figures['peakRssAfterListMiB']} MiB after the LIST, ${figures['peakRssMiB']} MiB for the whole run`);
   } finally {
     await client?.close();
     await sim.stop();
