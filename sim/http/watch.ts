@@ -13,6 +13,8 @@ import { matchersFrom } from './resource-handler.js';
 
 /** A stalled client is cut off rather than buffering without bound (kube does the same). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** A batch of events this large (UTF-16 code units, ~bytes) is written without waiting for the tick to end. */
+const FLUSH_BYTES = 1024 * 1024;
 
 export class WatchRegistry {
   private readonly open = new Set<() => void>();
@@ -82,27 +84,40 @@ export function streamWatch(
   const timers: NodeJS.Timeout[] = [];
   const now = (): Date => new Date(api.clock.now());
   // Events written in one turn of the event loop (a burst of writes, a replay from a
-  // resourceVersion) leave as one socket write: each write is otherwise its own TLS
-  // record and syscall, which is what limits fan-out to many watchers.
-  let corked = false;
-  const uncork = (): void => {
-    if (!corked) return;
-    corked = false;
-    res.uncork();
+  // resourceVersion) leave as one HTTP chunk in one socket write, as a loaded apiserver's
+  // watch frames them: each write is otherwise its own chunk, TLS record and syscall here,
+  // and its own parser callback, stream push and 'data' event in every client, which is
+  // what limits fan-out to many watchers and a client's event rate. Flushed on the next
+  // tick, so an event still leaves in the macrotask that produced it; and at FLUSH_BYTES,
+  // so a long replay streams instead of building one huge string.
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let flushQueued = false;
+  const flush = (): void => {
+    flushQueued = false;
+    if (closed || pending.length === 0) return;
+    const text = pending.length === 1 ? pending[0]! : pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    if (res.destroyed) return;
+    res.write(text);
+    if (res.writableLength > MAX_BUFFERED_BYTES) stop();
   };
   const frame = (type: string, objectJson: string): void => {
     if (closed) return;
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(uncork);
+    const line = `{"type":"${type}","object":${objectJson}}\n`;
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= FLUSH_BYTES) flush();
+    else if (!flushQueued) {
+      flushQueued = true;
+      process.nextTick(flush);
     }
-    res.write(`{"type":"${type}","object":${objectJson}}\n`);
-    if (res.writableLength > MAX_BUFFERED_BYTES) stop();
   };
   const stop = (): void => {
     if (closed) return;
-    uncork();
+    flush();
+    if (closed) return; // the flush found the client too far behind and stopped already
     closed = true;
     unsubscribe?.();
     unregister();
