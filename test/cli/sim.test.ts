@@ -70,6 +70,20 @@ describe('tidepool sim', () => {
     expect(stdout).not.toContain(token);
   });
 
+  it('serves the fault-injection admin endpoint it prints, with the token from the file', async () => {
+    const url = /fault injection: curl -H "Authorization: Bearer \$\(cat [^)]+\)" (http:\/\/127\.0\.0\.1:\d+)\/clusters/.exec(stdout)?.[1];
+    expect(url).toBeDefined();
+    const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+    const res = await fetch(`${url}/clusters`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { clusters: Array<{ name: string; nodes: number; down: boolean }> };
+    expect(body.clusters.map((c) => [c.name, c.nodes, c.down])).toEqual([
+      ['host', 2, false],
+      ['east', 2, false],
+    ]);
+    expect((await fetch(`${url}/clusters`)).status).toBe(401);
+  });
+
   it.skipIf(!hasKubectl)('kubectl works against each context', async () => {
     const k = new Kubectl(readFileSync(join(dir, 'kubeconfig'), 'utf8'));
     try {
