@@ -18,7 +18,7 @@ export type FieldSchema = true | { readonly [key: string]: FieldSchema } | reado
 export function skimJson(text: string, schema: FieldSchema): unknown {
   if (schema === true) return JSON.parse(text);
   const s = new Skimmer(text);
-  const v = s.value(schema);
+  const v = s.value(compile(schema));
   s.ws();
   if (s.i !== text.length) throw new SyntaxError(`unexpected data at position ${s.i} after the JSON value`);
   return v;
@@ -32,6 +32,37 @@ const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+
+/**
+ * A schema made ready for matching keys in place: an object's wanted keys are compared to the
+ * text with startsWith, so no string is made for the many keys that are skipped.
+ */
+type Compiled = true | CompiledObject | CompiledArray;
+
+interface CompiledObject {
+  readonly kind: 'object';
+  readonly keys: readonly string[];
+  readonly subs: readonly Compiled[];
+}
+
+interface CompiledArray {
+  readonly kind: 'array';
+  readonly item: Compiled;
+}
+
+/** Informers pass the same schema object for every event: it is compiled once. */
+const compiled = new WeakMap<object, Compiled>();
+
+function compile(schema: FieldSchema): Compiled {
+  if (schema === true) return true;
+  const hit = compiled.get(schema);
+  if (hit !== undefined) return hit;
+  const c: Compiled = isArraySchema(schema)
+    ? { kind: 'array', item: compile(schema[0]) }
+    : { kind: 'object', keys: Object.keys(schema), subs: Object.keys(schema).map((k) => compile(schema[k]!)) };
+  compiled.set(schema, c);
+  return c;
+}
 
 class Skimmer {
   i = 0;
@@ -48,12 +79,12 @@ class Skimmer {
     this.i = i;
   }
 
-  value(schema: FieldSchema): unknown {
+  value(schema: Compiled): unknown {
     this.ws();
     const c = this.s.charCodeAt(this.i);
     if (schema !== true) {
-      if (isArraySchema(schema)) {
-        if (c === LBRACKET) return this.array(schema[0]);
+      if (schema.kind === 'array') {
+        if (c === LBRACKET) return this.array(schema.item);
       } else if (c === LBRACE) {
         return this.object(schema);
       }
@@ -74,7 +105,7 @@ class Skimmer {
     return JSON.parse(this.s.slice(start, this.i));
   }
 
-  private object(schema: { readonly [key: string]: FieldSchema }): Record<string, unknown> {
+  private object(schema: CompiledObject): Record<string, unknown> {
     const s = this.s;
     this.i++; // {
     const out: Record<string, unknown> = {};
@@ -86,16 +117,18 @@ class Skimmer {
     for (;;) {
       this.ws();
       if (s.charCodeAt(this.i) !== QUOTE) throw this.error('expected a key');
-      const key = this.string();
+      const start = this.i + 1;
+      const end = this.stringEnd(this.i);
+      this.i = end + 1;
+      const k = this.match(schema, start, end);
       this.ws();
       if (s.charCodeAt(this.i) !== COLON) throw this.error("expected ':'");
       this.i++;
-      const sub = Object.hasOwn(schema, key) ? schema[key] : undefined;
-      if (sub === undefined) {
+      if (k < 0) {
         this.ws();
         this.skip();
       } else {
-        out[key] = this.value(sub);
+        out[schema.keys[k]!] = this.value(schema.subs[k]!);
       }
       this.ws();
       const c = s.charCodeAt(this.i++);
@@ -105,7 +138,7 @@ class Skimmer {
     }
   }
 
-  private array(schema: FieldSchema): unknown[] {
+  private array(schema: Compiled): unknown[] {
     const s = this.s;
     this.i++; // [
     const out: unknown[] = [];
@@ -122,6 +155,22 @@ class Skimmer {
       if (c === RBRACKET) return out;
       throw this.error("expected ',' or ']'", this.i - 1);
     }
+  }
+
+  /** Which of the schema's keys the key text [start, end) is, or -1. */
+  private match(schema: CompiledObject, start: number, end: number): number {
+    const s = this.s;
+    const len = end - start;
+    const keys = schema.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (key.length === len && s.startsWith(key, start)) return k;
+    }
+    // An escaped key ("na\u006de") can still be one of ours: decoded, it is compared again.
+    for (let j = start; j < end; j++) {
+      if (s.charCodeAt(j) === BACKSLASH) return keys.indexOf(JSON.parse(s.slice(start - 1, end + 1)) as string);
+    }
+    return -1;
   }
 
   /** A string at i (the opening quote), decoded; i ends after the closing quote. */
@@ -158,19 +207,29 @@ class Skimmer {
       return;
     }
     if (c === LBRACE || c === LBRACKET) {
-      let depth = 0;
-      let i = this.i;
+      // The hottest loop of an informer: most of a pod is skipped here. Strings (most of the
+      // bytes) are jumped over with indexOf; only the few characters between them are looked at.
+      let depth = 1;
+      let i = this.i + 1;
       const n = s.length;
       while (i < n) {
         const d = s.charCodeAt(i);
         if (d === QUOTE) {
-          i = this.stringEnd(i) + 1;
+          let j = i;
+          for (;;) {
+            j = s.indexOf('"', j + 1);
+            if (j < 0) throw this.error('unterminated string', i);
+            if (s.charCodeAt(j - 1) !== BACKSLASH) break;
+            let k = j - 2;
+            while (s.charCodeAt(k) === BACKSLASH) k--;
+            if ((j - 1 - k) % 2 === 0) break;
+          }
+          i = j + 1;
           continue;
         }
         if (d === LBRACE || d === LBRACKET) depth++;
         else if (d === RBRACE || d === RBRACKET) {
-          depth--;
-          if (depth === 0) {
+          if (--depth === 0) {
             this.i = i + 1;
             return;
           }

@@ -13,6 +13,17 @@ describe('skimJson', () => {
     expect(skimJson(text, schema)).toEqual({ a: 1, b: { keep: 'x\\"y\n\u00e9', n: -1500, t: true, f: false, z: null }, c: [{ k: 1 }, { k: 2 }, 'scalar'] });
   });
 
+  it('matches keys whatever their spelling in JSON, and only whole keys', () => {
+    // "na\u006de" is the key "name"; "nam" and "names" are not.
+    const text = '{"na\\u006de": "a", "nam": 1, "names": 2, "x": {"\\"": 3, "q": 4}}';
+    expect(skimJson(text, { name: true, x: { '"': true } })).toEqual({ name: 'a', x: { '"': 3 } });
+  });
+
+  it('skips strings that end in escaped backslashes or hold escaped quotes and brackets', () => {
+    const text = JSON.stringify({ drop: { a: 'ends in a backslash\\', b: 'a \"quoted\" ] } [ {', c: ['\\', '\\\"'] }, keep: 1 });
+    expect(skimJson(text, { keep: true })).toEqual({ keep: 1 });
+  });
+
   it('decodes a value of another shape than the schema expects whole', () => {
     expect(skimJson('{"a": "str", "b": [1], "c": {"x": 1}}', { a: { x: true }, b: { y: true }, c: [true] })).toEqual({ a: 'str', b: [1], c: { x: 1 } });
   });
