@@ -182,10 +182,18 @@ describe.skipIf(!hasKubectl)('kubectl against the sim', { timeout: 60_000 }, () 
   });
 
   it('delete with a grace period: Terminating first, then gone', async () => {
-    expect((await k.ok(['delete', 'pod', 'web', '--grace-period=5', '--wait=false'])).trim()).toBe('pod "web" deleted');
-    const rows = table(await k.ok(['get', 'pod', 'web']).catch(() => ''));
-    if (rows.length > 1) expect(rows[1]![2]).toBe('Terminating');
-    await waitFor('gone', async () => (await k.run(['get', 'pod', 'web'])).stderr.includes('NotFound'), 10_000);
+    // Watch the pod while deleting it: the kubelet may finish before a second `get` runs.
+    const watch = spawn('kubectl', ['--kubeconfig', k.kubeconfigPath, 'get', 'pod', 'web', '-w', '--output-watch-events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('initial row', () => /ADDED\s+web/.test(out));
+      expect((await k.ok(['delete', 'pod', 'web', '--grace-period=5', '--wait=false'])).trim()).toBe('pod "web" deleted');
+      await waitFor('Terminating, then DELETED', () => /MODIFIED\s+web\s+\S+\s+Terminating[\s\S]*DELETED\s+web/.test(out), 10_000);
+    } finally {
+      watch.kill('SIGTERM');
+    }
+    expect((await k.run(['get', 'pod', 'web'])).stderr).toContain('NotFound');
     // --wait (the default) returns once it is gone.
     await k.ok(['apply', '-f', k.writeFile('w3.yaml', POD('nginx:1.27', 'app: w3').replace('name: web', 'name: w3'))]);
     await waitFor('w3 running', async () => (await getPod('w3')).status.phase === 'Running');
