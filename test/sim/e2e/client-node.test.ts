@@ -406,14 +406,23 @@ describe('namespaces and finalizers', () => {
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'x' } } });
     await core.createNamespacedPod({ namespace: 'doomed', body: podManifest('p') as V1Pod });
     await core.createNamespacedPodBinding({ name: 'p', namespace: 'doomed', body: { metadata: { name: 'p' }, target: { kind: 'Node', name: 'east-node-0' } } });
+    // An object with a finalizer keeps the namespace Terminating until the finalizer goes.
+    await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
     await core.deleteNamespace({ name: 'doomed' });
-    const ns = await core.readNamespace({ name: 'doomed' }).catch(() => undefined);
-    if (ns) {
-      expect(ns.status?.phase).toBe('Terminating');
-      expect(ns.metadata?.deletionTimestamp).toBeTruthy();
-      const err = await apiError(core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } }));
-      expect(err.code).toBe(403);
-    }
+    const ns = await core.readNamespace({ name: 'doomed' });
+    expect(ns.status?.phase).toBe('Terminating');
+    expect(ns.metadata?.deletionTimestamp).toBeTruthy();
+    const err = await apiError(core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } }));
+    expect(err.code).toBe(403);
+    // The namespace controller deletes the content; the held object waits for its finalizer.
+    await waitFor('content deleted', async () => {
+      const cms = (await core.listNamespacedConfigMap({ namespace: 'doomed' })).items;
+      const pods = (await core.listNamespacedPod({ namespace: 'doomed' })).items;
+      return pods.length === 0 && cms.length === 1 && cms[0]!.metadata?.name === 'held' && cms[0]!.metadata?.deletionTimestamp !== undefined;
+    }, 15_000);
+    await sleep(300);
+    expect((await core.readNamespace({ name: 'doomed' })).status?.phase).toBe('Terminating');
+    await core.patchNamespacedConfigMap({ name: 'held', namespace: 'doomed', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
     await waitFor('namespace gone', async () => (await apiError(core.readNamespace({ name: 'doomed' }))).code === 404, 15_000);
     expect((await core.listNamespacedConfigMap({ namespace: 'doomed' })).items).toEqual([]);
     expect((await core.listNamespacedPod({ namespace: 'doomed' })).items).toEqual([]);
