@@ -4,7 +4,7 @@
 
 import type { ClusterApi } from './api.js';
 import { ApiError } from './errors.js';
-import { isRecord, type KubeObject } from './object.js';
+import { childRecord, isRecord, type KubeObject } from './object.js';
 import { compareKubeVersions, type PrinterColumn, type ResourceRegistry, type ResourceType, ALL_VERBS } from './resources.js';
 import { objectKey } from './store.js';
 import { qosClass, type PodLike } from '../kube/index.js';
@@ -13,13 +13,7 @@ type Obj = Record<string, unknown>;
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
-function rec(parent: Obj, key: string): Obj {
-  const v = parent[key];
-  if (isRecord(v)) return v;
-  const fresh: Obj = {};
-  parent[key] = fresh;
-  return fresh;
-}
+const rec = childRecord;
 
 export function installKindHooks(api: ClusterApi): void {
   installPodHooks(api);

@@ -29,6 +29,15 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reads a dotted path such as `spec.nodeName` from a JSON object. */
+/** parent[key] as an object, creating an empty one when it is missing or not an object. */
+export function childRecord(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = parent[key];
+  if (isRecord(v)) return v;
+  const fresh: Record<string, unknown> = {};
+  parent[key] = fresh;
+  return fresh;
+}
+
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.split('.')) {

@@ -6,6 +6,7 @@
 // Resources without a printer get the apiserver's default table (Name, Created At);
 // custom resources get Name, the CRD's additionalPrinterColumns (or Age), with `date`
 // columns rendered as ages.
+import type { PrinterColumn } from './resources.js';
 import { formatLabelRequirement, labelSelectorFromObject, type LabelSelectorObject } from './selectors.js';
 
 export interface KubeObject {
@@ -45,15 +46,8 @@ export interface Table {
   rows: TableRow[];
 }
 
-/** A CRD additionalPrinterColumns entry. */
-export interface PrinterColumn {
-  name: string;
-  type: string;
-  jsonPath: string;
-  description?: string;
-  priority?: number;
-  format?: string;
-}
+/** A CRD additionalPrinterColumns entry (the registry's type, re-exported for callers of toTable). */
+export type { PrinterColumn };
 
 export interface TableOptions {
   includeObject: 'None' | 'Metadata' | 'Object';

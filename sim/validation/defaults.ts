@@ -4,19 +4,13 @@
 // Pod status, priority and namespace finalizers are set by sim/kinds.ts hooks; this module
 // does not repeat them.
 import { createHash } from 'node:crypto';
-import { isRecord, type KubeObject } from '../object.js';
+import { childRecord, isRecord, type KubeObject } from '../object.js';
 
 type Obj = Record<string, unknown>;
 
 export type Defaulter = (obj: KubeObject, create: boolean) => void;
 
-function rec(parent: Obj, key: string): Obj {
-  const v = parent[key];
-  if (isRecord(v)) return v;
-  const fresh: Obj = {};
-  parent[key] = fresh;
-  return fresh;
-}
+const rec = childRecord;
 
 function setIfAbsent(o: Obj, key: string, value: unknown): void {
   if (o[key] === undefined || o[key] === null) o[key] = value;
