@@ -26,7 +26,7 @@ export class Indexer<T> {
     if (this.indices.has(name)) throw new Error(`index "${name}" is already defined`);
     const index = { fn, byValue: new Map<string, Set<string>>() };
     this.indices.set(name, index);
-    for (const [key, e] of this.items) this.file(index, key, e.obj);
+    for (const [key, e] of this.items) this.file(index, key, values(fn, e.obj));
   }
 
   get size(): number {
@@ -89,8 +89,17 @@ export class Indexer<T> {
     const old = this.items.get(key);
     this.items.set(key, entry);
     for (const index of this.indices.values()) {
-      if (old) this.unfile(index, key, old.obj);
-      this.file(index, key, entry.obj);
+      if (!old) {
+        this.file(index, key, values(index.fn, entry.obj));
+        continue;
+      }
+      // Most updates (a status change, a new label) keep an object under the same index values:
+      // then there is nothing to move.
+      const before = values(index.fn, old.obj);
+      const after = values(index.fn, entry.obj);
+      if (sameValues(before, after)) continue;
+      this.unfile(index, key, before);
+      this.file(index, key, after);
     }
     return old;
   }
@@ -99,7 +108,7 @@ export class Indexer<T> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.items.delete(key);
-    for (const index of this.indices.values()) this.unfile(index, key, old.obj);
+    for (const index of this.indices.values()) this.unfile(index, key, values(index.fn, old.obj));
     return old;
   }
 
@@ -108,16 +117,16 @@ export class Indexer<T> {
     for (const index of this.indices.values()) index.byValue.clear();
   }
 
-  private file(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, obj: T): void {
-    for (const v of values(index.fn, obj)) {
+  private file(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, vs: readonly string[]): void {
+    for (const v of vs) {
       let set = index.byValue.get(v);
       if (!set) index.byValue.set(v, (set = new Set()));
       set.add(key);
     }
   }
 
-  private unfile(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, obj: T): void {
-    for (const v of values(index.fn, obj)) {
+  private unfile(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, vs: readonly string[]): void {
+    for (const v of vs) {
       const set = index.byValue.get(v);
       if (!set) continue;
       set.delete(key);
@@ -136,6 +145,13 @@ function values<T>(fn: IndexFunc<T>, obj: T): readonly string[] {
   }
   if (v === undefined || v === '') return [];
   return typeof v === 'string' ? [v] : v;
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Index helpers over the common projected shapes. */
