@@ -415,7 +415,7 @@ export class ClusterApi {
     let start = '';
     if (opts.continueToken) {
       const tok = decodeContinue(opts.continueToken);
-      if (tok.rv < this.store.oldestWatchableRv()) {
+      if (tok.rv < this.store.oldestWatchableRv(rt.storageKey)) {
         throw gone(
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the 410 Status response.',
         );
@@ -423,7 +423,7 @@ export class ClusterApi {
       snapshotRv = tok.rv;
       start = tok.start;
     } else {
-      snapshotRv = this.resolveListRv(opts.resourceVersion, opts.resourceVersionMatch);
+      snapshotRv = this.resolveListRv(rt.storageKey, opts.resourceVersion, opts.resourceVersionMatch);
     }
     const noFilter = !opts.labels && !opts.fields;
     // Fast path: a single unpaginated list of the current state needs no sorted snapshot.
@@ -464,7 +464,7 @@ export class ClusterApi {
     return (!m.labels || m.labels(o.labels)) && (!m.fields || m.fields(o.fields));
   }
 
-  private resolveListRv(rv: string | undefined, match: string | undefined): number {
+  private resolveListRv(storageKey: string, rv: string | undefined, match: string | undefined): number {
     const current = this.store.currentRv();
     if (match !== undefined && match !== '' && match !== 'Exact' && match !== 'NotOlderThan') {
       throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
@@ -477,7 +477,7 @@ export class ClusterApi {
     if (match === 'Exact') {
       if (n === 0) throw badRequest('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
       if (n > current) throw tooLargeRv();
-      if (n < this.store.oldestWatchableRv()) throw gone(`too old resource version: ${n} (${this.store.oldestWatchableRv()})`);
+      if (n < this.store.oldestWatchableRv(storageKey)) throw gone(`too old resource version: ${n} (${this.store.oldestWatchableRv(storageKey)})`);
       return n;
     }
     if (n > current) throw tooLargeRv();
@@ -492,7 +492,7 @@ export class ClusterApi {
     for (const o of this.store.values(storageKey)) byKey.set(o.key, o);
     if (rv < this.store.currentRv()) {
       const events = this.store.eventsSince(storageKey, rv);
-      if (!events) throw gone(`too old resource version: ${rv} (${this.store.oldestWatchableRv()})`);
+      if (!events) throw gone(`too old resource version: ${rv} (${this.store.oldestWatchableRv(storageKey)})`);
       for (let i = events.length - 1; i >= 0; i--) {
         const ev = events[i]!;
         if (ev.type === 'ADDED') byKey.delete(ev.object.key);
@@ -536,7 +536,7 @@ export class ClusterApi {
     } else {
       const from = parseRv(rv, 'resourceVersion');
       const events = this.store.eventsSince(rt.storageKey, from);
-      if (!events) throw gone(`too old resource version: ${from} (${this.store.oldestWatchableRv()})`);
+      if (!events) throw gone(`too old resource version: ${from} (${this.store.oldestWatchableRv(rt.storageKey)})`);
       for (const ev of events) deliver(ev);
     }
     return this.store.subscribe(rt.storageKey, deliver);

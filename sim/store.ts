@@ -39,7 +39,34 @@ class Collection {
   readonly objects = new Map<string, StoredObject>();
   readonly byNamespace = new Map<string, Map<string, StoredObject>>();
   readonly listeners = new Set<StoreListener>();
+  /**
+   * This kind's most recent change events (its watch window), a ring with the oldest at
+   * `head` once full. One per kind, as kube-apiserver keeps a watch cache per resource:
+   * at 5,000 nodes the Lease renewals (500/s) would otherwise push every other kind's
+   * history out of a shared window within a minute or two.
+   */
+  log: StoreEvent[] = [];
+  head = 0;
+  /** Watches of this kind from a resourceVersion below this get 410 Gone. */
+  compactedRv = 0;
   constructor(readonly fieldsOf: FieldsFn) {}
+
+  record(ev: StoreEvent, window: number): void {
+    if (this.log.length < window) {
+      this.log.push(ev);
+      return;
+    }
+    const dropped = this.log[this.head]!;
+    this.compactedRv = Math.max(this.compactedRv, dropped.rv);
+    this.log[this.head] = ev;
+    this.head = (this.head + 1) % window;
+  }
+
+  forget(rv: number): void {
+    this.compactedRv = rv;
+    this.log = [];
+    this.head = 0;
+  }
 
   put(o: StoredObject): void {
     this.objects.set(o.key, o);
@@ -68,17 +95,11 @@ export function objectKey(namespace: string, name: string): string {
 export class Store {
   private rv = 1;
   private readonly collections = new Map<string, Collection>();
+  /** Events kept per collection for watches to resume from. */
   private readonly window: number;
-  // Ring buffer of the most recent events, oldest at `head`.
-  private readonly log: (StoreEvent | undefined)[];
-  private head = 0;
-  private size = 0;
-  /** Watches from a resourceVersion below this get 410 Gone. */
-  private compactedRv = 0;
 
   constructor(opts: StoreOptions = {}) {
     this.window = Math.max(16, opts.eventWindow ?? 50_000);
-    this.log = new Array<StoreEvent | undefined>(this.window);
   }
 
   /** The current resourceVersion of the cluster (the last write's). */
@@ -86,9 +107,15 @@ export class Store {
     return this.rv;
   }
 
-  /** The oldest resourceVersion a watch may start from. */
-  oldestWatchableRv(): number {
-    return this.compactedRv;
+  /**
+   * The oldest resourceVersion a watch of `storageKey` may start from; without one, the
+   * highest of all kinds (the oldest any watch may start from).
+   */
+  oldestWatchableRv(storageKey?: string): number {
+    if (storageKey !== undefined) return this.collections.get(storageKey)?.compactedRv ?? 0;
+    let oldest = 0;
+    for (const c of this.collections.values()) oldest = Math.max(oldest, c.compactedRv);
+    return oldest;
   }
 
   defineCollection(storageKey: string, fieldsOf: FieldsFn): void {
@@ -162,24 +189,13 @@ export class Store {
   }
 
   private emit(c: Collection, ev: StoreEvent): void {
-    if (this.size === this.window) {
-      const dropped = this.log[this.head];
-      if (dropped) this.compactedRv = Math.max(this.compactedRv, dropped.rv);
-      this.log[this.head] = ev;
-      this.head = (this.head + 1) % this.window;
-    } else {
-      this.log[(this.head + this.size) % this.window] = ev;
-      this.size++;
-    }
+    c.record(ev, this.window);
     for (const l of c.listeners) l(ev);
   }
 
   /** Forgets the retained history: watches from any older resourceVersion get 410 Gone. */
   compact(): void {
-    this.compactedRv = this.rv;
-    this.log.fill(undefined);
-    this.head = 0;
-    this.size = 0;
+    for (const c of this.collections.values()) c.forget(this.rv);
   }
 
   /**
@@ -187,11 +203,13 @@ export class Store {
    * (the caller answers 410). `fromRv` equal to the current rv yields no events.
    */
   eventsSince(storageKey: string, fromRv: number): StoreEvent[] | undefined {
-    if (fromRv < this.compactedRv) return undefined;
+    const c = this.coll(storageKey);
+    if (fromRv < c.compactedRv) return undefined;
     const out: StoreEvent[] = [];
-    for (let i = 0; i < this.size; i++) {
-      const ev = this.log[(this.head + i) % this.window]!;
-      if (ev.rv > fromRv && ev.storageKey === storageKey) out.push(ev);
+    const n = c.log.length;
+    for (let i = 0; i < n; i++) {
+      const ev = c.log[(c.head + i) % n]!;
+      if (ev.rv > fromRv) out.push(ev);
     }
     return out;
   }
