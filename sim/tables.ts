@@ -427,6 +427,382 @@ function printJob(job: KubeObject, now: Date): Printed {
   return { cells: [job.metadata.name ?? '', state, completions, duration, age(job, now), names, images, formatLabelSelector(spec['selector'])] };
 }
 
+// ---------------------------------------------------------------------------------------
+// Kinds stored and served without a controller (RBAC, policy, networking, storage, quota,
+// admission webhooks, autoscaling): kube-apiserver's printers for them, so `kubectl get`
+// shows the columns users know.
+
+/** intstr.IntOrString as printed: the number or the string, "N/A" when unset. */
+function intOrStringCell(v: unknown): string {
+  return typeof v === 'number' ? String(v) : typeof v === 'string' ? v : 'N/A';
+}
+
+const ACCESS_MODE_ABBREV: Readonly<Record<string, string>> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+};
+
+/** helper.GetAccessModesAsString: each mode once, in kube's fixed order. */
+function accessModes(v: unknown): string {
+  const modes = new Set(list(v).map(str));
+  return Object.keys(ACCESS_MODE_ABBREV)
+    .filter((m) => modes.has(m))
+    .map((m) => ACCESS_MODE_ABBREV[m])
+    .join(',');
+}
+
+/** rbac.SubjectsStrings: users, groups and service accounts (namespace/name) of a binding. */
+function printBinding(o: KubeObject, now: Date): Printed {
+  const ref = obj(o['roleRef']);
+  const subjects = objs(o['subjects']);
+  const of = (kind: string, fmt: (s: Json) => string) => subjects.filter((s) => str(s['kind']) === kind).map(fmt).join(', ');
+  return {
+    cells: [
+      o.metadata.name ?? '',
+      `${str(ref['kind'])}/${str(ref['name'])}`,
+      age(o, now),
+      of('User', (s) => str(s['name'])),
+      of('Group', (s) => str(s['name'])),
+      of('ServiceAccount', (s) => `${str(s['namespace'])}/${str(s['name'])}`),
+    ],
+  };
+}
+
+function bindingColumns(what: string): TableColumnDefinition[] {
+  return [
+    NAME,
+    col('Role', 'string', `RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.`),
+    AGE,
+    col('Users', 'string', `Users in the ${what}`, wide),
+    col('Groups', 'string', `Groups in the ${what}`, wide),
+    col('ServiceAccounts', 'string', `ServiceAccounts in the ${what}`, wide),
+  ];
+}
+
+/** formatHosts: up to three hosts, "*" when no rule names one. */
+function ingressHosts(rules: Json[]): string {
+  const hosts = rules.map((r) => str(r['host'])).filter((h) => h !== '');
+  if (hosts.length === 0) return '*';
+  const shown = hosts.slice(0, 3).join(',');
+  return hosts.length > 3 ? `${shown} + ${hosts.length - 3} more...` : shown;
+}
+
+/** ingressLoadBalancerStatusStringer: IPs and hostnames of the load balancer. */
+function ingressAddress(status: Json): string {
+  return objs(obj(status['loadBalancer'])['ingress'])
+    .map((i) => str(i['ip']) || str(i['hostname']))
+    .filter((a) => a !== '')
+    .join(',');
+}
+
+function printIngress(o: KubeObject, now: Date): Printed {
+  const spec = obj(o['spec']);
+  const className = str(spec['ingressClassName']);
+  return {
+    cells: [
+      o.metadata.name ?? '',
+      className || '<none>',
+      ingressHosts(objs(spec['rules'])),
+      ingressAddress(obj(o['status'])),
+      list(spec['tls']).length > 0 ? '80, 443' : '80',
+      age(o, now),
+    ],
+  };
+}
+
+/** The target of one HPA metric ("cpu: <unknown>/80%"), as formatHPAMetrics writes it. */
+function hpaMetric(spec: Json, status: Json | undefined): string {
+  const quantityText = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '<unknown>');
+  const type = str(spec['type']);
+  const valueOrAvg = (field: string): string => {
+    const target = obj(obj(spec[field])['target']);
+    const current = status ? obj(obj(status[field])['current']) : undefined;
+    if (target['averageValue'] !== undefined) {
+      return `${current?.['averageValue'] !== undefined ? quantityText(current['averageValue']) : '<unknown>'}/${quantityText(target['averageValue'])} (avg)`;
+    }
+    return `${current?.['value'] !== undefined ? quantityText(current['value']) : '<unknown>'}/${quantityText(target['value'])}`;
+  };
+  const resource = (field: string): string => {
+    const source = obj(spec[field]);
+    const target = obj(source['target']);
+    const current = status ? obj(obj(status[field])['current']) : undefined;
+    const name = str(source['name']);
+    if (target['averageValue'] !== undefined) {
+      return `${name}: ${current?.['averageValue'] !== undefined ? quantityText(current['averageValue']) : '<unknown>'}/${quantityText(target['averageValue'])}`;
+    }
+    const cur = typeof current?.['averageUtilization'] === 'number' ? `${current['averageUtilization']}%` : '<unknown>';
+    const tgt = typeof target['averageUtilization'] === 'number' ? `${target['averageUtilization']}%` : '<auto>';
+    return `${name}: ${cur}/${tgt}`;
+  };
+  switch (type) {
+    case 'External':
+      return valueOrAvg('external');
+    case 'Object':
+      return valueOrAvg('object');
+    case 'Pods': {
+      const current = status ? obj(obj(status['pods'])['current'])['averageValue'] : undefined;
+      return `${current !== undefined ? quantityText(current) : '<unknown>'}/${quantityText(obj(obj(spec['pods'])['target'])['averageValue'])}`;
+    }
+    case 'Resource':
+      return resource('resource');
+    case 'ContainerResource':
+      return resource('containerResource');
+    default:
+      return '<unknown type>';
+  }
+}
+
+function hpaTargets(specs: Json[], statuses: Json[]): string {
+  if (specs.length === 0) return '<none>';
+  const shown = specs.slice(0, 2).map((s, i) => hpaMetric(s, statuses[i]));
+  return specs.length > 2 ? `${shown.join(', ')} + ${specs.length - 2} more...` : shown.join(', ');
+}
+
+/** printResourceQuota: "resource: used/hard" from status, limits.* in their own column. */
+function printResourceQuota(o: KubeObject, now: Date): Printed {
+  const status = obj(o['status']);
+  const hard = obj(status['hard']);
+  const used = obj(status['used']);
+  const requests: string[] = [];
+  const limits: string[] = [];
+  for (const name of Object.keys(hard).sort()) {
+    const text = `${name}: ${str(used[name]) || '0'}/${str(hard[name])}`;
+    const pieces = name.split('.');
+    (pieces.length > 1 && pieces[0] === 'limits' ? limits : requests).push(text);
+  }
+  return { cells: [o.metadata.name ?? '', age(o, now), requests.join(', '), limits.join(', ')] };
+}
+
+function printPersistentVolume(o: KubeObject, now: Date): Printed {
+  const spec = obj(o['spec']);
+  const status = obj(o['status']);
+  const claim = obj(spec['claimRef']);
+  const claimText = str(claim['name']) ? `${str(claim['namespace'])}/${str(claim['name'])}` : '';
+  const phase = o.metadata.deletionTimestamp !== undefined ? 'Terminating' : str(status['phase']);
+  return {
+    cells: [
+      o.metadata.name ?? '',
+      str(obj(spec['capacity'])['storage']) || '0',
+      accessModes(spec['accessModes']),
+      str(spec['persistentVolumeReclaimPolicy']),
+      phase,
+      claimText,
+      str(spec['storageClassName']),
+      str(spec['volumeAttributesClassName']) || '<unset>',
+      str(status['reason']),
+      age(o, now),
+      str(spec['volumeMode']) || '<unset>',
+    ],
+  };
+}
+
+function printPersistentVolumeClaim(o: KubeObject, now: Date): Printed {
+  const spec = obj(o['spec']);
+  const status = obj(o['status']);
+  const bound = str(spec['volumeName']) !== '';
+  const storageClass = str(spec['storageClassName']) || str(obj(o.metadata.annotations)['volume.beta.kubernetes.io/storage-class']);
+  return {
+    cells: [
+      o.metadata.name ?? '',
+      o.metadata.deletionTimestamp !== undefined ? 'Terminating' : str(status['phase']),
+      str(spec['volumeName']),
+      bound ? str(obj(status['capacity'])['storage']) : '',
+      bound ? accessModes(status['accessModes']) : '',
+      storageClass,
+      str(spec['volumeAttributesClassName']) || '<unset>',
+      age(o, now),
+      str(spec['volumeMode']) || '<unset>',
+    ],
+  };
+}
+
+const WEBHOOK_COLUMNS = [NAME, col('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'), AGE];
+const printWebhooks = (o: KubeObject, now: Date): Printed => ({ cells: [o.metadata.name ?? '', list(o['webhooks']).length, age(o, now)] });
+
+const EXTRA_PRINTERS: Readonly<Record<string, Printer>> = {
+  // roles, clusterroles and limitranges have no printer in kube: the default Name / Created At.
+  roles: DEFAULT_TABLE_PRINTER(),
+  clusterroles: DEFAULT_TABLE_PRINTER(),
+  limitranges: DEFAULT_TABLE_PRINTER(),
+  rolebindings: { columns: bindingColumns('roleBinding'), print: printBinding },
+  clusterrolebindings: { columns: bindingColumns('clusterRoleBinding'), print: printBinding },
+  poddisruptionbudgets: {
+    columns: [
+      NAME,
+      col('Min Available', 'string', 'The minimum number of pods that must be available simultaneously'),
+      col('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable simultaneously'),
+      col('Allowed Disruptions', 'integer', 'Calculated number of pods that may be disrupted at this time'),
+      AGE,
+    ],
+    print: (o, now) => {
+      const spec = obj(o['spec']);
+      return {
+        cells: [o.metadata.name ?? '', intOrStringCell(spec['minAvailable']), intOrStringCell(spec['maxUnavailable']), int(obj(o['status'])['disruptionsAllowed']), age(o, now)],
+      };
+    },
+  },
+  cronjobs: {
+    columns: [
+      NAME,
+      col('Schedule', 'string', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
+      col('Timezone', 'string', 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.'),
+      col('Suspend', 'boolean', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.'),
+      col('Active', 'integer', 'A list of pointers to currently running jobs.'),
+      col('Last Schedule', 'string', 'Information when was the last time the job was successfully scheduled.'),
+      AGE,
+      CONTAINERS,
+      IMAGES,
+      SELECTOR,
+    ],
+    print: (o, now) => {
+      const spec = obj(o['spec']);
+      const status = obj(o['status']);
+      const jobSpec = obj(obj(spec['jobTemplate'])['spec']);
+      const [names, images] = containerCells(obj(jobSpec['template'])['spec']);
+      const suspend = typeof spec['suspend'] === 'boolean' ? (spec['suspend'] ? 'True' : 'False') : '<unset>';
+      const last = status['lastScheduleTime'] !== undefined ? since(status['lastScheduleTime'], now) : '<none>';
+      return {
+        cells: [
+          o.metadata.name ?? '',
+          str(spec['schedule']),
+          str(spec['timeZone']) || '<none>',
+          suspend,
+          list(status['active']).length,
+          last,
+          age(o, now),
+          names,
+          images,
+          formatLabelSelector(jobSpec['selector']),
+        ],
+      };
+    },
+  },
+  networkpolicies: {
+    columns: [NAME, col('Pod-Selector', 'string', 'podSelector selects the pods to which this NetworkPolicy object applies.'), AGE],
+    print: (o, now) => ({ cells: [o.metadata.name ?? '', formatLabelSelector(obj(o['spec'])['podSelector'] ?? {}), age(o, now)] }),
+  },
+  ingresses: {
+    columns: [
+      NAME,
+      col('Class', 'string', 'The name of the IngressClass resource that should be used for additional configuration'),
+      col('Hosts', 'string', 'Hosts that incoming requests are matched against before the ingress rule'),
+      col('Address', 'string', 'Address is a list containing ingress points for the load-balancer'),
+      col('Ports', 'string', 'Ports of TLS configurations that open'),
+      AGE,
+    ],
+    print: printIngress,
+  },
+  ingressclasses: {
+    columns: [
+      NAME,
+      col('Controller', 'string', 'Controller that is responsible for handling this class'),
+      col('Parameters', 'string', 'A reference to a resource with additional parameters'),
+      AGE,
+    ],
+    print: (o, now) => {
+      const spec = obj(o['spec']);
+      const p = isObj(spec['parameters']) ? spec['parameters'] : undefined;
+      const params = p ? `${str(p['kind'])}${typeof p['apiGroup'] === 'string' ? `.${p['apiGroup']}` : ''}/${str(p['name'])}` : '<none>';
+      return { cells: [o.metadata.name ?? '', str(spec['controller']), params, age(o, now)] };
+    },
+  },
+  storageclasses: {
+    columns: [
+      NAME,
+      col('Provisioner', 'string', 'provisioner indicates the type of the provisioner.'),
+      col('ReclaimPolicy', 'string', 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.'),
+      col('VolumeBindingMode', 'string', 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.'),
+      col('AllowVolumeExpansion', 'string', 'allowVolumeExpansion shows whether the storage class allow volume expand.'),
+      AGE,
+    ],
+    print: (o, now) => {
+      const annotations = obj(o.metadata.annotations);
+      const isDefault =
+        annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+      return {
+        cells: [
+          `${o.metadata.name ?? ''}${isDefault ? ' (default)' : ''}`,
+          str(o['provisioner']),
+          str(o['reclaimPolicy']) || 'Delete',
+          str(o['volumeBindingMode']) || 'Immediate',
+          o['allowVolumeExpansion'] === true,
+          age(o, now),
+        ],
+      };
+    },
+  },
+  persistentvolumes: {
+    columns: [
+      NAME,
+      col('Capacity', 'string', "capacity is the description of the persistent volume's resources and capacity."),
+      col('Access Modes', 'string', 'accessModes contains all ways the volume can be mounted.'),
+      col('Reclaim Policy', 'string', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
+      col('Status', 'string', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
+      col('Claim', 'string', 'claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.'),
+      col('StorageClass', 'string', 'StorageClass of the pv'),
+      col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'),
+      col('Reason', 'string', 'reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.'),
+      AGE,
+      col('VolumeMode', 'string', 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', wide),
+    ],
+    print: printPersistentVolume,
+  },
+  persistentvolumeclaims: {
+    columns: [
+      NAME,
+      col('Status', 'string', 'phase represents the current phase of PersistentVolumeClaim.'),
+      col('Volume', 'string', 'volumeName is the binding reference to the PersistentVolume backing this claim.'),
+      col('Capacity', 'string', 'capacity represents the actual resources of the underlying volume.'),
+      col('Access Modes', 'string', 'accessModes contains the actual access modes the volume backing the PVC has.'),
+      col('StorageClass', 'string', 'StorageClass of the pvc'),
+      col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pvc'),
+      AGE,
+      col('VolumeMode', 'string', 'volumeMode defines what type of volume is required by the claim.', wide),
+    ],
+    print: printPersistentVolumeClaim,
+  },
+  resourcequotas: {
+    columns: [
+      NAME,
+      AGE,
+      col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
+      col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
+    ],
+    print: printResourceQuota,
+  },
+  validatingwebhookconfigurations: { columns: WEBHOOK_COLUMNS, print: printWebhooks },
+  mutatingwebhookconfigurations: { columns: WEBHOOK_COLUMNS, print: printWebhooks },
+  horizontalpodautoscalers: {
+    columns: [
+      NAME,
+      col('Reference', 'string', 'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.'),
+      col('Targets', 'string', 'metrics contains the specifications for which to use to calculate the desired replica count.'),
+      col('MinPods', 'string', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
+      col('MaxPods', 'string', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.'),
+      col('Replicas', 'string', 'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.'),
+      AGE,
+    ],
+    print: (o, now) => {
+      const spec = obj(o['spec']);
+      const status = obj(o['status']);
+      const target = obj(spec['scaleTargetRef']);
+      return {
+        cells: [
+          o.metadata.name ?? '',
+          `${str(target['kind'])}/${str(target['name'])}`,
+          hpaTargets(objs(spec['metrics']), objs(status['currentMetrics'])),
+          typeof spec['minReplicas'] === 'number' ? String(spec['minReplicas']) : '<unset>',
+          int(spec['maxReplicas']),
+          int(status['currentReplicas']),
+          age(o, now),
+        ],
+      };
+    },
+  },
+};
+
 const PRINTERS: Readonly<Record<string, Printer>> = {
   pods: {
     columns: [
@@ -620,16 +996,22 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
     ],
     print: printService,
   },
+  ...EXTRA_PRINTERS,
 };
 
 /** rest.NewDefaultTableConvertor: what the apiserver uses for types without a printer (roles, CRDs, ...). */
-const DEFAULT_PRINTER: Printer = {
-  columns: [NAME, col('Created At', 'date', AGE.description)],
-  print: (o) => {
-    const t = timeOf(o.metadata.creationTimestamp) ?? Date.parse('0001-01-01T00:00:00Z');
-    return { cells: [o.metadata.name ?? '', new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')] };
-  },
-};
+const DEFAULT_PRINTER: Printer = DEFAULT_TABLE_PRINTER();
+
+/** A function (hoisted) so the printer tables above can use it before this point. */
+function DEFAULT_TABLE_PRINTER(): Printer {
+  return {
+    columns: [NAME, col('Created At', 'date', AGE.description)],
+    print: (o) => {
+      const t = timeOf(o.metadata.creationTimestamp) ?? Date.parse('0001-01-01T00:00:00Z');
+      return { cells: [o.metadata.name ?? '', new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')] };
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------
 // Custom resources: CRD additionalPrinterColumns with simple JSONPath

@@ -4,6 +4,14 @@ import './defs/meta.js';
 import './defs/core.js';
 import './defs/workloads.js';
 import './defs/other.js';
+import './defs/rbac.js';
+import './defs/policy.js';
+import './defs/cronjob.js';
+import './defs/networking.js';
+import './defs/storage.js';
+import './defs/quota.js';
+import './defs/admissionregistration.js';
+import './defs/autoscaling.js';
 import type { GroupVersionKind } from './types.js';
 
 export interface BuiltinKind extends GroupVersionKind {
@@ -53,6 +61,22 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
     'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
     false,
   ),
+  K('', 'v1', 'PersistentVolume', `${CORE}.PersistentVolume`, false),
+  K('', 'v1', 'ResourceQuota', `${CORE}.ResourceQuota`, true),
+  K('', 'v1', 'LimitRange', `${CORE}.LimitRange`, true),
+  K('batch', 'v1', 'CronJob', 'io.k8s.api.batch.v1.CronJob', true),
+  K('policy', 'v1', 'PodDisruptionBudget', 'io.k8s.api.policy.v1.PodDisruptionBudget', true),
+  K('rbac.authorization.k8s.io', 'v1', 'Role', 'io.k8s.api.rbac.v1.Role', true),
+  K('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'io.k8s.api.rbac.v1.ClusterRole', false),
+  K('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'io.k8s.api.rbac.v1.RoleBinding', true),
+  K('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'io.k8s.api.rbac.v1.ClusterRoleBinding', false),
+  K('networking.k8s.io', 'v1', 'NetworkPolicy', 'io.k8s.api.networking.v1.NetworkPolicy', true),
+  K('networking.k8s.io', 'v1', 'Ingress', 'io.k8s.api.networking.v1.Ingress', true),
+  K('networking.k8s.io', 'v1', 'IngressClass', 'io.k8s.api.networking.v1.IngressClass', false),
+  K('storage.k8s.io', 'v1', 'StorageClass', 'io.k8s.api.storage.v1.StorageClass', false),
+  K('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration', false),
+  K('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration', false),
+  K('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', true),
   K('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics', false),
   K('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics', true),
 ];

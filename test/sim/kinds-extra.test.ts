@@ -1,0 +1,341 @@
+// Kinds the sim stores and serves without a controller (issue 2: "other kinds in a manifest
+// are stored and served so real manifests apply"): RBAC, policy, batch CronJob, networking,
+// storage, quota, admission webhook configurations, autoscaling/v2. Each is created with
+// kubectl (strict validation), read back, listed, and printed with kube's Table columns.
+
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasKubectl, Kubectl } from '../helpers/kubectl.js';
+import { accessFor, raw, startTestSim, type ClusterAccess, type TestSim } from './e2e/helpers.js';
+
+interface Case {
+  /** URL path of the collection the object lives in. */
+  collection: string;
+  resource: string;
+  manifest: Record<string, unknown>;
+  /** kube's Table column names, in order (wide columns included). */
+  columns: string[];
+  /** The object's row cells (Age / Created At left out: they depend on the clock). */
+  cells: unknown[];
+}
+
+const NS = 'kinds';
+const meta = (name: string, namespaced = true) => (namespaced ? { name, namespace: NS } : { name });
+const podTemplate = { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox:1.36' }] } };
+
+const CASES: Case[] = [
+  {
+    collection: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`,
+    resource: 'roles',
+    manifest: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('reader'), rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] },
+    columns: ['Name', 'Created At'],
+    cells: ['reader'],
+  },
+  {
+    collection: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    resource: 'clusterroles',
+    // RBAC names are path segments, not DNS names: kube's own roles look like this.
+    manifest: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta('system:tidepool:viewer', false), rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }] },
+    columns: ['Name', 'Created At'],
+    cells: ['system:tidepool:viewer'],
+  },
+  {
+    collection: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`,
+    resource: 'rolebindings',
+    manifest: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta('reader-binding'),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+      subjects: [
+        { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice' },
+        { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' },
+        { kind: 'ServiceAccount', name: 'bot', namespace: NS },
+      ],
+    },
+    columns: ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts'],
+    cells: ['reader-binding', 'Role/reader', 'alice', 'devs', `${NS}/bot`],
+  },
+  {
+    collection: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    resource: 'clusterrolebindings',
+    manifest: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta('viewer-binding', false),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:tidepool:viewer' },
+      subjects: [{ kind: 'ServiceAccount', name: 'a', namespace: NS }, { kind: 'ServiceAccount', name: 'b', namespace: 'default' }],
+    },
+    columns: ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts'],
+    cells: ['viewer-binding', 'ClusterRole/system:tidepool:viewer', '', '', `${NS}/a, default/b`],
+  },
+  {
+    collection: `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`,
+    resource: 'poddisruptionbudgets',
+    manifest: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('web-pdb'), spec: { minAvailable: '50%', selector: { matchLabels: { app: 'web' } } } },
+    columns: ['Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age'],
+    cells: ['web-pdb', '50%', 'N/A', 0],
+  },
+  {
+    collection: `/apis/batch/v1/namespaces/${NS}/cronjobs`,
+    resource: 'cronjobs',
+    manifest: {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: meta('nightly'),
+      spec: { schedule: '0 3 * * *', timeZone: 'Europe/Paris', suspend: false, jobTemplate: { spec: { template: podTemplate } } },
+    },
+    columns: ['Name', 'Schedule', 'Timezone', 'Suspend', 'Active', 'Last Schedule', 'Age', 'Containers', 'Images', 'Selector'],
+    cells: ['nightly', '0 3 * * *', 'Europe/Paris', 'False', 0, '<none>', 'c', 'busybox:1.36', '<none>'],
+  },
+  {
+    collection: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`,
+    resource: 'networkpolicies',
+    manifest: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta('db-ingress'),
+      spec: {
+        podSelector: { matchLabels: { app: 'db' } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
+      },
+    },
+    columns: ['Name', 'Pod-Selector', 'Age'],
+    cells: ['db-ingress', 'app=db'],
+  },
+  {
+    collection: `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses`,
+    resource: 'ingresses',
+    manifest: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: meta('web'),
+      spec: {
+        ingressClassName: 'nginx',
+        tls: [{ hosts: ['a.example.com'], secretName: 'tls' }],
+        rules: [
+          { host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } },
+          { host: 'b.example.com', http: { paths: [{ path: '/api', pathType: 'Exact', backend: { service: { name: 'api', port: { name: 'http' } } } }] } },
+        ],
+      },
+    },
+    columns: ['Name', 'Class', 'Hosts', 'Address', 'Ports', 'Age'],
+    cells: ['web', 'nginx', 'a.example.com,b.example.com', '', '80, 443'],
+  },
+  {
+    collection: '/apis/storage.k8s.io/v1/storageclasses',
+    resource: 'storageclasses',
+    manifest: {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { type: 'gp3' },
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+    },
+    columns: ['Name', 'Provisioner', 'ReclaimPolicy', 'VolumeBindingMode', 'AllowVolumeExpansion', 'Age'],
+    cells: ['fast (default)', 'ebs.csi.aws.com', 'Delete', 'WaitForFirstConsumer', true],
+  },
+  {
+    collection: '/api/v1/persistentvolumes',
+    resource: 'persistentvolumes',
+    manifest: {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'pv-local' },
+      spec: {
+        capacity: { storage: '10Gi' },
+        accessModes: ['ReadWriteOnce', 'ReadOnlyMany'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: 'fast',
+        volumeMode: 'Filesystem',
+        local: { path: '/mnt/disks/ssd1' },
+        claimRef: { namespace: NS, name: 'data' },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['host-node-0'] }] }] } },
+      },
+    },
+    columns: ['Name', 'Capacity', 'Access Modes', 'Reclaim Policy', 'Status', 'Claim', 'StorageClass', 'VolumeAttributesClass', 'Reason', 'Age', 'VolumeMode'],
+    cells: ['pv-local', '10Gi', 'RWO,ROX', 'Retain', '', `${NS}/data`, 'fast', '<unset>', '', 'Filesystem'],
+  },
+  {
+    collection: `/api/v1/namespaces/${NS}/resourcequotas`,
+    resource: 'resourcequotas',
+    manifest: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta('compute'), spec: { hard: { 'requests.cpu': '4', 'limits.memory': '8Gi', pods: '10' } } },
+    columns: ['Name', 'Age', 'Request', 'Limit'],
+    // No quota controller fills status, so like a fresh quota in kube the columns are empty.
+    cells: ['compute', '', ''],
+  },
+  {
+    collection: `/api/v1/namespaces/${NS}/limitranges`,
+    resource: 'limitranges',
+    manifest: {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: meta('defaults'),
+      spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, max: { memory: '1Gi' } }] },
+    },
+    columns: ['Name', 'Created At'],
+    cells: ['defaults'],
+  },
+  {
+    collection: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+    resource: 'validatingwebhookconfigurations',
+    manifest: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'tidepool-validate' },
+      webhooks: [
+        {
+          name: 'pods.tidepool.dev',
+          clientConfig: { service: { namespace: 'tidepool-system', name: 'webhook', path: '/validate', port: 443 }, caBundle: 'Y2E=' },
+          rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+          failurePolicy: 'Ignore',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          timeoutSeconds: 5,
+          matchConditions: [{ name: 'not-system', expression: "request.namespace != 'kube-system'" }],
+        },
+      ],
+    },
+    columns: ['Name', 'Webhooks', 'Age'],
+    cells: ['tidepool-validate', 1],
+  },
+  {
+    collection: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+    resource: 'mutatingwebhookconfigurations',
+    manifest: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'tidepool-mutate' },
+      webhooks: ['a', 'b'].map((n) => ({
+        name: `${n}.tidepool.dev`,
+        clientConfig: { url: `https://webhook.example.com/${n}` },
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        reinvocationPolicy: 'IfNeeded',
+        objectSelector: { matchLabels: { 'tidepool.dev/managed': 'true' } },
+      })),
+    },
+    columns: ['Name', 'Webhooks', 'Age'],
+    cells: ['tidepool-mutate', 2],
+  },
+  {
+    collection: `/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers`,
+    resource: 'horizontalpodautoscalers',
+    manifest: {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: meta('web'),
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+          { type: 'Pods', pods: { metric: { name: 'rps' }, target: { type: 'AverageValue', averageValue: '100' } } },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }] } },
+      },
+    },
+    columns: ['Name', 'Reference', 'Targets', 'MinPods', 'MaxPods', 'Replicas', 'Age'],
+    cells: ['web', 'Deployment/web', 'cpu: <unknown>/80%, <unknown>/100', '2', 10, 0],
+  },
+];
+
+const AGE_COLUMNS = new Set(['Age', 'Created At']);
+
+let t: TestSim;
+let kubectl: Kubectl;
+let access: ClusterAccess;
+
+beforeAll(async () => {
+  t = await startTestSim({ clusters: ['host'], nodes: 1 });
+  access = accessFor(t.sim.kubeconfig, 'host');
+  if (hasKubectl) {
+    kubectl = new Kubectl(t.sim.kubeconfig);
+    await kubectl.ok(['create', 'namespace', NS]);
+  } else {
+    const ns = await raw(access, 'POST', '/api/v1/namespaces', { body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }) });
+    expect(ns.status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  kubectl?.cleanup();
+  await t?.stop();
+});
+
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+describe('kinds served without a controller', () => {
+  it('are listed in discovery with their scope and short names', async () => {
+    const rbac = await raw(access, 'GET', '/apis/rbac.authorization.k8s.io/v1');
+    const names = (rbac.json?.['resources'] as Array<{ name: string; namespaced: boolean }>).map((r) => `${r.name}:${r.namespaced}`);
+    expect(names).toEqual(expect.arrayContaining(['roles:true', 'clusterroles:false', 'rolebindings:true', 'clusterrolebindings:false']));
+    const core = await raw(access, 'GET', '/api/v1');
+    const pv = (core.json?.['resources'] as Array<{ name: string; shortNames?: string[] }>).find((r) => r.name === 'persistentvolumes');
+    expect(pv?.shortNames).toEqual(['pv']);
+  });
+
+  for (const c of CASES) {
+    describe(c.resource, () => {
+      it.skipIf(!hasKubectl)('kubectl apply --validate=strict creates it; get -o yaml and list return it', { timeout: 60_000 }, async () => {
+        const file = kubectl.writeFile(`${c.resource}.yaml`, YAML.stringify(c.manifest));
+        const out = await kubectl.ok(['apply', '--validate=strict', '-f', file], { timeoutMs: 45_000 });
+        expect(out).toMatch(/ created\n$/);
+        const name = (c.manifest['metadata'] as { name: string }).name;
+        const nsArgs = c.collection.includes('/namespaces/') ? ['-n', NS] : [];
+        const got = YAML.parse(await kubectl.ok(['get', c.resource, name, ...nsArgs, '-o', 'yaml'], { timeoutMs: 45_000 })) as Record<string, unknown>;
+        expect(got['kind']).toBe(c.manifest['kind']);
+        for (const field of ['spec', 'rules', 'roleRef', 'subjects', 'webhooks', 'provisioner']) {
+          if (c.manifest[field] !== undefined) expect(got[field], field).toMatchObject(c.manifest[field] as object);
+        }
+        const names = await kubectl.ok(['get', c.resource, ...nsArgs, '-o', 'name'], { timeoutMs: 45_000 });
+        expect(names.split('\n')).toContain(`${c.resource === 'persistentvolumes' ? 'persistentvolume' : (c.manifest['kind'] as string).toLowerCase() + '.' + (c.manifest['apiVersion'] as string).split('/')[0]}/${name}`.replace(/\.v1\//, '/'));
+        // Re-applying the same manifest is a no-op. Except for PodDisruptionBudget: its selector's
+        // patchStrategy "replace" makes kubectl always send a patch, so kube prints "configured" too.
+        const again = await kubectl.ok(['apply', '--validate=strict', '-f', file], { timeoutMs: 45_000 });
+        expect(again).toMatch(c.resource === 'poddisruptionbudgets' ? / configured\n$/ : / unchanged\n$/);
+      });
+
+      it('is printed as a Table with kube\'s columns', async () => {
+        const r = await raw(access, 'GET', c.collection, { accept: TABLE });
+        expect(r.status).toBe(200);
+        const table = r.json as { kind: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
+        expect(table.kind).toBe('Table');
+        const columns = table.columnDefinitions.map((d) => d.name);
+        expect(columns).toEqual(c.columns);
+        const name = (c.manifest['metadata'] as { name: string }).name;
+        const row = table.rows.find((x) => x.cells[0] === c.cells[0]);
+        expect(row, `row for ${name}`).toBeDefined();
+        expect(row!.cells.filter((_, i) => !AGE_COLUMNS.has(columns[i]!))).toEqual(c.cells);
+      });
+    });
+  }
+
+  it.skipIf(!hasKubectl)('strict validation rejects an unknown field with kube\'s message', { timeout: 60_000 }, async () => {
+    const bad = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'typo' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'x' }, subject: [] };
+    const r = await kubectl.run(['apply', '--validate=strict', '-f', kubectl.writeFile('bad.yaml', YAML.stringify(bad))], { timeoutMs: 45_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('unknown field "subject"');
+    const nested = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'typo', namespace: NS }, spec: { minAvailable: 1, maxUnavailabel: 1 } };
+    const r2 = await kubectl.run(['apply', '--validate=strict', '-f', kubectl.writeFile('bad2.yaml', YAML.stringify(nested))], { timeoutMs: 45_000 });
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('unknown field "spec.maxUnavailabel"');
+  });
+
+  it('names follow kube\'s rule per kind: RBAC allows ":" but not "/" or "%"; others must be DNS subdomains', async () => {
+    const role = await raw(access, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      body: JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a%b' } }),
+    });
+    expect(role.status).toBe(422);
+    expect(role.body).toContain("may not contain '%'");
+    const sc = await raw(access, 'POST', '/apis/storage.k8s.io/v1/storageclasses', {
+      body: JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'Fast:SSD' }, provisioner: 'x' }),
+    });
+    expect(sc.status).toBe(422);
+    expect(sc.body).toContain('RFC 1123 subdomain');
+  });
+});
