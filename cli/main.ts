@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAgentCommand } from '../isolation/cli.js';
 import { registerCapacityCommand } from './capacity.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
+import { registerStartCommand } from './start.js';
 
 const program = new Command()
   .name('tidepool')
@@ -13,12 +14,8 @@ const program = new Command()
 addSimFlags(program.command('sim').description('run simulated Kubernetes control planes (one HTTPS API server per cluster) until SIGINT/SIGTERM'))
   .action(async (o: SimCliOptions) => runSim(o));
 
-addSimFlags(
-  program
-    .command('start')
-    .description('the main job on the embedded default: simulated host + member clusters with online load'),
-)
-  .action(async (o: SimCliOptions) => runSim({ ...o, onlineLoad: o.onlineLoad || 0.3 }));
+// `tidepool start` (npm start): sim + the federation's capacity API and console (cli/start.ts).
+registerStartCommand(program);
 
 // `tidepool agent`: the node isolation agent (flags and wiring in isolation/cli.ts).
 registerAgentCommand(program);

@@ -1,0 +1,70 @@
+// `tidepool start`: the main job on the embedded default. It starts the simulated clusters
+// (host + members with online load), pools the members' idle capacity in a federation, and
+// serves the capacity API and console page, until SIGINT/SIGTERM.
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { createKubeClient } from '../kube/index.js';
+import { Federation, buildServer, capacityTable } from '../federation/index.js';
+import { startSim } from '../sim/index.js';
+import { addSimFlags, printSimReady, simOptionsFrom, untilSignal, type SimCliOptions } from './sim.js';
+
+export interface StartCliOptions extends SimCliOptions {
+  console: { host: string; port: number };
+}
+
+export const DEFAULT_CONSOLE = '127.0.0.1:7420';
+
+export function consoleFlag(v: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d+)$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`--console must be [host:]port, got "${v}"`);
+  return { host: m[1] ?? '127.0.0.1', port };
+}
+
+export function registerStartCommand(program: Command): Command {
+  return addSimFlags(
+    program
+      .command('start')
+      .description('the main job on the embedded default: simulated host + member clusters with online load, pooled, with the capacity API and console'),
+  )
+    .option('--console <[host:]port>', 'where to serve the capacity API and console page (port 0: a free port)', consoleFlag, consoleFlag(DEFAULT_CONSOLE))
+    .action(async (o: StartCliOptions) => {
+      try {
+        await runStart({ ...o, onlineLoad: o.onlineLoad || 0.3 });
+      } catch (err) {
+        process.stderr.write(`tidepool start: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+export async function runStart(o: StartCliOptions): Promise<void> {
+  const sim = await startSim(simOptionsFrom(o));
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const fed = new Federation({ logger });
+  try {
+    fed.start();
+    // Every cluster but the host is a member whose idle capacity joins the pool.
+    const members = [...sim.clusters.keys()].slice(1);
+    for (const name of members) {
+      const client = createKubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context: name }, cluster: name });
+      fed.addMemberWithClient(name, client);
+    }
+    const ready = await Promise.all(members.map((n) => fed.member(n)!.waitForReady(30_000)));
+    await Promise.all(members.filter((_, i) => ready[i]).map((n) => fed.member(n)!.refreshUsage()));
+    const app = buildServer({ federation: fed });
+    const addr = await app.listen({ host: o.console.host, port: o.console.port });
+    printSimReady(sim);
+    if (members.length > 0) {
+      console.log(`\nthe pool (${members.join(', ')}):\n`);
+      process.stdout.write(capacityTable(fed.model.document(), false));
+    }
+    console.log(`\ncapacity console: ${addr}/   API: ${addr}/api/v1/capacity   metrics: ${addr}/metrics`);
+    const sig = await untilSignal();
+    console.log(`received ${sig}, shutting down`);
+    await app.close();
+  } finally {
+    await fed.stop();
+    await sim.stop();
+  }
+}
