@@ -32,6 +32,11 @@ export const intOrString: IntOrStringNode = { type: 'int-or-string' };
 export const any: AnyNode = { type: 'any' };
 /** metav1.Time / MicroTime: an RFC 3339 timestamp string. */
 export const time: StringNode = { type: 'string', format: 'date-time' };
+/**
+ * A non-pointer metav1.Time (e.g. PodCondition.lastProbeTime): served as `null` when unset,
+ * because Go's encoder writes a zero Time as null and omitempty does not omit structs.
+ */
+export const valueTime: StringNode = { type: 'string', format: 'date-time', zeroIsNull: true };
 /** []byte: base64 text in JSON. */
 export const bytes: StringNode = { type: 'string', format: 'byte' };
 

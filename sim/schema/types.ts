@@ -18,6 +18,12 @@ interface NodeBase extends PatchMeta {
   description?: string;
   /** Custom resources only: null is kept (not pruned) for this field. */
   nullable?: boolean;
+  /**
+   * Built-ins: a non-pointer metav1.Time field (condition and container-state times). Go
+   * encodes its zero value as `null`, so kube-apiserver serves `lastProbeTime: null` instead
+   * of dropping it; the decoder keeps such nulls and fills them in when the field is absent.
+   */
+  zeroIsNull?: boolean;
   /** Custom resources only: the schema's `default`, applied when the field is absent. */
   default?: unknown;
   /** Custom resources only: value constraints from the schema (minimum, pattern, maxItems...). */

@@ -218,7 +218,11 @@ function walkObject(node: ObjectNode, value: Record<string, unknown>, ctx: Ctx, 
     if (out === DROP) delete value[key];
     else if (out !== value[key]) value[key] = out;
   }
-  if (ctx.builtin) return;
+  if (ctx.builtin) {
+    // Decoding into a Go struct and encoding it again writes zero non-pointer times as null.
+    for (const key of zeroNullKeys(node)) if (value[key] === undefined) value[key] = null;
+    return;
+  }
   // Custom resources: defaults for absent fields, then required fields.
   for (const [key, child] of Object.entries(node.properties)) {
     if (value[key] === undefined && child.default !== undefined) value[key] = structuredClone(child.default);
@@ -233,6 +237,20 @@ function walkObject(node: ObjectNode, value: Record<string, unknown>, ctx: Ctx, 
       });
     }
   }
+}
+
+const zeroNullCache = new WeakMap<ObjectNode, readonly string[]>();
+
+/** The fields of a struct that kube serves as null when unset (see Node.zeroIsNull). */
+function zeroNullKeys(node: ObjectNode): readonly string[] {
+  let keys = zeroNullCache.get(node);
+  if (!keys) {
+    keys = Object.entries(node.properties)
+      .filter(([, child]) => child.zeroIsNull === true)
+      .map(([k]) => k);
+    zeroNullCache.set(node, keys);
+  }
+  return keys;
 }
 
 /** Checks one value, then (custom resources) the schema's value limits. */
@@ -289,7 +307,7 @@ function checkLimits(l: ValueLimits, v: unknown, ctx: Ctx, path: string): void {
 
 /** Checks one value; returns the value to keep (possibly rewritten) or DROP. */
 function visitValue(node: Node, value: unknown, ctx: Ctx, path: string, goPath: string, struct: string): unknown {
-  if (value === null) return node.nullable || node.type === 'any' ? null : DROP;
+  if (value === null) return node.nullable || node.type === 'any' || (ctx.builtin && node.zeroIsNull) ? null : DROP;
   if (value === undefined) return DROP;
   switch (node.type) {
     case 'ref': {

@@ -1,5 +1,5 @@
 // autoscaling/v2 HorizontalPodAutoscaler. Stored and served; no controller scales anything.
-import { def, int32, int64, list, obj, quantity, str, time } from '../dsl.js';
+import { def, int32, int64, list, obj, quantity, str, time, valueTime } from '../dsl.js';
 import { labelSelector, typeMeta } from './meta.js';
 
 const AS = 'io.k8s.api.autoscaling.v2';
@@ -107,7 +107,7 @@ export const horizontalPodAutoscaler = def(
           conditions: list(
             def(
               `${AS}.HorizontalPodAutoscalerCondition`,
-              obj({ type: str, status: str, lastTransitionTime: time, reason: str, message: str }, ['type', 'status']),
+              obj({ type: str, status: str, lastTransitionTime: valueTime, reason: str, message: str }, ['type', 'status']),
             ),
             { mergeKey: 'type', mapKeys: ['type'] },
           ),

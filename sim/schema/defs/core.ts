@@ -18,6 +18,7 @@ import {
   strList,
   strMap,
   time,
+  valueTime,
 } from '../dsl.js';
 import { condition, labelSelector, objectMeta, typeMeta } from './meta.js';
 
@@ -277,7 +278,7 @@ const persistentVolumeClaimSpec = def(
 const persistentVolumeClaimCondition = def(
   `${V1}.PersistentVolumeClaimCondition`,
   obj(
-    { type: str, status: str, lastProbeTime: time, lastTransitionTime: time, reason: str, message: str },
+    { type: str, status: str, lastProbeTime: valueTime, lastTransitionTime: valueTime, reason: str, message: str },
     ['type', 'status'],
   ),
 );
@@ -656,7 +657,7 @@ export const podSpec = def(
 
 const containerStateFields = {
   waiting: def(`${V1}.ContainerStateWaiting`, obj({ reason: str, message: str })),
-  running: def(`${V1}.ContainerStateRunning`, obj({ startedAt: time })),
+  running: def(`${V1}.ContainerStateRunning`, obj({ startedAt: valueTime })),
   terminated: def(
     `${V1}.ContainerStateTerminated`,
     obj(
@@ -665,8 +666,8 @@ const containerStateFields = {
         signal: int32,
         reason: str,
         message: str,
-        startedAt: time,
-        finishedAt: time,
+        startedAt: valueTime,
+        finishedAt: valueTime,
         containerID: str,
       },
       ['exitCode'],
@@ -735,8 +736,8 @@ const podCondition = def(
       type: str,
       observedGeneration: int64,
       status: str,
-      lastProbeTime: time,
-      lastTransitionTime: time,
+      lastProbeTime: valueTime,
+      lastTransitionTime: valueTime,
       reason: str,
       message: str,
     },
@@ -818,8 +819,8 @@ const nodeStatus = def(
           {
             type: str,
             status: str,
-            lastHeartbeatTime: time,
-            lastTransitionTime: time,
+            lastHeartbeatTime: valueTime,
+            lastTransitionTime: valueTime,
             reason: str,
             message: str,
           },
@@ -895,7 +896,7 @@ export const namespace = def(
         conditions: list(
           def(
             `${V1}.NamespaceCondition`,
-            obj({ type: str, status: str, lastTransitionTime: time, reason: str, message: str }, ['type', 'status']),
+            obj({ type: str, status: str, lastTransitionTime: valueTime, reason: str, message: str }, ['type', 'status']),
           ),
           { mergeKey: 'type', mapKeys: ['type'] },
         ),
@@ -942,11 +943,11 @@ export const event = def(
       reason: str,
       message: str,
       source: eventSource,
-      firstTimestamp: time,
-      lastTimestamp: time,
+      firstTimestamp: valueTime,
+      lastTimestamp: valueTime,
       count: int32,
       type: str,
-      eventTime: time,
+      eventTime: valueTime,
       series: eventSeries,
       action: str,
       related: objectReference,

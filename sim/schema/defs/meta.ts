@@ -1,6 +1,6 @@
 // meta/v1 types shared by every kind: ObjectMeta, ListMeta, LabelSelector, Status,
 // DeleteOptions, Condition.
-import { any, bool, def, int32, int64, list, obj, ref, str, strList, strMap, time } from '../dsl.js';
+import { any, bool, def, int32, int64, list, obj, ref, str, strList, strMap, time, valueTime } from '../dsl.js';
 
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
@@ -65,7 +65,7 @@ export const labelSelector = def(
 export const condition = def(
   `${META}.Condition`,
   obj(
-    { type: str, status: str, observedGeneration: int64, lastTransitionTime: time, reason: str, message: str },
+    { type: str, status: str, observedGeneration: int64, lastTransitionTime: valueTime, reason: str, message: str },
     ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   ),
 );

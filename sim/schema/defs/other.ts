@@ -17,6 +17,7 @@ import {
   str,
   strList,
   time,
+  valueTime,
 } from '../dsl.js';
 import { deleteOptions, typeMeta } from './meta.js';
 import { eventSource, objectReference } from './core.js';
@@ -259,7 +260,7 @@ export const customResourceDefinition = def(
                 {
                   type: str,
                   status: str,
-                  lastTransitionTime: time,
+                  lastTransitionTime: valueTime,
                   reason: str,
                   message: str,
                   observedGeneration: int64,

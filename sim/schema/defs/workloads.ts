@@ -1,6 +1,6 @@
 // apps/v1 (Deployment, ReplicaSet, StatefulSet, DaemonSet) and batch/v1 Job: the
 // controllers that stamp pods out of a PodTemplateSpec.
-import { bool, def, int32, int64, intOrString, list, obj, str, time } from '../dsl.js';
+import { bool, def, int32, int64, intOrString, list, obj, str, time, valueTime } from '../dsl.js';
 import { labelSelector, typeMeta } from './meta.js';
 import { persistentVolumeClaim, podTemplateSpec } from './core.js';
 
@@ -11,8 +11,8 @@ function workloadCondition(name: string, withUpdateTime = false) {
   const fields: Record<string, typeof str> = {
     type: str,
     status: str,
-    ...(withUpdateTime ? { lastUpdateTime: time } : {}),
-    lastTransitionTime: time,
+    ...(withUpdateTime ? { lastUpdateTime: valueTime } : {}),
+    lastTransitionTime: valueTime,
     reason: str,
     message: str,
   };
@@ -289,8 +289,8 @@ export const job = def(
               {
                 type: str,
                 status: str,
-                lastProbeTime: time,
-                lastTransitionTime: time,
+                lastProbeTime: valueTime,
+                lastTransitionTime: valueTime,
                 reason: str,
                 message: str,
               },
