@@ -55,13 +55,26 @@ function cannotHandle(rt: ResourceType, detail: string): ApiError {
   return new ApiError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${detail}`);
 }
 
+/**
+ * What a write's decode checks walk. A status write keeps everything but `.status` from
+ * the stored object (ClusterApi resets the rest before admission), so only the status
+ * subtree and the identity fields can carry anything new: the walk skips the spec, which
+ * is most of a pod. The view shares the object's subtrees, so pruning still applies.
+ */
+function decodeView(obj: KubeObject, opts: AdmissionOptions): Record<string, unknown> {
+  if (opts.subresource !== 'status') return obj;
+  const view: Record<string, unknown> = {};
+  for (const k of ['apiVersion', 'kind', 'metadata', 'status'] as const) if (obj[k] !== undefined) view[k] = obj[k];
+  return view;
+}
+
 /** The decode step: type errors, unknown/duplicate fields, pruning. Returns warnings. */
 function decodeChecks(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions): string[] {
   if (trusted(opts)) return [];
   const root = schemaFor(rt);
   if (!root) return [];
   const builtin = rt.custom === undefined;
-  const report = checkFields(root, obj, { builtin, prune: true });
+  const report = checkFields(root, decodeView(obj, opts), { builtin, prune: true });
   // Built-ins: a Go decode error wins over everything (400).
   if (builtin && report.typeErrors.length > 0) throw cannotHandle(rt, report.typeErrors[0]!.decodeMessage);
   const mode = opts.fieldValidation ?? 'Warn';
