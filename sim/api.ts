@@ -296,7 +296,10 @@ export class ClusterApi {
     let obj: KubeObject;
     if (sub === 'status') {
       // Status writes change only .status (kube's ResetObjectMetaForStatus + spec reset).
-      obj = deepClone(old);
+      // The rest is old's own subtrees, shared rather than copied (old is this write's
+      // private parse, as the main resource already shares old.status): only metadata,
+      // which the lines below edit, gets a copy.
+      obj = { ...old, metadata: deepClone(old.metadata) };
       if (next.status === undefined) delete obj.status;
       else obj.status = next.status;
     } else {
