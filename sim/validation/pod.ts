@@ -1,7 +1,7 @@
 // Pod and PodSpec validation (pkg/apis/core/validation): containers, resources, ports,
 // enums, tolerations, volumes' names; and the pod update rule that the spec is immutable
 // apart from images, activeDeadlineSeconds, added tolerations and a negative grace period.
-import { compareQuantities, tryParseQuantity } from '../../kube/index.js';
+import { compareQuantities, tryParseQuantity, type Quantity } from '../../kube/index.js';
 import { isRecord } from '../object.js';
 import { fe, type Causes } from './errors.js';
 import { QUANTITY_ERROR } from './fields.js';
@@ -40,6 +40,21 @@ function validateResourceName(name: string, field: string, out: Causes): boolean
   return true;
 }
 
+// Every pod write parses its containers' requests and limits, and the same few spellings
+// ("100m", "64Mi") repeat across pods: parsed values (immutable) are memoised, bounded.
+const PARSED_MAX = 4096;
+const parsedQuantities = new Map<string | number, Quantity | null>();
+
+function quantityOf(q: unknown): Quantity | undefined {
+  if (typeof q !== 'string' && typeof q !== 'number') return undefined;
+  const hit = parsedQuantities.get(q);
+  if (hit !== undefined) return hit ?? undefined;
+  const parsed = tryParseQuantity(q);
+  if (parsedQuantities.size >= PARSED_MAX) parsedQuantities.clear();
+  parsedQuantities.set(q, parsed ?? null);
+  return parsed;
+}
+
 /** ValidateResourceRequirements: names, non-negative quantities, requests <= limits. */
 export function validateResources(resources: unknown, field: string, out: Causes): void {
   if (!isRecord(resources)) return;
@@ -49,7 +64,7 @@ export function validateResources(resources: unknown, field: string, out: Causes
     for (const [name, q] of Object.entries(list)) {
       const f = `${field}.${kind}[${name}]`;
       if (!validateResourceName(name, f, out)) continue;
-      const parsed = typeof q === 'string' || typeof q === 'number' ? tryParseQuantity(q) : undefined;
+      const parsed = quantityOf(q);
       // Client writes fail at decoding first (400); this catches in-process writes.
       if (!parsed) out.push(fe.invalid(f, q, QUANTITY_ERROR));
       else if (parsed.nanos < 0n) out.push(fe.invalid(f, String(q), 'must be greater than or equal to 0'));
@@ -62,8 +77,8 @@ export function validateResources(resources: unknown, field: string, out: Causes
   for (const [name, req] of Object.entries(requests)) {
     const lim = limits[name];
     if (lim === undefined) continue;
-    const r = typeof req === 'string' || typeof req === 'number' ? tryParseQuantity(req) : undefined;
-    const l = typeof lim === 'string' || typeof lim === 'number' ? tryParseQuantity(lim) : undefined;
+    const r = quantityOf(req);
+    const l = quantityOf(lim);
     if (!r || !l) continue;
     if (compareQuantities(r, l) > 0) {
       out.push(fe.invalid(`${field}.requests[${name}]`, String(req), `must be less than or equal to ${name} limit of ${String(lim)}`));
