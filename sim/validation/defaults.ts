@@ -5,6 +5,7 @@
 // does not repeat them.
 import { createHash } from 'node:crypto';
 import { childRecord, isRecord, type KubeObject } from '../object.js';
+import { EXTRA_DEFAULTERS } from './defaults-extra.js';
 
 type Obj = Record<string, unknown>;
 
@@ -332,6 +333,7 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'batch/Job': defaultJob,
   'scheduling.k8s.io/PriorityClass': defaultPriorityClass,
   'apiextensions.k8s.io/CustomResourceDefinition': defaultCrd,
+  ...EXTRA_DEFAULTERS,
 };
 
 /**

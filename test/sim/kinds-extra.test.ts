@@ -157,7 +157,8 @@ const CASES: Case[] = [
       },
     },
     columns: ['Name', 'Capacity', 'Access Modes', 'Reclaim Policy', 'Status', 'Claim', 'StorageClass', 'VolumeAttributesClass', 'Reason', 'Age', 'VolumeMode'],
-    cells: ['pv-local', '10Gi', 'RWO,ROX', 'Retain', '', `${NS}/data`, 'fast', '<unset>', '', 'Filesystem'],
+    // No binder: the phase stays Pending, as kube's strategy sets it on create.
+    cells: ['pv-local', '10Gi', 'RWO,ROX', 'Retain', 'Pending', `${NS}/data`, 'fast', '<unset>', '', 'Filesystem'],
   },
   {
     collection: `/api/v1/namespaces/${NS}/resourcequotas`,
@@ -174,7 +175,9 @@ const CASES: Case[] = [
       apiVersion: 'v1',
       kind: 'LimitRange',
       metadata: meta('defaults'),
-      spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' }, max: { memory: '1Gi' } }] },
+      // Complete as written: kube fills a container's default from max, and `limits` is an
+      // atomic list, so a manifest relying on that default re-applies as "configured".
+      spec: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '1Gi' }, defaultRequest: { cpu: '100m', memory: '1Gi' }, max: { memory: '1Gi' } }] },
     },
     columns: ['Name', 'Created At'],
     cells: ['defaults'],
@@ -324,6 +327,37 @@ describe('kinds served without a controller', () => {
     const r2 = await kubectl.run(['apply', '--validate=strict', '-f', kubectl.writeFile('bad2.yaml', YAML.stringify(nested))], { timeoutMs: 45_000 });
     expect(r2.code).not.toBe(0);
     expect(r2.stderr).toContain('unknown field "spec.maxUnavailabel"');
+  });
+
+  it('kube\'s defaults are filled in: StorageClass policies, LimitRange defaults from max, webhook policies, HPA metrics, RBAC subject groups', async () => {
+    const post = async (path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const r = await raw(access, 'POST', path, { body: JSON.stringify(body) });
+      expect(r.status, r.body).toBe(201);
+      return r.json!;
+    };
+    const sc = await post('/apis/storage.k8s.io/v1/storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'plain' }, provisioner: 'x' });
+    expect([sc['reclaimPolicy'], sc['volumeBindingMode']]).toEqual(['Delete', 'Immediate']);
+    const lr = await post(`/api/v1/namespaces/${NS}/limitranges`, {
+      apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'from-max' }, spec: { limits: [{ type: 'Container', max: { memory: '1Gi' }, min: { memory: '64Mi' } }] },
+    });
+    expect((lr['spec'] as { limits: unknown[] }).limits[0]).toEqual({ type: 'Container', max: { memory: '1Gi' }, min: { memory: '64Mi' }, default: { memory: '1Gi' }, defaultRequest: { memory: '64Mi' } });
+    const hook = await post('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'defaults' },
+      webhooks: [{ name: 'd.tidepool.dev', clientConfig: { service: { namespace: 'x', name: 'y' } }, sideEffects: 'None', admissionReviewVersions: ['v1'], rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] }],
+    });
+    expect((hook['webhooks'] as unknown[])[0]).toMatchObject({
+      failurePolicy: 'Fail', matchPolicy: 'Equivalent', namespaceSelector: {}, objectSelector: {}, timeoutSeconds: 10, reinvocationPolicy: 'Never',
+      clientConfig: { service: { port: 443 } }, rules: [{ scope: '*' }],
+    });
+    const hpa = await post(`/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers`, {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bare' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'w' }, maxReplicas: 3 },
+    });
+    expect(hpa['spec']).toMatchObject({ minReplicas: 1, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] });
+    const rb = await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'groups' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+      subjects: [{ kind: 'User', name: 'u' }, { kind: 'ServiceAccount', name: 'sa', namespace: NS }],
+    });
+    expect(rb['subjects']).toEqual([{ kind: 'User', name: 'u', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'sa', namespace: NS }]);
   });
 
   it('names follow kube\'s rule per kind: RBAC allows ":" but not "/" or "%"; others must be DNS subdomains', async () => {
