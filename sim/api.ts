@@ -278,11 +278,38 @@ export class ClusterApi {
     mutate: (obj: KubeObject) => KubeObject | void,
     opts: WriteOptions & { subresource?: string } = {},
   ): WriteResult {
+    return this.readModifyWrite(rt, namespace, name, (old) => {
+      const draft = deepClone(old);
+      return mutate(draft) ?? draft;
+    }, opts);
+  }
+
+  /**
+   * mutate() for a `derive` that leaves its argument alone and returns a new object, as a
+   * PATCH does (applyPatch works on a copy of its own): the stored object is parsed once
+   * and not copied again for it.
+   */
+  derive(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    derive: (obj: Readonly<KubeObject>) => KubeObject,
+    opts: WriteOptions & { subresource?: string } = {},
+  ): WriteResult {
+    return this.readModifyWrite(rt, namespace, name, derive, opts);
+  }
+
+  private readModifyWrite(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    change: (old: KubeObject) => KubeObject,
+    opts: WriteOptions & { subresource?: string },
+  ): WriteResult {
     const current = this.tryGet(rt, namespace, name);
     if (!current) throw notFound(rt.resource, rt.group, name);
     const old = this.parse(current);
-    const draft = deepClone(old);
-    const next = mutate(draft) ?? draft;
+    const next = change(old);
     if (!isRecord(next.metadata)) throw badRequest('metadata must be an object');
     if (next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== String(current.rv)) {
       // A patch may carry a resourceVersion precondition.

@@ -353,7 +353,8 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       }
       const { obj: patch, raw: rawPatch } = decodeBody(req);
       const fv = fieldValidation(query);
-      const res = api.mutate(
+      // applyPatch returns a copy and leaves the stored object alone: no draft copy needed.
+      const res = api.derive(
         rt,
         nsForWrite,
         info.name,
