@@ -66,20 +66,27 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   // Protobuf bodies (client-go typed clients) stay bytes; see protobuf.ts.
   app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0]!;
-    if (path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version') return;
+  // Callback style, not async: every request passes here, and a promise per request costs
+  // a microtask turn and an allocation for nothing when there is no injected latency.
+  app.addHook('onRequest', (req, reply, done) => {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version') return done();
     if (!tokenOk(req.headers.authorization, tokens)) {
+      // A reply sent from a callback hook ends the request; done() is not called.
       sendStatus(reply, new ApiError(401, 'Unauthorized', 'Unauthorized'));
-      return reply;
+      return;
     }
     const f = opts.faults();
-    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
-    if (f.errorRate > 0 && Math.random() < f.errorRate) {
-      sendStatus(reply, f.errorCode === 429 ? tooManyRequests(f.retryAfterSeconds) : new ApiError(500, 'InternalError', 'Internal error occurred: injected fault'));
-      return reply;
-    }
-    return undefined;
+    const inject = (): void => {
+      if (f.errorRate > 0 && Math.random() < f.errorRate) {
+        sendStatus(reply, f.errorCode === 429 ? tooManyRequests(f.retryAfterSeconds) : new ApiError(500, 'InternalError', 'Internal error occurred: injected fault'));
+        return;
+      }
+      done();
+    };
+    if (f.latencyMs > 0) setTimeout(inject, f.latencyMs);
+    else inject();
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
