@@ -271,6 +271,82 @@ const KINDS: Record<string, Message> = {
   'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,
 };
 
+// What `kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|quota`
+// sends (field numbers from k8s.io/api's generated.proto).
+const POLICY_RULE: Message = {
+  1: { name: 'verbs', kind: 'string', repeated: true },
+  2: { name: 'apiGroups', kind: 'string', repeated: true },
+  3: { name: 'resources', kind: 'string', repeated: true },
+  4: { name: 'resourceNames', kind: 'string', repeated: true },
+  5: { name: 'nonResourceURLs', kind: 'string', repeated: true },
+};
+const RBAC_BINDING: Message = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'subjects',
+    repeated: true,
+    kind: { 1: { name: 'kind', kind: 'string' }, 2: { name: 'apiGroup', kind: 'string' }, 3: { name: 'name', kind: 'string' }, 4: { name: 'namespace', kind: 'string' } },
+  },
+  3: { name: 'roleRef', kind: { 1: { name: 'apiGroup', kind: 'string' }, 2: { name: 'kind', kind: 'string' }, 3: { name: 'name', kind: 'string' } } },
+};
+KINDS['rbac.authorization.k8s.io/v1/Role'] = { 1: { name: 'metadata', kind: OBJECT_META }, 2: { name: 'rules', kind: POLICY_RULE, repeated: true } };
+KINDS['rbac.authorization.k8s.io/v1/ClusterRole'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: { name: 'rules', kind: POLICY_RULE, repeated: true },
+  3: { name: 'aggregationRule', kind: { 1: { name: 'clusterRoleSelectors', kind: LABEL_SELECTOR, repeated: true } } },
+};
+KINDS['rbac.authorization.k8s.io/v1/RoleBinding'] = RBAC_BINDING;
+KINDS['rbac.authorization.k8s.io/v1/ClusterRoleBinding'] = RBAC_BINDING;
+const JOB_SPEC = (KINDS['batch/v1/Job']![2]!.kind as Message);
+KINDS['batch/v1/CronJob'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: { name: 'schedule', kind: 'string' },
+      2: { name: 'startingDeadlineSeconds', kind: 'int', keepZero: true },
+      3: { name: 'concurrencyPolicy', kind: 'string' },
+      4: { name: 'suspend', kind: 'bool', keepZero: true },
+      5: { name: 'jobTemplate', kind: { 1: { name: 'metadata', kind: OBJECT_META }, 2: { name: 'spec', kind: JOB_SPEC } } },
+      6: { name: 'successfulJobsHistoryLimit', kind: 'int', keepZero: true },
+      7: { name: 'failedJobsHistoryLimit', kind: 'int', keepZero: true },
+      8: { name: 'timeZone', kind: 'string', keepZero: true },
+    },
+  },
+};
+KINDS['policy/v1/PodDisruptionBudget'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: INT_OR_STRING_FIELD('minAvailable'),
+      2: { name: 'selector', kind: LABEL_SELECTOR },
+      3: INT_OR_STRING_FIELD('maxUnavailable'),
+      4: { name: 'unhealthyPodEvictionPolicy', kind: 'string', keepZero: true },
+    },
+  },
+};
+KINDS['v1/ResourceQuota'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: { name: 'hard', kind: 'quantityMap' },
+      2: { name: 'scopes', kind: 'string', repeated: true },
+      3: {
+        name: 'scopeSelector',
+        kind: {
+          1: {
+            name: 'matchExpressions',
+            repeated: true,
+            kind: { 1: { name: 'scopeName', kind: 'string' }, 2: { name: 'operator', kind: 'string' }, 3: { name: 'values', kind: 'string', repeated: true } },
+          },
+        },
+      },
+    },
+  },
+};
+
 class Reader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}

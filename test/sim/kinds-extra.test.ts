@@ -318,6 +318,30 @@ describe('kinds served without a controller', () => {
     });
   }
 
+  it.skipIf(!hasKubectl)('kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|quota work (kubectl sends these as protobuf)', { timeout: 60_000 }, async () => {
+    const ns = ['-n', NS];
+    await kubectl.ok(['create', 'role', 'made-role', '--verb=get,list', '--resource=pods', ...ns]);
+    await kubectl.ok(['create', 'clusterrole', 'made-clusterrole', '--verb=get', '--resource=deployments.apps', '--resource-name=web']);
+    await kubectl.ok(['create', 'rolebinding', 'made-rb', '--role=made-role', '--user=bob', `--serviceaccount=${NS}:sa`, ...ns]);
+    await kubectl.ok(['create', 'clusterrolebinding', 'made-crb', '--clusterrole=made-clusterrole', '--group=devs']);
+    await kubectl.ok(['create', 'cronjob', 'made-cj', '--image=busybox:1.36', '--schedule=*/5 * * * *', ...ns, '--', 'echo', 'hi']);
+    await kubectl.ok(['create', 'pdb', 'made-pdb', '--selector=app=web', '--max-unavailable=1', ...ns]);
+    await kubectl.ok(['create', 'quota', 'made-quota', '--hard=pods=10,requests.cpu=2', '--scopes=BestEffort', ...ns]);
+    const get = async (what: string, namespaced = true): Promise<Record<string, unknown>> =>
+      JSON.parse(await kubectl.ok(['get', what, '-o', 'json', ...(namespaced ? ns : [])])) as Record<string, unknown>;
+    expect((await get('role/made-role'))['rules']).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+    expect((await get('clusterrole/made-clusterrole', false))['rules']).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['web'], verbs: ['get'] }]);
+    const rb = await get('rolebinding/made-rb');
+    expect(rb['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'made-role' });
+    expect(rb['subjects']).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }, { kind: 'ServiceAccount', name: 'sa', namespace: NS }]);
+    expect((await get('clusterrolebinding/made-crb', false))['subjects']).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' }]);
+    const cj = (await get('cronjob/made-cj'))['spec'] as Record<string, unknown>;
+    expect(cj).toMatchObject({ schedule: '*/5 * * * *', concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(cj['jobTemplate']).toMatchObject({ spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'made-cj', image: 'busybox:1.36', command: ['echo', 'hi'] }] } } } });
+    expect((await get('pdb/made-pdb'))['spec']).toEqual({ maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } });
+    expect((await get('quota/made-quota'))['spec']).toEqual({ hard: { pods: '10', 'requests.cpu': '2' }, scopes: ['BestEffort'] });
+  });
+
   it.skipIf(!hasKubectl)('strict validation rejects an unknown field with kube\'s message', { timeout: 60_000 }, async () => {
     const bad = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'typo' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'x' }, subject: [] };
     const r = await kubectl.run(['apply', '--validate=strict', '-f', kubectl.writeFile('bad.yaml', YAML.stringify(bad))], { timeoutMs: 45_000 });
