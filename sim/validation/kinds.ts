@@ -3,6 +3,7 @@
 // them into one 422 Invalid.
 import { isRecord, type KubeObject } from '../object.js';
 import { validateCrd } from './crd.js';
+import { EXTRA_CREATE, EXTRA_UPDATE } from './kinds-extra.js';
 import { fe, fmtValue, type Causes } from './errors.js';
 import { validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, validateTemplateMeta } from './meta.js';
 import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isQualifiedName } from './names.js';
@@ -334,6 +335,7 @@ const CREATE: Record<string, Validator> = {
   'apps/DaemonSet': apps(),
   'batch/Job': validateJob,
   'apiextensions.k8s.io/CustomResourceDefinition': validateCrd,
+  ...EXTRA_CREATE,
 };
 
 const UPDATE: Record<string, UpdateValidator> = {
@@ -347,6 +349,7 @@ const UPDATE: Record<string, UpdateValidator> = {
   'apps/StatefulSet': (o, old, out) => selectorImmutable(o, old, out),
   'apps/DaemonSet': (o, old, out) => selectorImmutable(o, old, out),
   'batch/Job': validateJobUpdate,
+  ...EXTRA_UPDATE,
 };
 
 export interface ValidateOptions {

@@ -384,6 +384,38 @@ describe('kinds served without a controller', () => {
     expect(rb['subjects']).toEqual([{ kind: 'User', name: 'u', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'sa', namespace: NS }]);
   });
 
+  it('kube\'s rules for these kinds: roleRef cannot change, CronJob names fit their Jobs, PDB limits are exclusive, StorageClass provisioner is fixed', async () => {
+    const send = (method: string, path: string, body: Record<string, unknown>, contentType?: string) =>
+      raw(access, method, path, { body: JSON.stringify(body), ...(contentType ? { contentType } : {}) });
+    const crb = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
+    expect((await send('POST', crb, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'fixed' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'a' } })).status).toBe(201);
+    const changed = await send('PATCH', `${crb}/fixed`, { roleRef: { name: 'b' } }, 'application/merge-patch+json');
+    expect(changed.status).toBe(422);
+    expect(changed.json?.['message']).toBe(
+      'ClusterRoleBinding.rbac.authorization.k8s.io "fixed" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"b"}: cannot change roleRef',
+    );
+    const toRole = await send('POST', crb, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'to-role' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'a' } });
+    expect(toRole.status).toBe(422);
+    expect(toRole.body).toContain('roleRef.kind: Unsupported value: \\"Role\\": supported values: \\"ClusterRole\\"');
+
+    const longName = 'c'.repeat(53);
+    const cj = await send('POST', `/apis/batch/v1/namespaces/${NS}/cronjobs`, {
+      apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: longName }, spec: { schedule: '@daily', jobTemplate: { spec: { template: podTemplate } } },
+    });
+    expect(cj.status).toBe(422);
+    expect(cj.body).toContain('metadata.name: Invalid value: \\"' + longName + '\\": must be no more than 52 characters');
+
+    const pdb = await send('POST', `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`, {
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'both' }, spec: { minAvailable: 1, maxUnavailable: 1 },
+    });
+    expect(pdb.status).toBe(422);
+    expect(pdb.body).toContain('minAvailable and maxUnavailable cannot be both set');
+
+    const sc = await send('PATCH', '/apis/storage.k8s.io/v1/storageclasses/plain', { provisioner: 'other' }, 'application/merge-patch+json');
+    expect(sc.status).toBe(422);
+    expect(sc.body).toContain('provisioner: Forbidden: updates to provisioner are forbidden.');
+  });
+
   it('names follow kube\'s rule per kind: RBAC allows ":" but not "/" or "%"; others must be DNS subdomains', async () => {
     const role = await raw(access, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
       body: JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'a%b' } }),
