@@ -25,6 +25,8 @@ interface Field {
    * for unset non-pointer fields, and JSON (omitempty) leaves them out.
    */
   keepZero?: boolean;
+  /** An embedded Go struct (`json:",inline"`): its fields belong to the enclosing object. */
+  inline?: boolean;
 }
 
 type Message = { readonly [no: number]: Field };
@@ -271,7 +273,7 @@ const KINDS: Record<string, Message> = {
   'meta.k8s.io/v1/DeleteOptions': DELETE_OPTIONS,
 };
 
-// What `kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|quota`
+// What `kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|ingress|quota`
 // sends (field numbers from k8s.io/api's generated.proto).
 const POLICY_RULE: Message = {
   1: { name: 'verbs', kind: 'string', repeated: true },
@@ -323,6 +325,50 @@ KINDS['policy/v1/PodDisruptionBudget'] = {
       2: { name: 'selector', kind: LABEL_SELECTOR },
       3: INT_OR_STRING_FIELD('maxUnavailable'),
       4: { name: 'unhealthyPodEvictionPolicy', kind: 'string', keepZero: true },
+    },
+  },
+};
+const INGRESS_BACKEND: Message = {
+  3: {
+    name: 'resource',
+    kind: { 1: { name: 'apiGroup', kind: 'string', keepZero: true }, 2: { name: 'kind', kind: 'string' }, 3: { name: 'name', kind: 'string' } },
+  },
+  4: {
+    name: 'service',
+    kind: { 1: { name: 'name', kind: 'string' }, 2: { name: 'port', kind: { 1: { name: 'name', kind: 'string' }, 2: { name: 'number', kind: 'int' } } } },
+  },
+};
+KINDS['networking.k8s.io/v1/Ingress'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: { name: 'defaultBackend', kind: INGRESS_BACKEND },
+      2: { name: 'tls', repeated: true, kind: { 1: { name: 'hosts', kind: 'string', repeated: true }, 2: { name: 'secretName', kind: 'string' } } },
+      3: {
+        name: 'rules',
+        repeated: true,
+        kind: {
+          1: { name: 'host', kind: 'string' },
+          2: {
+            name: 'ingressRuleValue',
+            inline: true,
+            kind: {
+              1: {
+                name: 'http',
+                kind: {
+                  1: {
+                    name: 'paths',
+                    repeated: true,
+                    kind: { 1: { name: 'path', kind: 'string' }, 2: { name: 'backend', kind: INGRESS_BACKEND }, 3: { name: 'pathType', kind: 'string', keepZero: true } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      4: { name: 'ingressClassName', kind: 'string', keepZero: true },
     },
   },
 };
@@ -527,11 +573,19 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
         }
       }
     }
+    if (f.inline && isPlainObject(value)) {
+      Object.assign(out, value);
+      continue;
+    }
     if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(value);
     else if (value === undefined || (!f.keepZero && (value === '' || value === 0 || value === false))) delete out[f.name];
     else out[f.name] = value;
   }
   return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** True when the body starts with the Kubernetes protobuf magic number. */

@@ -318,7 +318,7 @@ describe('kinds served without a controller', () => {
     });
   }
 
-  it.skipIf(!hasKubectl)('kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|quota work (kubectl sends these as protobuf)', { timeout: 60_000 }, async () => {
+  it.skipIf(!hasKubectl)('kubectl create role|clusterrole|rolebinding|clusterrolebinding|cronjob|pdb|ingress|quota work (kubectl sends these as protobuf)', { timeout: 60_000 }, async () => {
     const ns = ['-n', NS];
     await kubectl.ok(['create', 'role', 'made-role', '--verb=get,list', '--resource=pods', ...ns]);
     await kubectl.ok(['create', 'clusterrole', 'made-clusterrole', '--verb=get', '--resource=deployments.apps', '--resource-name=web']);
@@ -327,6 +327,7 @@ describe('kinds served without a controller', () => {
     await kubectl.ok(['create', 'cronjob', 'made-cj', '--image=busybox:1.36', '--schedule=*/5 * * * *', ...ns, '--', 'echo', 'hi']);
     await kubectl.ok(['create', 'pdb', 'made-pdb', '--selector=app=web', '--max-unavailable=1', ...ns]);
     await kubectl.ok(['create', 'quota', 'made-quota', '--hard=pods=10,requests.cpu=2', '--scopes=BestEffort', ...ns]);
+    await kubectl.ok(['create', 'ingress', 'made-ing', '--class=nginx', '--rule=foo.com/bar=svc1:8080,tls=my-cert', '--rule=bar.com/*=svc2:http', '--default-backend=defsvc:80', ...ns]);
     const get = async (what: string, namespaced = true): Promise<Record<string, unknown>> =>
       JSON.parse(await kubectl.ok(['get', what, '-o', 'json', ...(namespaced ? ns : [])])) as Record<string, unknown>;
     expect((await get('role/made-role'))['rules']).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
@@ -340,6 +341,15 @@ describe('kinds served without a controller', () => {
     expect(cj['jobTemplate']).toMatchObject({ spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'made-cj', image: 'busybox:1.36', command: ['echo', 'hi'] }] } } } });
     expect((await get('pdb/made-pdb'))['spec']).toEqual({ maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } });
     expect((await get('quota/made-quota'))['spec']).toEqual({ hard: { pods: '10', 'requests.cpu': '2' }, scopes: ['BestEffort'] });
+    expect((await get('ingress/made-ing'))['spec']).toEqual({
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'defsvc', port: { number: 80 } } },
+      rules: [
+        { host: 'foo.com', http: { paths: [{ path: '/bar', pathType: 'Exact', backend: { service: { name: 'svc1', port: { number: 8080 } } } }] } },
+        { host: 'bar.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'svc2', port: { name: 'http' } } } }] } },
+      ],
+      tls: [{ hosts: ['foo.com'], secretName: 'my-cert' }],
+    });
   });
 
   it.skipIf(!hasKubectl)('strict validation rejects an unknown field with kube\'s message', { timeout: 60_000 }, async () => {
