@@ -7,8 +7,18 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+// Every write stamps a time and most fall in the same second as the previous one: the
+// last second's text is kept.
+let lastSecond = NaN;
+let lastText = '';
+
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /** MicroTime (metav1.MicroTime), used by Leases and events.k8s.io events. */
