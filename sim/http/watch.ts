@@ -3,7 +3,7 @@
 // registry so fault injection can drop every open stream at once.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors.js';
+import { ApiError, gone } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import type { ResourceType } from '../resources.js';
 import type { StoredObject } from '../store.js';
@@ -11,8 +11,12 @@ import { apiVersionOf, renderOne, type Rendering } from './render.js';
 import type { HandlerContext, Query } from './resource-handler.js';
 import { matchersFrom } from './resource-handler.js';
 
-/** A stalled client is cut off rather than buffering without bound (kube does the same). */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * Events held back for a watcher whose socket is full (its client reads slower than the
+ * writes come). Past this the watch is terminated, as kube-apiserver closes a watcher whose
+ * buffer overflows: rather than buffering without bound, or going silent.
+ */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** A batch of events this large (UTF-16 code units, ~bytes) is written without waiting for the tick to end. */
 const FLUSH_BYTES = 1024 * 1024;
 
@@ -90,34 +94,103 @@ export function streamWatch(
   // what limits fan-out to many watchers and a client's event rate. Flushed on the next
   // tick, so an event still leaves in the macrotask that produced it; and at FLUSH_BYTES,
   // so a long replay streams instead of building one huge string.
+  //
+  // Backpressure: once the socket is full (write() returned false) nothing more is written
+  // until it drains; events are held in `pending` meanwhile and leave in FLUSH_BYTES
+  // batches as it drains. Writing on regardless only moves the backlog into the socket's
+  // buffer, where a client must wade through up to the cut-off's worth of stale events
+  // before it learns the watch was cut off, and the backlog was never bounded by the
+  // socket (a paused client keeps it all in server memory).
+  /** Lines not yet written, from `head` on, with the resourceVersion of each event. */
   let pending: string[] = [];
+  let pendingRvs: number[] = [];
+  let head = 0;
   let pendingBytes = 0;
   let flushQueued = false;
-  const flush = (): void => {
+  /** The socket is full: wait for 'drain'. */
+  let blocked = false;
+  /** How many lines were framed / written; the initial list or replay ends at line `initialLines`. */
+  let framedLines = 0;
+  let writtenLines = 0;
+  let initialLines = Number.POSITIVE_INFINITY;
+  /** Past this many held bytes the watch is cut off; the initial backlog (bounded by the window or the store) is allowed on top. */
+  let heldLimit = Number.POSITIVE_INFINITY;
+  /** The resourceVersion the client has been sent everything up to, once known (it may resume from it). */
+  let sentRv = 0;
+  let startRv = 0;
+  const flush = (force = false): void => {
     flushQueued = false;
-    if (closed || pending.length === 0) return;
-    const text = pending.length === 1 ? pending[0]! : pending.join('');
-    pending = [];
-    pendingBytes = 0;
-    if (res.destroyed) return;
-    res.write(text);
-    if (res.writableLength > MAX_BUFFERED_BYTES) stop();
+    if (closed || head === pending.length) return;
+    if (blocked && !force) {
+      if (res.writableNeedDrain) return; // 'drain' flushes
+      blocked = false; // drained without a 'drain' seen: never stall on a missed event
+    }
+    while (head < pending.length && (force || !blocked)) {
+      let end = head;
+      let bytes = 0;
+      while (end < pending.length && (end === head || bytes + pending[end]!.length <= FLUSH_BYTES)) {
+        bytes += pending[end]!.length;
+        if (pendingRvs[end]! > sentRv) sentRv = pendingRvs[end]!;
+        end++;
+      }
+      const text = end - head === 1 ? pending[head]! : pending.slice(head, end).join('');
+      writtenLines += end - head;
+      pendingBytes -= bytes;
+      head = end;
+      if (res.destroyed) break;
+      if (!res.write(text)) blocked = true;
+    }
+    if (head === pending.length) {
+      pending = [];
+      pendingRvs = [];
+      head = 0;
+      pendingBytes = 0;
+    }
   };
-  const frame = (type: string, objectJson: string): void => {
+  res.on('drain', () => {
+    blocked = false;
+    flush();
+  });
+  /** Everything up to `sentRv` reached the socket, so a re-watch from it misses nothing. */
+  const resumable = (): boolean =>
+    writtenLines >= initialLines && Math.max(sentRv, startRv) >= api.store.oldestWatchableRv(rt.storageKey);
+  /**
+   * The client fell more than MAX_HELD_BYTES behind: drop what is held and end the watch.
+   * When it can resume from what it was sent (still in this kind's event window), a plain
+   * end lets it re-watch from there and catch up (kube-apiserver just closes such a
+   * watcher); otherwise a 410 Expired ERROR tells it to re-list.
+   */
+  const overflow = (): void => {
+    const canResume = resumable();
+    pending = [];
+    pendingRvs = [];
+    head = 0;
+    pendingBytes = 0;
+    if (!canResume) {
+      const status = gone(`the watch fell too far behind (more than ${MAX_HELD_BYTES} bytes of events held for it): re-list`).toStatus();
+      pending.push(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+      pendingRvs.push(0);
+    }
+    stop();
+  };
+  const frame = (type: string, objectJson: string, rv = 0): void => {
     if (closed) return;
     const line = `{"type":"${type}","object":${objectJson}}\n`;
     pending.push(line);
+    pendingRvs.push(rv);
+    framedLines++;
     pendingBytes += line.length;
-    if (pendingBytes >= FLUSH_BYTES) flush();
-    else if (!flushQueued) {
+    if (pendingBytes >= FLUSH_BYTES) {
+      flush();
+      if (blocked && pendingBytes > heldLimit) overflow();
+    } else if (!flushQueued) {
       flushQueued = true;
       process.nextTick(flush);
     }
   };
   const stop = (): void => {
     if (closed) return;
-    flush();
-    if (closed) return; // the flush found the client too far behind and stopped already
+    flush(true); // the last events, bounded by MAX_HELD_BYTES, go out before the end
     closed = true;
     unsubscribe?.();
     unregister();
@@ -129,10 +202,19 @@ export function streamWatch(
   res.on('error', stop);
 
   const sinkObject = (o: StoredObject): string => renderOne(rt, o, rendering, now(), convert);
+  const fromRv = q1(query, 'resourceVersion');
   try {
-    unsubscribe = api.watch(rt, namespace, { ...matchers, ...(q1(query, 'resourceVersion') !== undefined ? { resourceVersion: q1(query, 'resourceVersion')! } : {}) }, (ev) =>
-      frame(ev.type, sinkObject(ev.object)),
+    unsubscribe = api.watch(rt, namespace, { ...matchers, ...(fromRv !== undefined ? { resourceVersion: fromRv } : {}) }, (ev) =>
+      frame(ev.type, sinkObject(ev.object), ev.object.rv),
     );
+    // The initial list (no resourceVersion, or "0") is a snapshot at the current
+    // resourceVersion: once all of it is sent, the client may resume from there (sentRv
+    // may hold an object's older rv meanwhile; resumable() waits for the whole list).
+    // The initial backlog may exceed the cut-off (it is produced at once, not pushed at a
+    // client that does not keep up); only what comes on top of it counts.
+    initialLines = framedLines;
+    heldLimit = MAX_HELD_BYTES + pendingBytes;
+    startRv = fromRv === undefined || fromRv === '' || fromRv === '0' ? api.store.currentRv() : Number(fromRv);
   } catch (e) {
     if (e instanceof ApiError) {
       frame('ERROR', JSON.stringify(e.toStatus()));
