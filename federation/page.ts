@@ -179,12 +179,21 @@ export const PAGE_JS = String.raw`'use strict';
       return r.json();
     });
   }
+  var historyAskedAt = 0;
   function refresh() {
-    return get('/api/v1/capacity').then(render).catch(function (e) {
+    return get('/api/v1/capacity').then(function (doc) {
+      render(doc);
+      // A cluster the history does not know yet (it joined after the last history fetch):
+      // fetch the history again now rather than at the next 30 s tick, at most every 2 s.
+      var known = history.length > 0 ? history[history.length - 1].clusters : {};
+      var missing = doc.clusters.some(function (c) { return !known[c.name]; });
+      if (missing && Date.now() - historyAskedAt > 2000) refreshHistory();
+    }).catch(function (e) {
       document.getElementById('updated').textContent = 'Update failed: ' + e.message;
     });
   }
   function refreshHistory() {
+    historyAskedAt = Date.now();
     return get('/api/v1/history').then(function (h) { history = h.samples || []; if (lastDoc) render(lastDoc); }).catch(function () {});
   }
   refreshHistory().then(refresh);
