@@ -16,7 +16,7 @@ import {
   type CapacityDocument,
   type ScorePolicy,
 } from '../federation/index.js';
-import { intFlag, listFlag } from './options.js';
+import { intFlag, listFlag, listenFlag } from './options.js';
 
 export interface CapacityCliOptions {
   kubeconfig?: string;
@@ -41,13 +41,6 @@ function urlFlag(v: string): string {
   }
 }
 
-function listenFlag(v: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d+)$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`--serve must be [host:]port, got "${v}"`);
-  return { host: m[1] ?? '127.0.0.1', port };
-}
-
 export function registerCapacityCommand(program: Command): Command {
   return program
     .command('capacity')
@@ -61,7 +54,7 @@ export function registerCapacityCommand(program: Command): Command {
     .option('--timeout <seconds>', 'how long to wait for the member clusters to sync', intFlag('--timeout', 1, 3600), 30)
     .option('--ready-timeout <seconds>', 'a member silent this long is not Ready', intFlag('--ready-timeout', 1, 3600), 30)
     .addOption(new Option('--policy <name>', 'placement score policy').choices([...SCORE_POLICIES]).default('most-idle'))
-    .option('--serve <[host:]port>', 'keep running: serve /api/v1/capacity, /metrics and the console page here', listenFlag)
+    .option('--serve <[host:]port>', 'keep running: serve /api/v1/capacity, /metrics and the console page here', listenFlag('--serve'))
     .action(async (o: CapacityCliOptions) => {
       try {
         await runCapacity(o);
@@ -103,12 +96,9 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
       registry = new MemberClusterRegistry({ host: createKubeClient({ config: { kind: 'file', path: kubeconfig, context: o.hostContext }, cluster: o.hostContext }), federation: fed, logger });
       registry.start();
     }
-    const names = fed.memberNames();
-    const ready = await Promise.all(names.map((n) => fed.member(n)!.waitForReady(o.timeout * 1000)));
-    await Promise.all(names.filter((_, i) => ready[i]).map((n) => fed.member(n)!.refreshUsage()));
-    names.forEach((n, i) => {
-      if (!ready[i]) process.stderr.write(`warning: member cluster ${n} did not sync within ${o.timeout}s (${fed.health(n)?.lastError ?? 'no answer'})\n`);
-    });
+    for (const n of await syncMembers(fed, o.timeout * 1000)) {
+      process.stderr.write(`warning: member cluster ${n} did not sync within ${o.timeout}s (${fed.health(n)?.lastError ?? 'no answer'})\n`);
+    }
     if (!o.serve) {
       print(fed.model.document(), o.output);
       return;
@@ -126,6 +116,14 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
     await registry?.stop();
     await fed.stop();
   }
+}
+
+/** Waits for every member to sync and reads its usage once; returns the members that did not sync. */
+export async function syncMembers(fed: Federation, timeoutMs: number): Promise<string[]> {
+  const names = fed.memberNames();
+  const ready = await Promise.all(names.map((n) => fed.member(n)!.waitForReady(timeoutMs)));
+  await Promise.all(names.filter((_, i) => ready[i]).map((n) => fed.member(n)!.refreshUsage()));
+  return names.filter((_, i) => !ready[i]);
 }
 
 function print(doc: CapacityDocument, output: CapacityCliOptions['output']): void {

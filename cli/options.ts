@@ -39,3 +39,13 @@ export function labelsFlag(flag: string): (v: string) => Record<string, string> 
     return out;
   };
 }
+
+/** `[host:]port` listen addresses (host defaults to loopback; port 0 picks a free port). */
+export function listenFlag(flag: string): (v: string) => { host: string; port: number } {
+  return (v) => {
+    const m = /^(?:(.+):)?(\d+)$/.exec(v);
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`${flag} must be [host:]port, got "${v}"`);
+    return { host: m[1] ?? '127.0.0.1', port };
+  };
+}

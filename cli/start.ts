@@ -1,11 +1,13 @@
 // `tidepool start`: the main job on the embedded default. It starts the simulated clusters
 // (host + members with online load), pools the members' idle capacity in a federation, and
 // serves the capacity API and console page, until SIGINT/SIGTERM.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import pino from 'pino';
 import { createKubeClient } from '../kube/index.js';
 import { Federation, buildServer, capacityTable } from '../federation/index.js';
 import { startSim } from '../sim/index.js';
+import { syncMembers } from './capacity.js';
+import { listenFlag } from './options.js';
 import { addSimFlags, printSimReady, simOptionsFrom, untilSignal, type SimCliOptions } from './sim.js';
 
 export interface StartCliOptions extends SimCliOptions {
@@ -14,12 +16,7 @@ export interface StartCliOptions extends SimCliOptions {
 
 export const DEFAULT_CONSOLE = '127.0.0.1:7420';
 
-export function consoleFlag(v: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d+)$/.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`--console must be [host:]port, got "${v}"`);
-  return { host: m[1] ?? '127.0.0.1', port };
-}
+const consoleFlag = listenFlag('--console');
 
 export function registerStartCommand(program: Command): Command {
   return addSimFlags(
@@ -50,8 +47,9 @@ export async function runStart(o: StartCliOptions): Promise<void> {
       const client = createKubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context: name }, cluster: name });
       fed.addMemberWithClient(name, client);
     }
-    const ready = await Promise.all(members.map((n) => fed.member(n)!.waitForReady(30_000)));
-    await Promise.all(members.filter((_, i) => ready[i]).map((n) => fed.member(n)!.refreshUsage()));
+    for (const n of await syncMembers(fed, 30_000)) {
+      process.stderr.write(`warning: member cluster ${n} did not sync within 30s (${fed.health(n)?.lastError ?? 'no answer'})\n`);
+    }
     const app = buildServer({ federation: fed });
     const addr = await app.listen({ host: o.console.host, port: o.console.port });
     printSimReady(sim);
