@@ -1,7 +1,7 @@
 // Which CPUs go where: whole cores for online-exclusive pods (near end, one NUMA
 // node when they fit), and the offline CPUs taken from the far end of the pool.
 import { difference, intersect } from './cpulist.js';
-import type { CpuTopology, PhysicalCore } from './topology.js';
+import { cpusOfCores, type CpuTopology, type PhysicalCore } from './topology.js';
 
 export interface ExclusiveRequest {
   uid: string;
@@ -51,7 +51,7 @@ export function allocateExclusive(
     const coreList = cores.map((i) => free.get(i!)!);
     if (coreList.flatMap((c) => c.cpus).length !== cpus.length) return false; // not whole cores
     for (const c of coreList) free.delete(c.index);
-    assigned.set(uid, coreList.flatMap((c) => c.cpus).sort((a, b) => a - b));
+    assigned.set(uid, cpusOfCores(coreList));
     return true;
   };
 
@@ -93,7 +93,7 @@ export function allocateExclusive(
       chosen = nodes.flatMap(([, l]) => l).slice(0, need);
     }
     for (const c of chosen) free.delete(c.index);
-    assigned.set(r.uid, chosen.flatMap((c) => c.cpus).sort((a, b) => a - b));
+    assigned.set(r.uid, cpusOfCores(chosen));
   }
   return { assigned, unsatisfied };
 }

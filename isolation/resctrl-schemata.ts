@@ -30,10 +30,6 @@ export function formatSchemataLine(resource: string, domains: ReadonlyMap<number
   return `${resource}:${parts.join(';')}`;
 }
 
-export function formatSchemata(s: Schemata): string {
-  return [...s.entries()].map(([r, d]) => formatSchemataLine(r, d)).join('\n') + '\n';
-}
-
 /** Is this a cache-bitmask resource (hex values) rather than a bandwidth one (decimal)? */
 export function isCacheResource(resource: string): boolean {
   return resource.startsWith('L2') || resource.startsWith('L3');

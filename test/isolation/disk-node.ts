@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { controllerOfFile } from '../../isolation/cgroup-layout.js';
 
 const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory'] as const;
 type Ctrl = (typeof CONTROLLERS)[number];
@@ -89,7 +90,7 @@ export class DiskNode {
   }
 
   read(dir: string, file: string): string {
-    const c = file.startsWith('cpuset.') ? 'cpuset' : file.startsWith('cpuacct.') ? 'cpuacct' : file.startsWith('memory.') ? 'memory' : 'cpu';
+    const c = controllerOfFile(file) ?? 'cpu';
     return readFileSync(join(this.cgroupRoot, c, dir, file), 'utf8').trim();
   }
 

@@ -7,6 +7,8 @@ import {
   joinCgroup,
   podDir,
   qosTierDir,
+  controllerOfFile,
+  parentCgroup,
   type CgroupDriver,
   type CgroupLayout,
   type CgroupVersion,
@@ -117,7 +119,7 @@ export class FakeNode {
 
   /** Read a cgroup file of this node (trimmed). */
   read(dir: string, file: string, controller?: Controller): string {
-    const ctrl = controller ?? (file.startsWith('cpuset.') ? 'cpuset' : file.startsWith('cpuacct.') ? 'cpuacct' : file.startsWith('memory.') ? 'memory' : 'cpu');
+    const ctrl = controller ?? controllerOfFile(file) ?? 'cpu';
     return this.fs.readFileSync(join(this.path(dir, ctrl), file)).trim();
   }
 
@@ -143,7 +145,7 @@ export class FakeNode {
     if (this.opts.cgroup !== 'v1' || c !== 'cpuset') return;
     const h = this.v1!.cpuset;
     const node = h.node(this.path(dir, 'cpuset'));
-    const parentPath = this.path(dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '', 'cpuset');
+    const parentPath = this.path(parentCgroup(dir), 'cpuset');
     const parent = h.node(parentPath);
     node.cpus = [...parent.cpus];
     node.mems = [...parent.mems];
