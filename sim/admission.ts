@@ -8,7 +8,7 @@
 // own system components, so they skip the decode checks and the update-only rules (a
 // binding sets spec.nodeName, which a client update may not).
 import { ApiError } from './errors.js';
-import type { KubeObject } from './object.js';
+import { deepClone, type KubeObject } from './object.js';
 import type { ResourceType } from './resources.js';
 import { customResourceRoot } from './schema/crd.js';
 import { definition } from './schema/dsl.js';
@@ -111,7 +111,7 @@ function comparableOld(rt: ResourceType, obj: KubeObject, old: KubeObject, opts:
   if (JSON.stringify(obj['spec']) === JSON.stringify(old['spec'])) return old;
   const root = schemaFor(rt);
   if (!root) return old;
-  const copy = structuredClone(old);
+  const copy = deepClone(old);
   checkFields(root, copy, { builtin: true, prune: false });
   return copy;
 }

@@ -83,12 +83,6 @@ export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }
 
-export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-  const qualified = group ? `${kind}.${group}` : kind;
-  const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
-  return new ApiError(422, 'Invalid', `${qualified} "${name}" is invalid: ${summary}`, { name, group, kind, causes });
-}
-
 export function methodNotAllowed(message: string): ApiError {
   return new ApiError(405, 'MethodNotAllowed', message);
 }

@@ -28,7 +28,6 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Reads a dotted path such as `spec.nodeName` from a JSON object. */
 /** parent[key] as an object, creating an empty one when it is missing or not an object. */
 export function childRecord(parent: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = parent[key];
@@ -38,6 +37,7 @@ export function childRecord(parent: Record<string, unknown>, key: string): Recor
   return fresh;
 }
 
+/** Reads a dotted path such as `spec.nodeName` from a JSON object. */
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.split('.')) {

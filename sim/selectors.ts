@@ -5,6 +5,9 @@
 // also exposes its parsed requirements so the server can use an index (e.g. serve
 // `spec.nodeName=n1` from a by-node index).
 
+import { getPath } from './object.js';
+import { isValidLabelValue } from './validation/names.js';
+
 export class SelectorError extends Error {
   constructor(message: string) {
     super(message);
@@ -16,14 +19,11 @@ export class SelectorError extends Error {
 // Label keys and values (k8s.io/apimachinery/pkg/util/validation)
 
 const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAME_PART_RULE =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 const PREFIX_RULE =
   "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const VALUE_RULE =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 
 /** Problems with a label key (a qualified name: optional DNS-1123 subdomain prefix, '/', name); empty when valid. */
 export function validateLabelKey(key: string): string[] {
@@ -51,10 +51,7 @@ export function validateLabelKey(key: string): string[] {
 
 /** Problems with a label value (at most 63 characters, may be empty); empty when valid. */
 export function validateLabelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 characters');
-  if (!LABEL_VALUE.test(value)) errs.push(VALUE_RULE);
-  return errs;
+  return isValidLabelValue(value);
 }
 
 function checkKey(key: string): void {
@@ -380,14 +377,7 @@ interface ObjectLike {
 
 type FieldGetter = (obj: ObjectLike) => string;
 
-function at(obj: unknown, path: string): unknown {
-  let cur = obj;
-  for (const part of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
+const at = getPath;
 const text = (path: string): FieldGetter => (o) => {
   const v = at(o, path);
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';

@@ -6,6 +6,7 @@
 // Resources without a printer get the apiserver's default table (Name, Created At);
 // custom resources get Name, the CRD's additionalPrinterColumns (or Age), with `date`
 // columns rendered as ages.
+import { isRecord } from './object.js';
 import type { PrinterColumn } from './resources.js';
 import { formatLabelRequirement, labelSelectorFromObject, type LabelSelectorObject } from './selectors.js';
 
@@ -109,7 +110,7 @@ function since(v: unknown, now: Date): string {
 }
 
 type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj: (v: unknown) => v is Json = isRecord;
 const obj = (v: unknown): Json => (isObj(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const objs = (v: unknown): Json[] => list(v).filter(isObj);

@@ -9,6 +9,8 @@
 //
 // Field numbers are those of k8s.io/api and k8s.io/apimachinery generated.proto.
 
+import { isRecord } from '../object.js';
+
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
 export class ProtobufError extends Error {}
@@ -573,7 +575,7 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
         }
       }
     }
-    if (f.inline && isPlainObject(value)) {
+    if (f.inline && isRecord(value)) {
       Object.assign(out, value);
       continue;
     }
@@ -584,9 +586,6 @@ function decodeMessage(buf: Buffer, msg: Message): Record<string, unknown> {
   return out;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** True when the body starts with the Kubernetes protobuf magic number. */
 export function isKubeProtobuf(body: Buffer): boolean {

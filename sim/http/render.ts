@@ -54,11 +54,15 @@ export interface ListMeta {
   remainingItemCount?: number | undefined;
 }
 
-function listMetaJson(m: ListMeta): string {
+function listMeta(m: ListMeta): Record<string, unknown> {
   const meta: Record<string, unknown> = { resourceVersion: String(m.resourceVersion) };
   if (m.continueToken) meta['continue'] = m.continueToken;
   if (m.remainingItemCount !== undefined) meta['remainingItemCount'] = m.remainingItemCount;
-  return JSON.stringify(meta);
+  return meta;
+}
+
+function listMetaJson(m: ListMeta): string {
+  return JSON.stringify(listMeta(m));
 }
 
 export function partialMetadata(obj: KubeObject): KubeObject {
@@ -84,7 +88,7 @@ export function* renderList(
       now,
       ...(rt.custom ? { crd: { additionalPrinterColumns: rt.custom.printerColumns } } : {}),
     }) as unknown as Record<string, unknown>;
-    table['metadata'] = JSON.parse(listMetaJson(meta));
+    table['metadata'] = listMeta(meta);
     yield JSON.stringify(table);
     return;
   }

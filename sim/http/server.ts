@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ApiError, statusFailure, tooManyRequests } from '../errors.js';
+import { ApiError, internalError, statusFailure, tooManyRequests } from '../errors.js';
 import type { FaultSettings } from '../faults.js';
 import { openApiIndex, openApiDocument } from './openapi.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
@@ -80,7 +80,7 @@ export function buildServer(opts: ServerOptions): ServerHandle {
     const f = opts.faults();
     const inject = (): void => {
       if (f.errorRate > 0 && Math.random() < f.errorRate) {
-        sendStatus(reply, f.errorCode === 429 ? tooManyRequests(f.retryAfterSeconds) : new ApiError(500, 'InternalError', 'Internal error occurred: injected fault'));
+        sendStatus(reply, f.errorCode === 429 ? tooManyRequests(f.retryAfterSeconds) : internalError('injected fault'));
         return;
       }
       done();
@@ -97,7 +97,7 @@ export function buildServer(opts: ServerOptions): ServerHandle {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendStatus(reply, new ApiError(err.statusCode, 'BadRequest', err.message));
     }
-    return sendStatus(reply, new ApiError(500, 'InternalError', `Internal error occurred: ${err.message}`));
+    return sendStatus(reply, internalError(err.message));
   });
   app.setNotFoundHandler((_req, reply) => {
     reply.code(404).type('application/json').send(JSON.stringify(statusFailure(404, 'NotFound', 'the server could not find the requested resource')));

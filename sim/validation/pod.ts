@@ -2,7 +2,7 @@
 // enums, tolerations, volumes' names; and the pod update rule that the spec is immutable
 // apart from images, activeDeadlineSeconds, added tolerations and a negative grace period.
 import { compareQuantities, tryParseQuantity, type Quantity } from '../../kube/index.js';
-import { isRecord } from '../object.js';
+import { deepClone, isRecord } from '../object.js';
 import { fe, type Causes } from './errors.js';
 import { QUANTITY_ERROR } from './fields.js';
 import { isDNS1123Label, isQualifiedName } from './names.js';
@@ -285,7 +285,7 @@ export function validatePodSpecUpdate(spec: unknown, oldSpec: unknown, out: Caus
   if (!isRecord(spec) || !isRecord(oldSpec)) return;
   // Fast path: most updates (labels, annotations, re-applies) leave the spec as it was.
   if (JSON.stringify(spec) === JSON.stringify(oldSpec)) return;
-  const masked = structuredClone(oldSpec);
+  const masked = deepClone(oldSpec);
   const cur = spec;
   for (const key of ['containers', 'initContainers'] as const) {
     const a = records(cur[key]);
