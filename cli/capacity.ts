@@ -17,6 +17,7 @@ import {
   type ScorePolicy,
 } from '../federation/index.js';
 import { intFlag, listFlag, listenFlag } from './options.js';
+import { untilSignal } from './sim.js';
 
 export interface CapacityCliOptions {
   kubeconfig?: string;
@@ -106,11 +107,7 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
     const app = buildServer({ federation: fed });
     const addr = await app.listen({ host: o.serve.host, port: o.serve.port });
     logger.info({ addr }, 'federation capacity API and console listening');
-    await new Promise<void>((resolve) => {
-      const stop = (): void => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await untilSignal();
     await app.close();
   } finally {
     await registry?.stop();

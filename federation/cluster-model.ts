@@ -345,7 +345,7 @@ export class ClusterModel implements CapacitySink {
       this.maxCpu.add(fc);
       this.maxMem.add(fm);
       this.maxPods.add(fp);
-      n.cHistCpu = bucketOf(CPU_BOUNDS, fc);
+      n.cHistCpu = n.cBucket; // bucketOf(CPU_BOUNDS, fc), computed above for every usable node
       n.cHistMem = bucketOf(MEMORY_BOUNDS, fm);
       this.histCpu[n.cHistCpu]!++;
       this.histMem[n.cHistMem]!++;

@@ -4,7 +4,7 @@ export * from './types.js';
 export { ClusterModel, NodeState, isVirtualNode, VIRTUAL_NODE_LABEL, VIRTUAL_NODE_VALUE } from './cluster-model.js';
 export { FederationModel, totals } from './model.js';
 export { Placer, SCORE_POLICIES, nodeFits, type PlacementResult, type ScorePolicy, type PlaceOptions } from './placement.js';
-export { placementPod, podInfo, appRefOf, MANAGED_BY_LABEL, type PlacementPod, type PodObject } from './pod.js';
+export { placementPod, appRefOf, MANAGED_BY_LABEL, type PlacementPod, type PodObject } from './pod.js';
 export { Member, nodeInfoOf, podInfoOf, type MemberHealth, type MemberOptions } from './member.js';
 export { parseMemberSpec, MEMBER_GROUP, MEMBER_VERSION, MEMBER_PLURAL, type MemberSpec, type MemberAccess, type SpecResult } from './member-spec.js';
 export { Federation, defaultClientFactory, type FederationOptions, type HistorySample, type ClientFactory } from './federation.js';

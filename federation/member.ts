@@ -8,7 +8,7 @@
  * offered). When it answers again it is resynced — fresh informers, a full list, the model
  * replaced — and only then rejoins: figures from before the outage are never trusted blindly.
  */
-import { createInformer, DEFAULT_POD_LABELS, KubeApiError, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
+import { createInformer, DEFAULT_POD_LABELS, KubeApiError, NODE_FIELDS, POD_FIELDS, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
 import type { Informer, InformerHandlers, KubeClient, NodeSummary, PodSummary } from '../kube/index.js';
 import type { FederationModel } from './model.js';
 import { MANAGED_BY_LABEL, appRefOf } from './pod.js';
@@ -135,8 +135,8 @@ export class Member {
     this.syncAbort = abort;
     const logger = this.opts.logger;
     const common = { client: this.client, backoff: { initialMs: 250, maxMs: 5_000 }, ...(logger ? { logger } : {}) };
-    const nodes = createInformer<NodeSummary>({ ...common, name: `${this.name}/nodes`, resource: { version: 'v1', resource: 'nodes' }, project: projectNode });
-    const pods = createInformer<PodSummary>({ ...common, name: `${this.name}/pods`, resource: { version: 'v1', resource: 'pods' }, project: podProjection({ labels: POD_LABELS }) });
+    const nodes = createInformer<NodeSummary>({ ...common, name: `${this.name}/nodes`, resource: { version: 'v1', resource: 'nodes' }, project: projectNode, fields: NODE_FIELDS });
+    const pods = createInformer<PodSummary>({ ...common, name: `${this.name}/pods`, resource: { version: 'v1', resource: 'pods' }, project: podProjection({ labels: POD_LABELS }), fields: POD_FIELDS });
     this.nodes = nodes;
     this.pods = pods;
     nodes.start();

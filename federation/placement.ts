@@ -41,7 +41,7 @@ export class Placer {
     // Idempotent: a pod already held (assumed or reported) stays where it is.
     for (const c of clusters) {
       const node = c.nodeOf(pod.key);
-      if (c.hasPod(pod.key) && node !== undefined) return { ok: true, cluster: c.name, node, existing: true, score: 0 };
+      if (node !== undefined) return { ok: true, cluster: c.name, node, existing: true, score: 0 };
     }
     const reasons: string[] = [];
     const fits: { c: ClusterModel; node: NodeState }[] = [];

@@ -1,10 +1,10 @@
 /**
  * What placement needs of a pod, read once from the Kubernetes object: requests, selectors,
- * tolerations, Spark/Flink app membership. Also the projection of member pods into PodInfo.
+ * tolerations, Spark/Flink app membership.
  */
 import { podRequests, tidepoolQos, type PodLike, type ResourceAmounts, type TidepoolQos } from '../kube/index.js';
 import type { NodeSelectorTerm } from './matching.js';
-import type { AppRef, PodInfo, Toleration } from './types.js';
+import type { AppRef, Toleration } from './types.js';
 
 /** Label that marks pods Tidepool placed into a member cluster (mirror pods). */
 export const MANAGED_BY_LABEL = 'tidepool.dev/managed-by';
@@ -71,19 +71,3 @@ export function placementPod(pod: PodObject, key?: string): PlacementPod {
   };
 }
 
-/** A member cluster's pod as the model keeps it. Throws on malformed quantities (the source logs and skips). */
-export function podInfo(pod: PodObject): PodInfo {
-  const ns = pod.metadata?.namespace ?? 'default';
-  const app = appRefOf(pod);
-  const nodeName = pod.spec?.nodeName;
-  return {
-    key: `${ns}/${pod.metadata?.name ?? ''}`,
-    namespace: ns,
-    ...(nodeName ? { nodeName } : {}),
-    phase: pod.status?.phase ?? 'Pending',
-    requests: podRequests(pod),
-    qos: tidepoolQos(pod),
-    lent: pod.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined,
-    ...(app ? { app } : {}),
-  };
-}
