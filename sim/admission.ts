@@ -22,6 +22,8 @@ export interface AdmissionOptions {
   fieldValidation?: FieldValidation;
   /** The request body as sent (object for POST/PUT, the patch for PATCH): duplicate-field detection. */
   rawBody?: string;
+  /** Keys the body repeats, when the caller found them while decoding it (else found from rawBody). */
+  duplicates?: readonly string[];
   /** 'status' for status subresource writes (ClusterApi passes its write options through). */
   subresource?: string;
 }
@@ -80,7 +82,7 @@ function decodeChecks(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions)
   const mode = opts.fieldValidation ?? 'Warn';
   let problems: string[] = [];
   if (mode !== 'Ignore') {
-    const dups = opts.rawBody && opts.rawBody.length > 0 && opts.rawBody.trimStart().startsWith('{') ? duplicateFields(opts.rawBody) : [];
+    const dups = opts.duplicates ?? (opts.rawBody && opts.rawBody.trimStart().startsWith('{') ? duplicateFields(opts.rawBody) : []);
     problems = [...dups.map((p) => `duplicate field "${p}"`), ...report.unknown.map((p) => `unknown field "${p}"`)];
     if (problems.length > 0 && mode === 'Strict') throw cannotHandle(rt, `strict decoding error: ${problems.join(', ')}`);
   }

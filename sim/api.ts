@@ -38,6 +38,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** The raw request body, for duplicate-field detection. */
   rawBody?: string;
+  /** Keys the body repeats, when the caller found them while decoding it (else found from rawBody). */
+  duplicates?: readonly string[];
   fieldManager?: string;
 }
 

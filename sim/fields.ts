@@ -2,7 +2,7 @@
 // WATCH filter without parsing objects. The per-resource field table lives in
 // selectors.ts (one table for parsing and for values).
 import type { KubeObject } from './object.js';
-import { selectableFields, supportedFieldSelectors } from './selectors.js';
+import { selectableFieldsOf, supportedFieldSelectors } from './selectors.js';
 
 /** The field names that may appear in a fieldSelector for a storage key. */
 export function supportedFields(storageKey: string): string[] {
@@ -10,5 +10,5 @@ export function supportedFields(storageKey: string): string[] {
 }
 
 export function fieldsFnFor(storageKey: string): (obj: KubeObject) => Record<string, string> {
-  return (obj) => selectableFields(storageKey, obj);
+  return selectableFieldsOf(storageKey);
 }

@@ -5,7 +5,7 @@
 // also exposes its parsed requirements so the server can use an index (e.g. serve
 // `spec.nodeName=n1` from a by-node index).
 
-import { getPath } from './object.js';
+import { isRecord } from './object.js';
 import { isValidLabelValue } from './validation/names.js';
 
 export class SelectorError extends Error {
@@ -377,10 +377,30 @@ interface ObjectLike {
 
 type FieldGetter = (obj: ObjectLike) => string;
 
-const at = getPath;
-const text = (path: string): FieldGetter => (o) => {
-  const v = at(o, path);
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+/** A getter for a dotted path, split once: it runs on every stored write. */
+function pathGetter(path: string): (o: ObjectLike) => unknown {
+  const parts = path.split('.');
+  return (o) => {
+    let cur: unknown = o;
+    for (const part of parts) {
+      if (!isRecord(cur)) return undefined;
+      cur = cur[part];
+    }
+    return cur;
+  };
+}
+const getters = new Map<string, (o: ObjectLike) => unknown>();
+const at = (o: ObjectLike, path: string): unknown => {
+  let get = getters.get(path);
+  if (!get) getters.set(path, (get = pathGetter(path)));
+  return get(o);
+};
+const text = (path: string): FieldGetter => {
+  const get = pathGetter(path);
+  return (o) => {
+    const v = get(o);
+    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+  };
 };
 const flag = (path: string): FieldGetter => (o) => String(at(o, path) === true);
 const count = (path: string): FieldGetter => (o) => {
@@ -449,12 +469,26 @@ export function supportedFieldSelectors(resource: string): string[] {
 
 /** The values of an object's selectable fields, to feed a FieldMatcher. */
 export function selectableFields(resource: string, obj: ObjectLike): Record<string, string> {
-  const out: Record<string, string> = {
-    'metadata.name': obj.metadata?.name ?? '',
-    'metadata.namespace': obj.metadata?.namespace ?? '',
+  return selectableFieldsOf(resource)(obj);
+}
+
+const fieldsFns = new Map<string, (obj: ObjectLike) => Record<string, string>>();
+
+/** selectableFields for one resource, with its field table looked up once (stored writes call it). */
+export function selectableFieldsOf(resource: string): (obj: ObjectLike) => Record<string, string> {
+  let fn = fieldsFns.get(resource);
+  if (fn) return fn;
+  const entries = Object.entries(RESOURCE_FIELDS[pluralOf(resource)] ?? {});
+  fn = (obj) => {
+    const out: Record<string, string> = {
+      'metadata.name': obj.metadata?.name ?? '',
+      'metadata.namespace': obj.metadata?.namespace ?? '',
+    };
+    for (const [field, get] of entries) out[field] = get(obj);
+    return out;
   };
-  for (const [field, get] of Object.entries(RESOURCE_FIELDS[pluralOf(resource)] ?? {})) out[field] = get(obj);
-  return out;
+  fieldsFns.set(resource, fn);
+  return fn;
 }
 
 /** Splits on commas not escaped with a backslash. */

@@ -10,6 +10,7 @@ import type { FieldValidation } from '../admission.js';
 import { supportedFields } from '../fields.js';
 import { isRecord, type KubeObject } from '../object.js';
 import { applyPatch, PatchError } from '../patch/index.js';
+import { duplicateFields } from '../validation/index.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import { applyScale, toScale } from './scale.js';
 import type { ResourceType } from '../resources.js';
@@ -95,10 +96,21 @@ function decodeProtobufBody(body: Buffer): Record<string, unknown> {
   }
 }
 
-export function decodeBody(req: FastifyRequest): { obj: unknown; raw: string } {
+/**
+ * A request body decoded: the value, its text (JSON, also for protobuf bodies) and, for
+ * JSON, the keys it repeats (found before anything changes the value; see duplicateFields).
+ */
+export interface DecodedBody {
+  obj: unknown;
+  raw: string;
+  /** Undefined for YAML: admission then scans the text itself. */
+  duplicates?: string[];
+}
+
+export function decodeBody(req: FastifyRequest): DecodedBody {
   if (Buffer.isBuffer(req.body)) {
     const obj = decodeProtobufBody(req.body);
-    return { obj, raw: JSON.stringify(obj) };
+    return { obj, raw: JSON.stringify(obj), duplicates: [] };
   }
   const raw = typeof req.body === 'string' ? req.body : req.body === undefined ? '' : String(req.body);
   if (raw.trim() === '') throw badRequest('the request body is empty; an object is required');
@@ -110,14 +122,15 @@ export function decodeBody(req: FastifyRequest): { obj: unknown; raw: string } {
   }
   try {
     if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') return { obj: YAML.parse(raw), raw };
-    return { obj: JSON.parse(raw), raw };
+    const obj: unknown = JSON.parse(raw);
+    return { obj, raw, duplicates: raw.trimStart().startsWith('{') ? duplicateFields(raw, obj) : [] };
   } catch (e) {
     throw badRequest(`error decoding request body: ${(e as Error).message}`);
   }
 }
 
-function decodeObject(req: FastifyRequest, rt: ResourceType): { obj: KubeObject; raw: string } {
-  const { obj, raw } = decodeBody(req);
+function decodeObject(req: FastifyRequest, rt: ResourceType): { obj: KubeObject; raw: string; duplicates: string[] | undefined } {
+  const { obj, raw, duplicates } = decodeBody(req);
   if (!isRecord(obj)) throw badRequest('the request body must be a JSON object');
   const want = apiVersionOf(rt);
   if (obj['apiVersion'] !== undefined && obj['apiVersion'] !== want) {
@@ -130,7 +143,7 @@ function decodeObject(req: FastifyRequest, rt: ResourceType): { obj: KubeObject;
   const o = obj as KubeObject;
   if (!o.metadata) o.metadata = {};
   const conv = converters(rt).in;
-  return { obj: conv ? conv(o) : o, raw };
+  return { obj: conv ? conv(o) : o, raw, duplicates };
 }
 
 /**
@@ -268,11 +281,11 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           sendJson(reply, 201, JSON.stringify(statusSuccess()));
           return;
         }
-        const { obj, raw } = decodeObject(req, rt);
+        const { obj, raw, duplicates } = decodeObject(req, rt);
         const fv = fieldValidation(query);
         // events.k8s.io/v1 Events are stored as the core/v1 Events they were converted to.
         const storeAs = rt.group === 'events.k8s.io' ? (api.registry.lookup('', 'v1', 'events') ?? rt) : rt;
-        const res = api.create(storeAs, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(fv ? { fieldValidation: fv } : {}) });
+        const res = api.create(storeAs, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}) });
         sendJson(reply, 201, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
         return;
       }
@@ -310,11 +323,12 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       if (info.subresource !== undefined && info.subresource !== 'status' && info.subresource !== 'finalize') {
         throw methodNotAllowed(`PUT is not supported on ${rt.resource}/${info.subresource}`);
       }
-      const { obj, raw } = decodeObject(req, rt);
+      const { obj, raw, duplicates } = decodeObject(req, rt);
       const fv = fieldValidation(query);
       const res = api.update(rt, nsForWrite, info.name, obj, {
         dryRun: dryRun(query),
         rawBody: raw,
+        ...(duplicates ? { duplicates } : {}),
         ...(fv ? { fieldValidation: fv } : {}),
         ...(info.subresource === 'status' ? { subresource: 'status' } : {}),
         ...(info.subresource === 'finalize' ? { subresource: 'finalize' } : {}),
@@ -351,7 +365,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
         throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
       }
-      const { obj: patch, raw: rawPatch } = decodeBody(req);
+      const { obj: patch, raw: rawPatch, duplicates } = decodeBody(req);
       const fv = fieldValidation(query);
       // applyPatch returns a copy and leaves the stored object alone: no draft copy needed.
       const res = api.derive(
@@ -374,7 +388,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           return conv.in ? conv.in(patched) : patched;
         },
         // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
-        { dryRun: dryRun(query), rawBody: rawPatch, ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
+        { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
       );
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;

@@ -98,10 +98,15 @@ class Scanner {
   }
 }
 
-/** Paths of keys that appear twice in one JSON object, e.g. ["metadata.name", "spec.containers[0].image"]. */
-export function duplicateFields(raw: string): string[] {
-  // Fast exit: most bodies have no duplicates, but we cannot know without scanning; the
-  // scan is linear and allocation-light.
+/**
+ * Paths of keys that appear twice in one JSON object, e.g. ["metadata.name", "spec.containers[0].image"].
+ * `decoded` is what JSON.parse returned for `raw`, untouched since: when given, a cheap
+ * count decides the common case (JSON.parse keeps one key of each duplicate and drops the
+ * others with their values, so the decoded value has as many keys as the text names
+ * exactly when nothing repeats) and the path-building scan runs only when they differ.
+ */
+export function duplicateFields(raw: string, decoded?: unknown): string[] {
+  if (decoded !== undefined && countKeys(decoded) === countRawKeys(raw)) return [];
   const sc = new Scanner(raw);
   try {
     sc.run();
@@ -109,4 +114,41 @@ export function duplicateFields(raw: string): string[] {
     // Pathologically deep input: report what was found so far.
   }
   return sc.found;
+}
+
+/** Keys named in JSON text: every colon outside a string literal separates a key from its value. */
+function countRawKeys(raw: string): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x3a) n++;
+  }
+  return n;
+}
+
+/** Keys of every object in a decoded JSON value; -1 past MAX_DEPTH (the scan then decides). */
+function countKeys(v: unknown, depth = 0): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (depth > MAX_DEPTH) return -1;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const k = countKeys(item, depth + 1);
+      if (k < 0) return -1;
+      n += k;
+    }
+    return n;
+  }
+  const rec = v as Record<string, unknown>;
+  for (const key in rec) {
+    const k = countKeys(rec[key], depth + 1);
+    if (k < 0) return -1;
+    n += 1 + k;
+  }
+  return n;
 }

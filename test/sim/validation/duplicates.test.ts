@@ -20,3 +20,29 @@ describe('duplicateFields', () => {
     expect(duplicateFields(' { "x" : [ ] , "y" : { } , "x" : null } ')).toEqual(['x']);
   });
 });
+
+describe('duplicateFields with the decoded value', () => {
+  const both = (raw: string): string[] => duplicateFields(raw, JSON.parse(raw));
+
+  it('agrees with the scan on bodies with and without duplicates', () => {
+    for (const raw of [
+      '{"a":1,"b":{"c":[1,{"d":"x"}]},"e":"a\\"b:c"}',
+      '{"a":1,"a":2,"spec":{"containers":[{"name":"x"},{"name":"y","name":"z"}]},"m":{"k":true,"k":false}}',
+      '{"ab":1,"a\\u0062":2}',
+      ' { "x" : [ ] , "y" : { } , "x" : null } ',
+      '{"a":{"x":1,"y":2},"a":{"x":3}}',
+      '{"k:":"v:","\\\\":{"\\"":":"}}',
+    ]) {
+      expect(both(raw)).toEqual(duplicateFields(raw));
+    }
+  });
+
+  it('finds a duplicate whose first value held more keys than the last', () => {
+    expect(both('{"spec":{"a":1,"b":2},"spec":{"a":1}}')).toEqual(['spec']);
+  });
+
+  it('falls back to the scan past its depth limit', () => {
+    const deep = `${'['.repeat(300)}{"a":1,"a":2}${']'.repeat(300)}`;
+    expect(both(deep)).toEqual(duplicateFields(deep));
+  });
+});
