@@ -17,6 +17,7 @@
 // kubelet. Lease heartbeats stay on at their default period (10 s per node).
 // The client runs in a worker thread (_sim-client.ts) so its CPU is not taken from the
 // server's event loop; the server, store, fleet and watch writes share the main thread.
+// The simulator runs as users run it, compiled by tsc (dist/, see _compiled.ts).
 // Last line: `BENCH sim {...}`.
 
 import { readFileSync } from 'node:fs';
@@ -24,9 +25,9 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import { startSim, type SimCluster } from '../../sim/index.js';
+import type { SimCluster } from '../../sim/index.js';
 import type { KubeObject } from '../../sim/object.js';
-import { applyPatch } from '../../sim/patch/index.js';
+import { loadCompiled } from './_compiled.js';
 import { absNow, percentile, podBody, statusPatch, type ClientInit, type ListFigures, type WriteFigures } from './_sim-client.js';
 
 interface Config {
@@ -292,7 +293,8 @@ async function watchFanOut(cluster: SimCluster, client: LoadClient, watchers: nu
  * in-process through ClusterApi, in a small cluster of their own: the API's share of a
  * write, without HTTP and TLS. CPU per write from process.cpuUsage (nothing else runs).
  */
-async function inProcessWrites(pods: number): Promise<{ perSec: number; cpuUsPerWrite: number }> {
+async function inProcessWrites(code: SimCode, pods: number): Promise<{ perSec: number; cpuUsPerWrite: number }> {
+  const { startSim, applyPatch } = code;
   const sim = await startSim({ clusters: ['api'], nodes: 0, scheduler: false, startDelayMs: 24 * 3600 * 1000 });
   try {
     const c = sim.cluster('api');
@@ -323,6 +325,20 @@ async function inProcessWrites(pods: number): Promise<{ perSec: number; cpuUsPer
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
 
+/** The simulator's code under test: compiled (dist/) when the build is fresh, see _compiled.ts. */
+interface SimCode {
+  startSim: typeof import('../../sim/index.js').startSim;
+  applyPatch: typeof import('../../sim/patch/index.js').applyPatch;
+  from: string;
+}
+
+async function loadSimCode(): Promise<SimCode> {
+  const trees = ['sim', 'kube'];
+  const sim = await loadCompiled<typeof import('../../sim/index.js')>('sim/index.js', trees);
+  const patch = await loadCompiled<typeof import('../../sim/patch/index.js')>('sim/patch/index.js', trees);
+  return { startSim: sim.mod.startSim, applyPatch: patch.mod.applyPatch, from: sim.from };
+}
+
 /**
  * How many changes the burst producer may run ahead of the watchers' decoding: without a
  * bound, 20,000 changes to 10 slow readers queue ~400 MB in the server's socket buffers
@@ -336,9 +352,11 @@ export async function main(args: string[]): Promise<void> {
   const cfg = parseArgs(args);
   const log = (s: string): void => console.log(`[sim] ${s}`);
   log(`config ${JSON.stringify(cfg)}`);
-  const inProc = await inProcessWrites(Math.min(cfg.pods, 10_000));
+  const code = await loadSimCode();
+  log(`simulator code: ${code.from}`);
+  const inProc = await inProcessWrites(code, Math.min(cfg.pods, 10_000));
   log(`in-process API (no HTTP): ${round(inProc.perSec)} pod writes/s, ${round(inProc.cpuUsPerWrite)} us CPU per write`);
-  const sim = await startSim({
+  const sim = await code.startSim({
     clusters: ['bench'],
     nodes: 0,
     scheduler: false,
