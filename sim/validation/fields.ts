@@ -5,7 +5,7 @@
 // The walk mutates the object in place, so one pass does all of it.
 import { formatQuantity, tryParseQuantity } from '../../kube/index.js';
 import { definition, goTypeName } from '../schema/dsl.js';
-import type { ListNode, Node, ObjectNode, ValueLimits } from '../schema/types.js';
+import type { ListNode, MapNode, Node, ObjectNode, RefNode, StringNode, ValueLimits } from '../schema/types.js';
 
 /** The regular expression kube's resource.Quantity names in its parse error. */
 export const QUANTITY_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -30,10 +30,6 @@ export interface FieldCheckOptions {
   builtin: boolean;
   /** Remove unknown fields from the object (kube always does; in-process callers are trusted). */
   prune: boolean;
-}
-
-interface Ctx extends FieldCheckOptions {
-  report: FieldReport;
 }
 
 const DROP = Symbol('drop');
@@ -120,14 +116,54 @@ function schemaTypeName(node: Node): string {
   }
 }
 
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
-
 function fmtValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v) ?? 'null';
+}
+
+
+// Paths are only needed when something is reported, which is rare, so the walk keeps the
+// segments leading to the current value on a stack and builds the strings on demand.
+// Fields and map keys print as ".key", list indices as "[i]"; the Go path (as the decoder
+// prints it) has the struct field names only.
+const FIELD = 0;
+const KEY = 1;
+const INDEX = 2;
+
+interface Walk extends FieldCheckOptions {
+  report: FieldReport;
+  segs: (string | number)[];
+  kinds: number[];
+  depth: number;
+}
+
+/** The path of the current value: spec.containers[0].ports[0].containerPort. */
+function pathOf(w: Walk): string {
+  let p = '';
+  for (let i = 0; i < w.depth; i++) {
+    const seg = w.segs[i]!;
+    if (w.kinds[i] === INDEX) p = `${p}[${seg}]`;
+    else p = p ? `${p}.${seg}` : String(seg);
+  }
+  return p;
+}
+
+/** The struct field names leading to the current value: spec.containers.ports.containerPort. */
+function goPathOf(w: Walk): string {
+  let p = '';
+  for (let i = 0; i < w.depth; i++) {
+    if (w.kinds[i] !== FIELD) continue;
+    const seg = String(w.segs[i]!);
+    p = p ? `${p}.${seg}` : seg;
+  }
+  return p;
+}
+
+/** The path of field `key` of the current object. */
+function fieldPath(w: Walk, key: string): string {
+  const path = pathOf(w);
+  return path ? `${path}.${key}` : key;
 }
 
 /**
@@ -135,22 +171,41 @@ function fmtValue(v: unknown): string {
  * and fixing it in place. Returns what it found; never throws.
  */
 export function checkFields(root: Node, value: Record<string, unknown>, opts: FieldCheckOptions): FieldReport {
-  const ctx: Ctx = { ...opts, report: { unknown: [], typeErrors: [] } };
-  visitObjectFields(root, value, ctx, '', '', structName(root));
-  return ctx.report;
+  const w: Walk = { builtin: opts.builtin, prune: opts.prune, report: { unknown: [], typeErrors: [] }, segs: [], kinds: [], depth: 0 };
+  // The root is often a fresh reference (schemaFor builds one per call): resolve it by name
+  // rather than caching on it.
+  if (root.type !== 'ref') {
+    if (root.type === 'object') walkObject(root, value, w, '');
+    else visit(root, value, w, '');
+    return w.report;
+  }
+  const struct = structName(root.name);
+  const r = resolveName(root.name, struct);
+  if (r.node.type === 'object') walkObject(r.node, value, w, r.struct);
+  else visit(root, value, w, struct);
+  return w.report;
 }
 
-function structName(node: Node): string {
-  return node.type === 'ref' ? (goTypeName(node.name).split('.').pop() ?? node.name) : '';
+const structNames = new Map<string, string>();
+
+/** "io.k8s.api.core.v1.Pod" -> "Pod", the struct name the Go decoder prints. */
+function structName(defName: string): string {
+  let s = structNames.get(defName);
+  if (s === undefined) {
+    s = goTypeName(defName).split('.').pop() ?? defName;
+    structNames.set(defName, s);
+  }
+  return s;
 }
 
-function typeError(ctx: Ctx, node: Node, value: unknown, path: string, goPath: string, struct: string, decodeMessage?: string): void {
+function typeError(w: Walk, node: Node, value: unknown, struct: string, decodeMessage?: string): void {
+  const path = pathOf(w);
   const got = jsonKind(value);
   const goValue = got === 'number' && typeof value === 'number' && !Number.isInteger(value) ? `number ${value}` : got;
-  ctx.report.typeErrors.push({
+  w.report.typeErrors.push({
     path,
     decodeMessage:
-      decodeMessage ?? `json: cannot unmarshal ${goValue} into Go struct field ${struct}.${goPath} of type ${goType(node)}`,
+      decodeMessage ?? `json: cannot unmarshal ${goValue} into Go struct field ${struct}.${goPathOf(w)} of type ${goType(node)}`,
     cause: {
       field: path,
       reason: 'FieldValueTypeInvalid',
@@ -159,8 +214,9 @@ function typeError(ctx: Ctx, node: Node, value: unknown, path: string, goPath: s
   });
 }
 
-function unsupported(ctx: Ctx, values: readonly unknown[], value: unknown, path: string): void {
-  ctx.report.typeErrors.push({
+function unsupported(w: Walk, values: readonly unknown[], value: unknown): void {
+  const path = pathOf(w);
+  w.report.typeErrors.push({
     path,
     decodeMessage: `${path}: Unsupported value: ${fmtValue(value)}`,
     cause: {
@@ -171,66 +227,96 @@ function unsupported(ctx: Ctx, values: readonly unknown[], value: unknown, path:
   });
 }
 
-const resolved = new Map<string, { node: Node; struct: string }>();
+interface Resolved {
+  node: Node;
+  struct: string;
+}
 
-/** Resolves a reference, following chains; the struct name changes to the referenced type. */
-function deref(node: Node, struct: string): { node: Node; struct: string } {
-  if (node.type !== 'ref') return { node, struct };
-  const hit = resolved.get(node.name);
+// Per-node caches live on the schema nodes under symbols, defined non-enumerable so that
+// spreading or cloning a node does not carry them along. Definitions never change once
+// registered, and nodes are not edited once a walk has seen them.
+const RESOLVED = Symbol('fields.resolved');
+const ZERO_NULL = Symbol('fields.zeroNull');
+const DEFAULTS = Symbol('fields.defaults');
+
+type CachedRef = RefNode & { [RESOLVED]?: Resolved };
+type CachedObject = ObjectNode & { [ZERO_NULL]?: readonly string[]; [DEFAULTS]?: readonly (readonly [string, unknown])[] };
+
+function cache<T>(node: object, key: symbol, value: T): T {
+  Object.defineProperty(node, key, { value, enumerable: false, writable: true, configurable: true });
+  return value;
+}
+
+const resolved = new Map<string, Resolved>();
+
+/** Resolves a reference by name, following chains; the struct name changes to the referenced type. */
+function resolveName(defName: string, struct: string): Resolved {
+  const hit = resolved.get(defName);
   if (hit) return hit;
-  let cur: Node = node;
   let name = struct;
-  for (let hops = 0; cur.type === 'ref' && hops < 32; hops++) {
-    const target = definition(cur.name);
+  let cur: Node | undefined;
+  let next = defName;
+  for (let hops = 0; hops < 32; hops++) {
+    const target = definition(next);
     if (!target) {
       cur = { type: 'any' };
       break;
     }
-    name = goTypeName(cur.name).split('.').pop() ?? cur.name;
+    name = structName(next);
     cur = target.node;
+    if (cur.type !== 'ref') break;
+    next = cur.name;
   }
-  const out = { node: cur, struct: name };
-  // Definitions never change once registered, so the resolution can be kept.
-  if (definition(node.name)) resolved.set(node.name, out);
+  const out = { node: cur!, struct: name };
+  if (definition(defName)) resolved.set(defName, out);
   return out;
 }
 
-function visitObjectFields(node: Node, value: Record<string, unknown>, ctx: Ctx, path: string, goPath: string, struct: string): void {
-  const r = deref(node, struct);
-  if (r.node.type !== 'object') {
-    visit(node, value, ctx, path, goPath, struct);
-    return;
-  }
-  walkObject(r.node, value, ctx, path, goPath, r.struct);
+/** Resolves a reference met inside a schema, caching the answer on the node. */
+function deref(node: RefNode, struct: string): Resolved {
+  const hit = (node as CachedRef)[RESOLVED];
+  if (hit) return hit;
+  const r = resolveName(node.name, struct);
+  return definition(node.name) ? cache(node, RESOLVED, r) : r;
 }
 
-function walkObject(node: ObjectNode, value: Record<string, unknown>, ctx: Ctx, path: string, goPath: string, struct: string): void {
+function walkObject(node: ObjectNode, value: Record<string, unknown>, w: Walk, struct: string): void {
+  const props = node.properties;
+  const d = w.depth;
+  w.depth = d + 1;
+  w.kinds[d] = FIELD;
   for (const key of Object.keys(value)) {
-    const child = node.properties[key];
-    const childPath = join(path, key);
+    const child = props[key];
+    w.segs[d] = key;
     if (!child) {
       if (node.preserveUnknown) continue;
-      ctx.report.unknown.push(childPath);
-      if (ctx.prune) delete value[key];
+      w.report.unknown.push(pathOf(w));
+      if (w.prune) delete value[key];
       continue;
     }
-    const out = visit(child, value[key], ctx, childPath, join(goPath, key), struct);
+    const v = value[key];
+    const out = visit(child, v, w, struct);
     if (out === DROP) delete value[key];
-    else if (out !== value[key]) value[key] = out;
+    else if (out !== v) value[key] = out;
   }
-  if (ctx.builtin) {
+  w.depth = d;
+  if (w.builtin) {
     // Decoding into a Go struct and encoding it again writes zero non-pointer times as null.
-    for (const key of zeroNullKeys(node)) if (value[key] === undefined) value[key] = null;
+    const zeroNull = zeroNullKeys(node);
+    for (let i = 0; i < zeroNull.length; i++) {
+      const key = zeroNull[i]!;
+      if (value[key] === undefined) value[key] = null;
+    }
     return;
   }
   // Custom resources: defaults for absent fields, then required fields.
-  for (const [key, child] of Object.entries(node.properties)) {
-    if (value[key] === undefined && child.default !== undefined) value[key] = structuredClone(child.default);
+  for (const [key, def] of defaults(node)) {
+    if (value[key] === undefined) value[key] = structuredClone(def);
   }
   for (const key of node.required ?? []) {
     if (value[key] === undefined) {
-      const field = join(path, key);
-      ctx.report.typeErrors.push({
+      const field = fieldPath(w, key);
+      w.report.typeErrors.push({
         path: field,
         decodeMessage: `${field}: Required value`,
         cause: { field, reason: 'FieldValueRequired', message: 'Required value' },
@@ -239,24 +325,36 @@ function walkObject(node: ObjectNode, value: Record<string, unknown>, ctx: Ctx, 
   }
 }
 
-const zeroNullCache = new WeakMap<ObjectNode, readonly string[]>();
-
 /** The fields of a struct that kube serves as null when unset (see Node.zeroIsNull). */
 function zeroNullKeys(node: ObjectNode): readonly string[] {
-  let keys = zeroNullCache.get(node);
-  if (!keys) {
-    keys = Object.entries(node.properties)
+  const keys = (node as CachedObject)[ZERO_NULL];
+  if (keys) return keys;
+  return cache(
+    node,
+    ZERO_NULL,
+    Object.entries(node.properties)
       .filter(([, child]) => child.zeroIsNull === true)
-      .map(([k]) => k);
-    zeroNullCache.set(node, keys);
-  }
-  return keys;
+      .map(([k]) => k),
+  );
+}
+
+/** The fields of a custom resource object that have a schema default. */
+function defaults(node: ObjectNode): readonly (readonly [string, unknown])[] {
+  const list = (node as CachedObject)[DEFAULTS];
+  if (list) return list;
+  return cache(
+    node,
+    DEFAULTS,
+    Object.entries(node.properties)
+      .filter(([, child]) => child.default !== undefined)
+      .map(([k, child]) => [k, child.default] as const),
+  );
 }
 
 /** Checks one value, then (custom resources) the schema's value limits. */
-function visit(node: Node, value: unknown, ctx: Ctx, path: string, goPath: string, struct: string): unknown {
-  const out = visitValue(node, value, ctx, path, goPath, struct);
-  if (node.limits && !ctx.builtin && out !== DROP) checkLimits(node.limits, out, ctx, path);
+function visit(node: Node, value: unknown, w: Walk, struct: string): unknown {
+  const out = visitValue(node, value, w, struct);
+  if (node.limits !== undefined && !w.builtin && out !== DROP) checkLimits(node.limits, out, w);
   return out;
 }
 
@@ -276,131 +374,160 @@ function compiled(pattern: string): RegExp | null {
 }
 
 /** kube-openapi's wording for the value keywords of custom resource schemas. */
-function checkLimits(l: ValueLimits, v: unknown, ctx: Ctx, path: string): void {
-  const fail = (reason: string, message: string): void => {
-    ctx.report.typeErrors.push({ path, decodeMessage: `${path}: ${message}`, cause: { field: path, reason, message } });
+function checkLimits(l: ValueLimits, v: unknown, w: Walk): void {
+  const fail = (reason: string, message: (path: string) => string): void => {
+    const path = pathOf(w);
+    const text = message(path);
+    w.report.typeErrors.push({ path, decodeMessage: `${path}: ${text}`, cause: { field: path, reason, message: text } });
   };
   if (typeof v === 'number') {
     if (l.minimum !== undefined && (l.exclusiveMinimum ? v <= l.minimum : v < l.minimum)) {
-      fail('FieldValueInvalid', `Invalid value: ${v}: ${path} in body should be greater than ${l.exclusiveMinimum ? '' : 'or equal to '}${l.minimum}`);
+      fail('FieldValueInvalid', (path) => `Invalid value: ${v}: ${path} in body should be greater than ${l.exclusiveMinimum ? '' : 'or equal to '}${l.minimum}`);
     }
     if (l.maximum !== undefined && (l.exclusiveMaximum ? v >= l.maximum : v > l.maximum)) {
-      fail('FieldValueInvalid', `Invalid value: ${v}: ${path} in body should be less than ${l.exclusiveMaximum ? '' : 'or equal to '}${l.maximum}`);
+      fail('FieldValueInvalid', (path) => `Invalid value: ${v}: ${path} in body should be less than ${l.exclusiveMaximum ? '' : 'or equal to '}${l.maximum}`);
     }
   } else if (typeof v === 'string') {
     const len = [...v].length;
-    if (l.maxLength !== undefined && len > l.maxLength) fail('FieldValueTooLong', `Too long: may not be more than ${l.maxLength} bytes`);
+    if (l.maxLength !== undefined && len > l.maxLength) fail('FieldValueTooLong', () => `Too long: may not be more than ${l.maxLength} bytes`);
     if (l.minLength !== undefined && len < l.minLength) {
-      fail('FieldValueInvalid', `Invalid value: ${JSON.stringify(v)}: ${path} in body should be at least ${l.minLength} chars long`);
+      fail('FieldValueInvalid', (path) => `Invalid value: ${JSON.stringify(v)}: ${path} in body should be at least ${l.minLength} chars long`);
     }
     if (l.pattern !== undefined) {
       const re = compiled(l.pattern);
-      if (re && !re.test(v)) fail('FieldValueInvalid', `Invalid value: ${JSON.stringify(v)}: ${path} in body should match '${l.pattern}'`);
+      if (re && !re.test(v)) fail('FieldValueInvalid', (path) => `Invalid value: ${JSON.stringify(v)}: ${path} in body should match '${l.pattern}'`);
     }
   } else if (Array.isArray(v)) {
-    if (l.maxItems !== undefined && v.length > l.maxItems) fail('FieldValueTooMany', `Too many: ${v.length}: must have at most ${l.maxItems} items`);
+    if (l.maxItems !== undefined && v.length > l.maxItems) fail('FieldValueTooMany', () => `Too many: ${v.length}: must have at most ${l.maxItems} items`);
     if (l.minItems !== undefined && v.length < l.minItems) {
-      fail('FieldValueInvalid', `Invalid value: ${v.length}: ${path} in body should have at least ${l.minItems} items`);
+      fail('FieldValueInvalid', (path) => `Invalid value: ${v.length}: ${path} in body should have at least ${l.minItems} items`);
     }
   }
 }
 
 /** Checks one value; returns the value to keep (possibly rewritten) or DROP. */
-function visitValue(node: Node, value: unknown, ctx: Ctx, path: string, goPath: string, struct: string): unknown {
-  if (value === null) return node.nullable || node.type === 'any' || (ctx.builtin && node.zeroIsNull) ? null : DROP;
+function visitValue(node: Node, value: unknown, w: Walk, struct: string): unknown {
+  if (value === null) return node.nullable || node.type === 'any' || (w.builtin && node.zeroIsNull) ? null : DROP;
   if (value === undefined) return DROP;
   switch (node.type) {
     case 'ref': {
       const r = deref(node, struct);
-      return visit(r.node, value, ctx, path, goPath, r.struct);
+      return visit(r.node, value, w, r.struct);
     }
     case 'any':
       return value;
     case 'string':
       if (typeof value !== 'string') {
-        typeError(ctx, node, value, path, goPath, struct);
+        typeError(w, node, value, struct);
         return value;
       }
-      if (node.enum && !ctx.builtin && !node.enum.includes(value)) unsupported(ctx, node.enum, value, path);
-      if (ctx.builtin && node.format === 'date-time' && !RFC3339.test(value)) {
-        typeError(ctx, node, value, path, goPath, struct, `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`);
-      } else if (ctx.builtin && node.format === 'byte') {
-        const clean = value.replace(/[\r\n]/g, '');
-        if (!BASE64.test(clean) || clean.length % 4 !== 0) {
-          const at = clean.search(/[^A-Za-z0-9+/=]/);
-          typeError(ctx, node, value, path, goPath, struct, `illegal base64 data at input byte ${at >= 0 ? at : clean.length - (clean.length % 4)}`);
-        }
-      }
+      if (w.builtin) {
+        if (node.format !== undefined) checkStringFormat(node, value, w, struct);
+      } else if (node.enum && !node.enum.includes(value)) unsupported(w, node.enum, value);
       return value;
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value) || (node.format === 'int32' && ctx.builtin && (value < INT32_MIN || value > INT32_MAX))) {
-        typeError(ctx, node, value, path, goPath, struct);
-      } else if (node.enum && !ctx.builtin && !node.enum.includes(value)) unsupported(ctx, node.enum, value, path);
+      if (typeof value !== 'number' || !Number.isInteger(value) || (node.format === 'int32' && w.builtin && (value < INT32_MIN || value > INT32_MAX))) {
+        typeError(w, node, value, struct);
+      } else if (node.enum && !w.builtin && !node.enum.includes(value)) unsupported(w, node.enum, value);
       return value;
     case 'number':
-      if (typeof value !== 'number') typeError(ctx, node, value, path, goPath, struct);
-      else if (node.enum && !ctx.builtin && !node.enum.includes(value)) unsupported(ctx, node.enum, value, path);
+      if (typeof value !== 'number') typeError(w, node, value, struct);
+      else if (node.enum && !w.builtin && !node.enum.includes(value)) unsupported(w, node.enum, value);
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') typeError(ctx, node, value, path, goPath, struct);
+      if (typeof value !== 'boolean') typeError(w, node, value, struct);
       return value;
     case 'int-or-string':
       if (typeof value === 'string') return value;
-      if (typeof value !== 'number' || !Number.isInteger(value)) typeError(ctx, node, value, path, goPath, struct);
+      if (typeof value !== 'number' || !Number.isInteger(value)) typeError(w, node, value, struct);
       return value;
     case 'quantity': {
       if (typeof value !== 'string' && typeof value !== 'number') {
-        typeError(ctx, node, value, path, goPath, struct);
+        typeError(w, node, value, struct);
         return value;
       }
-      if (!ctx.builtin) return value;
+      if (!w.builtin) return value;
       const canonical = canonicalQuantity(value);
-      if (canonical === undefined) typeError(ctx, node, value, path, goPath, struct, QUANTITY_ERROR);
+      if (canonical === undefined) typeError(w, node, value, struct, QUANTITY_ERROR);
       // kube stores and serves quantities in canonical form ("0.5" -> "500m").
       return canonical ?? value;
     }
     case 'object':
       if (typeof value !== 'object' || Array.isArray(value)) {
-        typeError(ctx, node, value, path, goPath, struct);
+        typeError(w, node, value, struct);
         return value;
       }
-      walkObject(node, value as Record<string, unknown>, ctx, path, goPath, struct);
+      walkObject(node, value as Record<string, unknown>, w, struct);
       return value;
-    case 'map': {
+    case 'map':
       if (typeof value !== 'object' || Array.isArray(value)) {
-        typeError(ctx, node, value, path, goPath, struct);
+        typeError(w, node, value, struct);
         return value;
       }
-      const m = value as Record<string, unknown>;
-      for (const key of Object.keys(m)) {
-        const out = visit(node.values, m[key], ctx, join(path, key), goPath, struct);
-        if (out === DROP) {
-          // A null map value decodes to the zero value in Go ("" for labels).
-          if (ctx.builtin && m[key] === null && node.values.type === 'string') m[key] = '';
-          else delete m[key];
-        } else if (out !== m[key]) m[key] = out;
-      }
+      walkMap(node, value as Record<string, unknown>, w, struct);
       return value;
-    }
-    case 'list': {
+    case 'list':
       if (!Array.isArray(value)) {
-        typeError(ctx, node, value, path, goPath, struct);
+        typeError(w, node, value, struct);
         return value;
       }
-      for (let i = 0; i < value.length; i++) {
-        const out = visit(node.items, value[i], ctx, `${path}[${i}]`, goPath, struct);
-        // Go decodes a null list item to the zero value; keep the slot so indices stay put.
-        if (out === DROP) value[i] = ctx.builtin ? zeroValue(node.items) : value[i];
-        else if (out !== value[i]) value[i] = out;
-      }
-      if (!ctx.builtin && (node.listType === 'set' || node.listType === 'map')) checkListUniqueness(node, value, ctx, path);
+      walkList(node, value, w, struct);
       return value;
+  }
+}
+
+/** Built-ins: times must be RFC 3339 and []byte fields base64, as Go's decoder insists. */
+function checkStringFormat(node: StringNode, value: string, w: Walk, struct: string): void {
+  if (node.format === 'date-time') {
+    if (!RFC3339.test(value)) {
+      typeError(w, node, value, struct, `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`);
+    }
+  } else if (node.format === 'byte') {
+    const clean = value.replace(/[\r\n]/g, '');
+    if (!BASE64.test(clean) || clean.length % 4 !== 0) {
+      const at = clean.search(/[^A-Za-z0-9+/=]/);
+      typeError(w, node, value, struct, `illegal base64 data at input byte ${at >= 0 ? at : clean.length - (clean.length % 4)}`);
     }
   }
 }
 
+function walkMap(node: MapNode, m: Record<string, unknown>, w: Walk, struct: string): void {
+  const values = node.values;
+  const d = w.depth;
+  w.depth = d + 1;
+  w.kinds[d] = KEY;
+  for (const key of Object.keys(m)) {
+    w.segs[d] = key;
+    const v = m[key];
+    const out = visit(values, v, w, struct);
+    if (out === DROP) {
+      // A null map value decodes to the zero value in Go ("" for labels).
+      if (w.builtin && v === null && values.type === 'string') m[key] = '';
+      else delete m[key];
+    } else if (out !== v) m[key] = out;
+  }
+  w.depth = d;
+}
+
+function walkList(node: ListNode, value: unknown[], w: Walk, struct: string): void {
+  const items = node.items;
+  const d = w.depth;
+  w.depth = d + 1;
+  w.kinds[d] = INDEX;
+  for (let i = 0; i < value.length; i++) {
+    w.segs[d] = i;
+    const v = value[i];
+    const out = visit(items, v, w, struct);
+    // Go decodes a null list item to the zero value; keep the slot so indices stay put.
+    if (out === DROP) value[i] = w.builtin ? zeroValue(items) : v;
+    else if (out !== v) value[i] = out;
+  }
+  w.depth = d;
+  if (!w.builtin && (node.listType === 'set' || node.listType === 'map')) checkListUniqueness(node, value, w);
+}
+
 /** Custom resources: items of a set, and keys of a map list, must be unique. */
-function checkListUniqueness(node: ListNode, items: unknown[], ctx: Ctx, path: string): void {
+function checkListUniqueness(node: ListNode, items: unknown[], w: Walk): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
     let key: string;
@@ -415,8 +542,8 @@ function checkListUniqueness(node: ListNode, items: unknown[], ctx: Ctx, path: s
       shown = fmtValue(item);
     }
     if (seen.has(key)) {
-      const field = `${path}[${i}]`;
-      ctx.report.typeErrors.push({
+      const field = `${pathOf(w)}[${i}]`;
+      w.report.typeErrors.push({
         path: field,
         decodeMessage: `${field}: Duplicate value: ${shown}`,
         cause: { field, reason: 'FieldValueDuplicate', message: `Duplicate value: ${shown}` },
@@ -427,7 +554,7 @@ function checkListUniqueness(node: ListNode, items: unknown[], ctx: Ctx, path: s
 }
 
 function zeroValue(node: Node): unknown {
-  const r = deref(node, '').node;
+  const r = node.type === 'ref' ? deref(node, '').node : node;
   switch (r.type) {
     case 'string':
       return '';
