@@ -13,6 +13,9 @@ export function cloneJson<T>(v: T): T {
 }
 
 export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  // For two non-objects _.isEqual is `===` with NaN equal to itself; answer that without its setup.
+  if ((typeof a !== 'object' || a === null) && (typeof b !== 'object' || b === null)) return a !== a && b !== b;
   return _.isEqual(a, b);
 }
 

@@ -303,6 +303,88 @@ describe('strategic merge patch: errors', () => {
   });
 });
 
+describe('strategic merge patch: lists the server does not have yet', () => {
+  // A list absent from the stored object (a pod's first status patch) merges into nothing;
+  // the result must be what merging into an empty server list gives, in patch order.
+  const bare = (): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: { containers: [{ name: 'app', image: 'a', env: [{ name: 'A', value: '1' }] }] },
+    status: { phase: 'Pending' },
+  });
+
+  it('folds a repeated merge key into the first item, in first-appearance order', () => {
+    const patch = { status: { conditions: [{ type: 'A', status: 'True' }, { type: 'B', status: 'False' }, { type: 'A', reason: 'again' }] } };
+    const out = smp(bare(), patch);
+    expect(out.status.conditions).toEqual([
+      { type: 'A', status: 'True', reason: 'again' },
+      { type: 'B', status: 'False' },
+    ]);
+    // The same patch again, now that the server has the list: same result.
+    expect(smp(out, patch).status.conditions).toEqual(out.status.conditions);
+  });
+
+  it('folds repeated numeric merge keys (container ports) the same way', () => {
+    const out = smp(bare(), { spec: { containers: [{ name: 'app', ports: [{ containerPort: 443 }, { containerPort: 80 }, { containerPort: 443, name: 'https' }] }] } });
+    expect(out.spec.containers[0].ports).toEqual([{ containerPort: 443, name: 'https' }, { containerPort: 80 }]);
+  });
+
+  it('keeps a string merge key apart from the equal-looking number', () => {
+    const out = smp(bare(), { spec: { containers: [{ name: 'app', ports: [{ containerPort: '80' }, { containerPort: 80, name: 'n' }] }] } });
+    expect(out.spec.containers[0].ports).toEqual([{ containerPort: '80' }, { containerPort: 80, name: 'n' }]);
+  });
+
+  it('dedupes a fresh primitive set in patch order', () => {
+    expect(smp(bare(), { metadata: { finalizers: ['b', 'a', 'b'] } }).metadata.finalizers).toEqual(['b', 'a']);
+  });
+
+  it('puts an item whose merge key is null (and so dropped) after the keyed items', () => {
+    // The null deletes the key from the new item, which then no longer matches its patch
+    // position and is ordered like a server-only item: last.
+    const out = smp(bare(), { status: { conditions: [{ type: null, status: 'x' }, { type: 'A', status: 'True' }] } });
+    expect(out.status.conditions).toEqual([{ type: 'A', status: 'True' }, { status: 'x' }]);
+  });
+});
+
+describe('strategic merge patch: where an error points', () => {
+  const bare = (): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'a', env: [] }] } });
+  const message = (patch: unknown): string => catchPatchError(() => smp(bare(), patch)).message;
+
+  it('names list items by merge key, JSON-encoded', () => {
+    expect(message({ spec: { containers: [{ name: 'app', env: [{ value: 'x' }] }] } })).toBe(
+      '{"value":"x"} in spec.containers[name="app"].env does not contain declared merge key: name',
+    );
+    expect(message({ spec: { containers: [{ name: 'app', resources: { $patch: 'bogus' } }] } })).toBe(
+      'unknown patch type "bogus" in map at spec.containers[name="app"].resources',
+    );
+    expect(message({ spec: { containers: [{ name: 'app', env: [{ name: 'B' }, 'x'] }] } })).toBe(
+      'the list at spec.containers[name="app"].env mixes objects and plain values',
+    );
+  });
+
+  it('names the items of a $patch: replace list by position', () => {
+    expect(message({ spec: { containers: [{ $patch: 'replace' }, { name: 'x', env: [{ value: 'y' }] }] } })).toBe(
+      '{"value":"y"} in spec.containers[0].env does not contain declared merge key: name',
+    );
+  });
+
+  it('answers Invalid for a list of lists, with its path', () => {
+    const err = catchPatchError(() => smp(bare(), { spec: { containers: [{ name: 'app', env: [[1]] }] } }));
+    expect(err.reason).toBe('Invalid');
+    expect(err.message).toBe('lists of lists cannot be merged (at spec.containers[name="app"].env)');
+  });
+
+  it('names the field left out of $retainKeys and the list out of $setElementOrder order', () => {
+    expect(message({ metadata: { $retainKeys: ['name'], labels: { a: 'b' } } })).toBe(
+      'field metadata.labels is in the patch but not in its $retainKeys list ["name"]',
+    );
+    expect(message({ spec: { '$setElementOrder/containers': [{ name: 'x' }], containers: [{ name: 'app' }] } })).toBe(
+      'the order of the patch list at spec.containers does not match its $setElementOrder list: {"name":"app"} is missing or out of place',
+    );
+  });
+});
+
 function catchPatchError(fn: () => unknown): PatchError {
   try {
     fn();
