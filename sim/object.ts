@@ -65,7 +65,9 @@ function cloneValue(v: unknown): unknown {
     return out;
   }
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
+  // for...in rather than Object.keys (no key array per object): JSON values are plain
+  // objects, whose prototype has no enumerable keys.
+  for (const k in v) {
     const c = cloneValue((v as Record<string, unknown>)[k]);
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
     if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });

@@ -288,7 +288,8 @@ function walkObject(node: ObjectNode, value: Record<string, unknown>, w: Walk, s
   // for-in rather than Object.keys: no array per object, and V8 reads value[key] through the
   // enumeration cache. Decoded JSON has only own, plain properties, so both see the same keys.
   for (const key in value) {
-    const child = props[key];
+    // Own properties only: "constructor" or "__proto__" must not find Object.prototype's.
+    const child = Object.hasOwn(props, key) ? props[key] : undefined;
     w.segs[d] = key;
     if (!child) {
       if (node.preserveUnknown) continue;

@@ -31,6 +31,14 @@ describe('built-in kinds', () => {
     expect(pod.spec.containers[1]).toEqual({ name: 'b', image: 'x', ports: [{ containerPort: 80 }, { containerPort: 81 }], resources: { limits: { cpu: '500m' } } });
   });
 
+  it('reports keys named like Object.prototype members as unknown, and prunes them', () => {
+    const pod = JSON.parse('{"spec":{"constructor":1,"toString":"x","__proto__":{"a":1},"containers":[{"name":"a","hasOwnProperty":true}]}}') as Record<string, Record<string, unknown>>;
+    const report = checkFields(POD, pod, builtin);
+    expect(report.unknown).toEqual(['spec.constructor', 'spec.toString', 'spec.__proto__', 'spec.containers[0].hasOwnProperty']);
+    expect(report.typeErrors).toEqual([]);
+    expect(Object.keys(pod['spec']!)).toEqual(['containers']);
+  });
+
   it('keeps unknown fields when not pruning, but still reports them', () => {
     const pod = { spec: { containers: [{ name: 'a', x: 1 }] } };
     expect(checkFields(POD, pod, { builtin: true, prune: false }).unknown).toEqual(['spec.containers[0].x']);
