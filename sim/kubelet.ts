@@ -105,7 +105,7 @@ export class NodeFleet {
   }
 
   start(): void {
-    this.unsubscribe = this.api.store.subscribe('/pods', (ev) => this.onPodEvent(ev));
+    this.unsubscribe = this.api.store.subscribe('/pods', (ev, written) => this.onPodEvent(ev, written));
     this.api.store.subscribe('/nodes', (ev) => {
       if (ev.type === 'DELETED') this.forgetNode(ev.object.name);
     });
@@ -284,7 +284,7 @@ export class NodeFleet {
 
   // ------------------------------------------------------------------ pods
 
-  private onPodEvent(ev: StoreEvent): void {
+  private onPodEvent(ev: StoreEvent, written: Readonly<KubeObject>): void {
     const o = ev.object;
     if (ev.type === 'DELETED') {
       const t = this.pods.get(o.key);
@@ -299,16 +299,15 @@ export class NodeFleet {
       this.untrack(t);
       t = undefined;
     }
-    // Most pod writes (a new pod bound here, a status update) need no parse: the phase is
-    // among the stored fields, and only a deletion or a duration annotation asks for more.
-    // The substring tests can only give false positives (then the full path decides).
-    if (!o.json.includes('"deletionTimestamp"') && !o.json.includes(DURATION_ANNOTATION)) {
+    // Most pod writes (a new pod bound here, a status update) need only the phase, which is
+    // among the stored fields; a deletion or a duration annotation asks for more.
+    const pod = written;
+    if (!pod.metadata.deletionTimestamp && pod.metadata.annotations?.[DURATION_ANNOTATION] === undefined) {
       if (!t) t = this.track(o.key, o.namespace, o.name, o.uid, node);
       t.phase = o.fields['status.phase'] || 'Pending';
       if (t.phase === 'Pending' && t.action === 'none') this.schedule(t, 'starting', this.opts.startDelayMs, () => this.startPod(t!, node));
       return;
     }
-    const pod = JSON.parse(o.json) as KubeObject;
     if (!t) t = this.track(o.key, o.namespace, o.name, o.uid, node);
     if (!t.detail) this.fillDetail(t, pod);
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;

@@ -33,7 +33,13 @@ export interface StoreEvent {
 
 export type FieldsFn = (obj: KubeObject) => Record<string, string>;
 
-export type StoreListener = (ev: StoreEvent) => void;
+/**
+ * Called synchronously on every change. `written` is the object as it was just stored (for
+ * a deletion, its last state), already decoded: listeners read it instead of parsing
+ * `ev.object.json`, must not change it, and must not keep it past the call (the store keeps
+ * only the JSON; events in the watch window do not hold it either).
+ */
+export type StoreListener = (ev: StoreEvent, written: Readonly<KubeObject>) => void;
 
 class Collection {
   readonly objects = new Map<string, StoredObject>();
@@ -170,7 +176,7 @@ export class Store {
     };
     const prev = c.objects.get(stored.key);
     c.put(stored);
-    this.emit(c, { type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: stored, prev });
+    this.emit(c, { type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: stored, prev }, obj);
     return stored;
   }
 
@@ -184,13 +190,13 @@ export class Store {
     obj.metadata.resourceVersion = String(rv);
     const gone: StoredObject = { ...prev, rv, json: JSON.stringify(obj) };
     c.remove(prev);
-    this.emit(c, { type: 'DELETED', rv, storageKey, object: gone, prev });
+    this.emit(c, { type: 'DELETED', rv, storageKey, object: gone, prev }, obj);
     return gone;
   }
 
-  private emit(c: Collection, ev: StoreEvent): void {
+  private emit(c: Collection, ev: StoreEvent, written: KubeObject): void {
     c.record(ev, this.window);
-    for (const l of c.listeners) l(ev);
+    for (const l of c.listeners) l(ev, written);
   }
 
   /** Forgets the retained history: watches from any older resourceVersion get 410 Gone. */
