@@ -6,11 +6,12 @@
 // both go through here, so they see the same rules.
 
 import { randomUUID } from 'node:crypto';
-import { admitCreate, admitUpdate, type FieldValidation } from './admission.js';
+import { admitCreate, admitUpdate, schemaFor, type FieldValidation } from './admission.js';
 import { ApiError, alreadyExists, badRequest, conflict, gone, notFound, STALE_OBJECT_MESSAGE } from './errors.js';
 import { fieldsFnFor } from './fields.js';
 import { deepClone, isRecord, type KubeObject } from './object.js';
 import type { ResourceRegistry, ResourceType } from './resources.js';
+import { trackUpdate } from './patch/managed-fields.js';
 import { objectKey, type Store, type StoreEvent, type StoredObject } from './store.js';
 import { rfc3339, type Clock } from './time.js';
 
@@ -40,7 +41,13 @@ export interface WriteOptions {
   rawBody?: string;
   /** Keys the body repeats, when the caller found them while decoding it (else found from rawBody). */
   duplicates?: readonly string[];
+  /**
+   * The writer, for managedFields: the `fieldManager` query, else the user agent's program.
+   * Recorded only on objects that already carry managedFields (see trackUpdate).
+   */
   fieldManager?: string;
+  /** Server-side apply already set managedFields: do not track this write as an Update. */
+  applied?: boolean;
 }
 
 export interface WriteResult {
@@ -264,7 +271,7 @@ export class ClusterApi {
     if (wantRv !== undefined && wantRv !== '' && wantRv !== String(current.rv)) {
       throw conflict(rt.resource, rt.group, name, STALE_OBJECT_MESSAGE);
     }
-    const old = this.parse(current);
+    const old = this.store.decode(rt.storageKey, current);
     return this.storeUpdate(rt, old, body, opts);
   }
 
@@ -310,7 +317,7 @@ export class ClusterApi {
   ): WriteResult {
     const current = this.tryGet(rt, namespace, name);
     if (!current) throw notFound(rt.resource, rt.group, name);
-    const old = this.parse(current);
+    const old = this.store.decode(rt.storageKey, current);
     const next = change(old);
     if (!isRecord(next.metadata)) throw badRequest('metadata must be an object');
     if (next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== String(current.rv)) {
@@ -366,6 +373,17 @@ export class ClusterApi {
     }
     this.hooks.get(rt.storageKey)?.beforeUpdate?.(obj, old, rt, sub);
     const warnings = admitUpdate(rt, obj, old, opts);
+    // Field ownership costs only objects that server-side apply has touched (sim/server-side-apply.ts).
+    if (old.metadata.managedFields !== undefined && !opts.applied) {
+      trackUpdate(old, obj, {
+        root: schemaFor(rt),
+        apiVersion: old.apiVersion ?? '',
+        now: this.now(),
+        manager: opts.fieldManager,
+        subresource: sub === 'status' ? 'status' : undefined,
+        dropStatus: rt.statusSubresource === true && sub !== 'status',
+      });
+    }
     if (opts.dryRun) return { object: this.dryStored(obj), warnings };
     // A terminating object whose last finalizer is gone is removed now (grace 0 or not a pod).
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && this.readyToRemove(rt, obj) && !this.hooks.get(rt.storageKey)?.holdDeletion?.(obj)) {
@@ -389,7 +407,7 @@ export class ClusterApi {
   delete(rt: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): DeleteResult {
     const current = this.tryGet(rt, namespace, name);
     if (!current) throw notFound(rt.resource, rt.group, name);
-    const obj = this.parse(current);
+    const obj = this.store.decode(rt.storageKey, current);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== obj.metadata.uid) {
       throw conflict(rt.resource, rt.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);

@@ -10,6 +10,8 @@ import type { FieldValidation } from '../admission.js';
 import { supportedFields } from '../fields.js';
 import { isRecord, type KubeObject } from '../object.js';
 import { applyPatch, PatchError } from '../patch/index.js';
+import { managerFromUserAgent } from '../patch/managed-fields.js';
+import { APPLY_PATCH, serverSideApply } from '../server-side-apply.js';
 import { duplicateFields } from '../validation/index.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import { applyScale, toScale } from './scale.js';
@@ -59,6 +61,11 @@ function fieldValidation(query: Query): FieldValidation | undefined {
   if (v === undefined || v === '') return undefined;
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
   throw badRequest(`fieldValidation parameter unsupported: ${v}; supported values: "Strict", "Warn", "Ignore"`);
+}
+
+/** Who makes a write, for managedFields: the fieldManager query, else the user agent's program (as kube names it). */
+function writer(req: FastifyRequest, query: Query): string {
+  return q1(query, 'fieldManager') || managerFromUserAgent(req.headers['user-agent']);
 }
 
 function dryRun(query: Query): boolean {
@@ -332,6 +339,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         ...(fv ? { fieldValidation: fv } : {}),
         ...(info.subresource === 'status' ? { subresource: 'status' } : {}),
         ...(info.subresource === 'finalize' ? { subresource: 'finalize' } : {}),
+        fieldManager: writer(req, query),
       });
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
@@ -362,8 +370,21 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       }
       if (info.subresource !== undefined && info.subresource !== 'status') throw methodNotAllowed(`PATCH is not supported on ${rt.resource}/${info.subresource}`);
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
-        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+      if (ct === APPLY_PATCH) {
+        const fv = fieldValidation(query);
+        const res = serverSideApply(api, rt, nsForWrite, info.name, {
+          body: typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '',
+          fieldManager: q1(query, 'fieldManager'),
+          force: qBool(query, 'force'),
+          dryRun: dryRun(query),
+          ...(fv ? { fieldValidation: fv } : {}),
+          ...(info.subresource === 'status' ? { subresource: 'status' } : {}),
+        });
+        sendJson(reply, res.created ? 201 : 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
+        return;
+      }
+      if (ct === 'application/apply-patch+cbor') {
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`);
       }
       const { obj: patch, raw: rawPatch, duplicates } = decodeBody(req);
       const fv = fieldValidation(query);
@@ -388,7 +409,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           return conv.in ? conv.in(patched) : patched;
         },
         // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
-        { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}) },
+        { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}), fieldManager: writer(req, query) },
       );
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
