@@ -51,6 +51,8 @@ export function getPath(obj: unknown, path: string): unknown {
  * A deep copy of a JSON value (objects, arrays, primitives). About ten times faster than
  * structuredClone, which goes through the V8 serializer: it sits on the write path
  * (every PATCH and status write copies the object), so it matters at 100k pods.
+ * The copy is what a JSON round trip would give for JSON values (undefined keys left out,
+ * undefined list items null), so a copy and a parse of the stored text are interchangeable.
  * Non-JSON values (Dates, Maps, class instances) are not supported.
  */
 export function deepClone<T>(v: T): T {
@@ -61,14 +63,18 @@ function cloneValue(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = cloneValue(v[i]);
+    // As through JSON: an undefined item becomes null.
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === undefined ? null : cloneValue(v[i]);
     return out;
   }
   const out: Record<string, unknown> = {};
   // for...in rather than Object.keys (no key array per object): JSON values are plain
   // objects, whose prototype has no enumerable keys.
   for (const k in v) {
-    const c = cloneValue((v as Record<string, unknown>)[k]);
+    const item = (v as Record<string, unknown>)[k];
+    // As through JSON: a key whose value is undefined is left out.
+    if (item === undefined) continue;
+    const c = cloneValue(item);
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
     if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
     else out[k] = c;

@@ -4,7 +4,7 @@
 // string concatenation, and a watch event is written to every watcher without
 // re-encoding. One resourceVersion counter per cluster, monotonically increasing.
 
-import type { KubeObject } from './object.js';
+import { deepClone, type KubeObject } from './object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -55,7 +55,19 @@ class Collection {
   head = 0;
   /** Watches of this kind from a resourceVersion below this get 410 Gone. */
   compactedRv = 0;
+  /**
+   * The most recently written objects of this kind in decoded form, by key, oldest first
+   * (see Store.decode). Only the entry whose `stored` is still current is ever used.
+   */
+  readonly recent = new Map<string, { stored: StoredObject; obj: KubeObject }>();
   constructor(readonly fieldsOf: FieldsFn) {}
+
+  remember(stored: StoredObject, obj: KubeObject): void {
+    // Delete first so a rewritten key moves to the young end of the insertion order.
+    this.recent.delete(stored.key);
+    this.recent.set(stored.key, { stored, obj });
+    if (this.recent.size > RECENT_DECODED) this.recent.delete(this.recent.keys().next().value!);
+  }
 
   record(ev: StoreEvent, window: number): void {
     if (this.log.length < window) {
@@ -88,6 +100,14 @@ class Collection {
     if (ns && ns.size === 0) this.byNamespace.delete(o.namespace);
   }
 }
+
+/**
+ * Decoded objects kept per kind. A read-modify-write usually follows a recent write of the
+ * same object (the kubelet's status update after the pod is created or bound, a controller's
+ * follow-up), and copying a decoded object costs about a third of parsing its JSON. Small,
+ * so 100k stored pods stay JSON.
+ */
+const RECENT_DECODED = 256;
 
 export interface StoreOptions {
   /** How many change events are kept for watches to resume from (the watch window). */
@@ -142,6 +162,16 @@ export class Store {
     return this.coll(storageKey).objects.get(key);
   }
 
+  /**
+   * A stored object decoded, as a private copy the caller may change: copied from the
+   * decoded form kept for recent writes when `o` is still that write, else parsed.
+   */
+  decode(storageKey: string, o: StoredObject): KubeObject {
+    const hit = this.collections.get(storageKey)?.recent.get(o.key);
+    if (hit && hit.stored === o) return deepClone(hit.obj);
+    return JSON.parse(o.json) as KubeObject;
+  }
+
   count(storageKey: string, namespace?: string): number {
     const c = this.coll(storageKey);
     return namespace === undefined ? c.objects.size : c.byNamespace.get(namespace)?.size ?? 0;
@@ -157,6 +187,8 @@ export class Store {
   /**
    * Writes an object: stamps metadata.resourceVersion, serializes it once, indexes it
    * and emits the change to listeners. `type` is ADDED for a new key, else MODIFIED.
+   * The store keeps `obj` for a while (see decode): callers hand it over and do not
+   * change it afterwards.
    */
   put(storageKey: string, obj: KubeObject): StoredObject {
     const c = this.coll(storageKey);
@@ -176,6 +208,7 @@ export class Store {
     };
     const prev = c.objects.get(stored.key);
     c.put(stored);
+    c.remember(stored, obj);
     this.emit(c, { type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey, object: stored, prev }, obj);
     return stored;
   }
@@ -190,6 +223,7 @@ export class Store {
     obj.metadata.resourceVersion = String(rv);
     const gone: StoredObject = { ...prev, rv, json: JSON.stringify(obj) };
     c.remove(prev);
+    c.recent.delete(key);
     this.emit(c, { type: 'DELETED', rv, storageKey, object: gone, prev }, obj);
     return gone;
   }

@@ -47,3 +47,30 @@ describe('Store watch window', () => {
     expect(s.eventsSince('/leases', at)).toEqual([]);
   });
 });
+
+describe('Store.decode', () => {
+  it('gives what a parse of the stored JSON gives, as a private copy, for recent writes and old ones', () => {
+    const s = store(64);
+    const written: KubeObject = { ...obj('p'), spec: { list: [1, undefined, { a: undefined, b: 'x' }] }, status: { gone: undefined } } as KubeObject;
+    const stored = s.put('/pods', written);
+    const copy = s.decode('/pods', stored);
+    expect(copy).toEqual(JSON.parse(stored.json));
+    expect(JSON.stringify(copy)).toBe(stored.json);
+    expect(Object.keys(copy['status'] as object)).toEqual([]);
+    // The copy is the caller's: changing it changes neither the store nor the next copy.
+    (copy['spec'] as { list: unknown[] }).list.push('mine');
+    expect(s.decode('/pods', stored)).toEqual(JSON.parse(stored.json));
+    // A superseded version decodes from its own JSON, not from the newer write.
+    const next = s.put('/pods', { ...obj('p'), spec: { v: 2 } });
+    expect(s.decode('/pods', stored)).toEqual(JSON.parse(stored.json));
+    expect(s.decode('/pods', next)).toEqual({ ...obj('p'), metadata: { name: 'p', namespace: 'default', resourceVersion: String(next.rv) }, spec: { v: 2 } });
+  });
+
+  it('keeps a bounded number of decoded objects per kind', () => {
+    const s = store(64);
+    const first = s.put('/pods', obj('p0'));
+    for (let i = 1; i < 2000; i++) s.put('/pods', obj(`p${i}`));
+    // Long evicted from the decoded set, still decoded correctly from its JSON.
+    expect(s.decode('/pods', first)).toEqual(JSON.parse(first.json));
+  });
+});
