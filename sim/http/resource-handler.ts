@@ -323,7 +323,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       if (info.name === undefined) throw methodNotAllowed(`PUT requires a name`);
       if (info.subresource === 'scale') {
         const { obj: scale } = decodeBody(req);
-        const res = api.mutate(rt, nsForWrite, info.name, (parent) => applyScale(parent, scale), { dryRun: dryRun(query) });
+        const res = api.mutate(rt, nsForWrite, info.name, (parent) => applyScale(parent, scale), { dryRun: dryRun(query), fieldManager: writer(req, query) });
         sendJson(reply, 200, JSON.stringify(toScale(api.parse(res.object))));
         return;
       }
@@ -363,7 +363,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
             }
             return applyScale(parent, patched);
           },
-          { dryRun: dryRun(query) },
+          { dryRun: dryRun(query), fieldManager: writer(req, query) },
         );
         sendJson(reply, 200, JSON.stringify(toScale(api.parse(res.object))));
         return;
