@@ -23,7 +23,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Informer, KubeClient, POD_FIELDS, WorkQueue, indexBy, projectPod, type FieldSchema, type PodSummary, type RawObject } from '../../kube/index.js';
+import type { FieldSchema, KubeClient, PodSummary, RawObject } from '../../kube/index.js';
+import { loadCompiled } from './_compiled.js';
+
+/** kube/ as users run it: compiled (dist/) when the build is fresh, see _compiled.ts. Set by main(). */
+let K: typeof import('../../kube/index.js');
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -86,7 +90,7 @@ interface SyncFigures {
 async function measureSync(client: KubeClient, n: number, project: ((o: RawObject) => unknown) | undefined, fields?: FieldSchema): Promise<SyncFigures> {
   const before = memory();
   const t0 = performance.now();
-  const informer = new Informer<unknown>({ client, resource: { version: 'v1', resource: 'pods' }, ...(project ? { project } : {}), ...(fields ? { fields } : {}) });
+  const informer = new K.Informer<unknown>({ client, resource: { version: 'v1', resource: 'pods' }, ...(project ? { project } : {}), ...(fields ? { fields } : {}) });
   informer.start();
   await informer.waitForSync();
   const syncMs = performance.now() - t0;
@@ -144,13 +148,13 @@ function mainThreadCpuMs(): number | undefined {
 }
 
 async function steadyState(sim: SimProcess, client: KubeClient, n: number, fields: FieldSchema | undefined) {
-  const queue = new WorkQueue({ name: 'bench' });
-  const informer = new Informer<PodSummary>({
+  const queue = new K.WorkQueue({ name: 'bench' });
+  const informer = new K.Informer<PodSummary>({
     client,
     resource: { version: 'v1', resource: 'pods' },
-    project: projectPod,
+    project: K.projectPod,
     ...(fields ? { fields } : {}),
-    indexers: { node: indexBy.node, namespace: indexBy.namespace },
+    indexers: { node: K.indexBy.node, namespace: K.indexBy.namespace },
   });
   let updates = 0;
   informer.addHandlers({
@@ -226,11 +230,14 @@ export async function main(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const podsArg = args.indexOf('--pods');
   const n = podsArg >= 0 ? Number(args[podsArg + 1]) : quick ? 10_000 : 100_000;
+  const loaded = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', ['kube']);
+  K = loaded.mod;
+  console.log(`kube/ code: ${loaded.from}`);
   const sim = new SimProcess(Math.max(50_000, n + 10_000));
   let client: KubeClient | undefined;
   try {
     const ready = await sim.next('ready');
-    client = new KubeClient({ config: { kind: 'inline', text: String(ready['kubeconfig']), context: 'bench' }, qps: 1000, burst: 1000, timeoutMs: 120_000 });
+    client = new K.KubeClient({ config: { kind: 'inline', text: String(ready['kubeconfig']), context: 'bench' }, qps: 1000, burst: 1000, timeoutMs: 120_000 });
     const seeded = await sim.request({ cmd: 'seed', n }, 'seeded');
     const podJsonBytes = Number(seeded['podJsonBytes']);
     console.log(`sim (child process) seeded ${n} pods in ${(Number(seeded['ms']) / 1000).toFixed(1)} s; one pod is ${podJsonBytes} bytes of JSON`);
@@ -238,7 +245,7 @@ export async function main(args: string[]): Promise<void> {
     await client.request({ path: '/api/v1/pods', query: { limit: 1 } });
 
     // ------------------------------------------------------------ 1. initial sync
-    const projected = await measureSync(client, n, projectPod, POD_FIELDS);
+    const projected = await measureSync(client, n, K.projectPod, K.POD_FIELDS);
     const unprojected = await measureSync(client, n, undefined);
     const ratio = unprojected.heapBytesPerPod / projected.heapBytesPerPod;
     console.log('initial sync          projected   unprojected');
@@ -250,13 +257,13 @@ export async function main(args: string[]): Promise<void> {
     const full = await steadyState(sim, client, n, undefined);
     await full.informer.stop();
     const profile = args.includes('--profile') ? await startProfile() : undefined;
-    const skim = await steadyState(sim, client, n, POD_FIELDS);
+    const skim = await steadyState(sim, client, n, K.POD_FIELDS);
     if (profile) console.log(`CPU profile of the skimming pass: ${await profile()}`);
     const { informer, eventsPerSec, scheduled } = skim;
 
     // ------------------------------------------------------------ 3. live add vs resync burst
     const ITEM_US = 20;
-    const q2 = new WorkQueue({ name: 'priority' });
+    const q2 = new K.WorkQueue({ name: 'priority' });
     let resyncDone = 0;
     let liveAddedAt = -1;
     let doneAtLiveAdd = -1;
