@@ -374,7 +374,10 @@ export class ClusterApi {
     this.hooks.get(rt.storageKey)?.beforeUpdate?.(obj, old, rt, sub);
     const warnings = admitUpdate(rt, obj, old, opts);
     // Field ownership costs only objects that server-side apply has touched (sim/server-side-apply.ts).
-    if (old.metadata.managedFields !== undefined && !opts.applied) {
+    if (opts.applied) {
+      // A status write starts from the stored metadata: keep the entries the apply computed.
+      obj.metadata.managedFields = next.metadata.managedFields;
+    } else if (old.metadata.managedFields !== undefined) {
       trackUpdate(old, obj, {
         root: schemaFor(rt),
         apiVersion: old.apiVersion ?? '',

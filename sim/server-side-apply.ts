@@ -6,23 +6,36 @@
 // validation and the other admission rules apply as for any write. The merge and field
 // ownership are sim/patch/apply.ts and sim/patch/managed-fields.ts.
 //
-// Simplifications (for the simulator's write rate; see docs/SIM.md):
-// - Ordinary create/update/patch do not record managedFields. Only objects that already
-//   carry them (created or touched by an apply) get an `Update` entry on a client's
-//   non-apply write (sim/api.ts calls trackUpdate), and the simulator's own writes
-//   (kubelets, scheduler) are never recorded. An object with no managedFields that is
-//   applied to is taken as owned by "before-first-apply", as kube does.
+// Simplifications:
+// - For the simulator's write rate, ordinary create/update/patch do not record
+//   managedFields. Only objects that already carry them (created or touched by an apply)
+//   get an `Update` entry on a client's non-apply write (sim/api.ts calls trackUpdate;
+//   the writer is the `fieldManager` query, else the user agent's program), and the
+//   simulator's own writes (kubelets, scheduler) are never recorded. An object with no
+//   managedFields that is applied to is owned by "before-first-apply", as kube does, so a
+//   POSTed object conflicts on a changed field where kube would name its creator.
+// - As kube does for the manager "kubectl", conflicts on fields of the client-side apply
+//   annotation (kubectl.kubernetes.io/last-applied-configuration) are forced: moving from
+//   `kubectl apply` to `kubectl apply --server-side` does not conflict.
 // - Associative lists are keyed by their strategic-merge key alone (container ports by
 //   containerPort, not containerPort+protocol).
+// - Unknown fields follow fieldValidation like other writes (Strict: 400 strict decoding
+//   error; Warn: dropped with a warning), where kube fails the typed conversion whatever
+//   fieldValidation says. Values are compared before defaulting and normalization, so
+//   "0.5" against a stored "500m" counts as a change.
+// - events.k8s.io/v1 Events take no apply patch (415); multi-version custom resources are
+//   applied in the version asked for without conversion.
 import YAML from 'yaml';
 import type { FieldValidation } from './admission.js';
 import { schemaFor } from './admission.js';
 import type { ClusterApi, WriteResult } from './api.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { isRecord, type KubeObject } from './object.js';
-import { applyConfiguration, ApplyConflictError, ApplyInputError } from './patch/apply.js';
+import { applyConfiguration, ApplyConflictError, ApplyInputError, type ApplyOptions } from './patch/apply.js';
+import { fieldsOf, stripManaged } from './patch/managed-fields.js';
 import type { JsonObject } from './patch/json.js';
 import type { ResourceType } from './resources.js';
+import type { Node } from './schema/types.js';
 import { checkFields } from './validation/index.js';
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
@@ -88,6 +101,21 @@ function decode(body: string, fv: FieldValidation | undefined, warnings: string[
   return value;
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The fields of the client-side apply annotation (empty when there is none or it does not parse). */
+function lastAppliedFields(live: JsonObject & { metadata: JsonObject }, root: Node | undefined, statusSubresource: boolean): Set<string> {
+  const annotations = live.metadata['annotations'];
+  const text = isRecord(annotations) ? annotations[LAST_APPLIED] : undefined;
+  if (typeof text !== 'string') return new Set();
+  try {
+    const last: unknown = JSON.parse(text);
+    return isRecord(last) ? stripManaged(fieldsOf(last, root, '', new Set()), statusSubresource) : new Set();
+  } catch {
+    return new Set();
+  }
+}
+
 /**
  * Applies `body` for `req.fieldManager` to the object `name`. Throws ApiError: 422 for bad
  * PatchOptions, 400 for a body kube cannot decode, 409 Conflict with FieldManagerConflict
@@ -130,18 +158,27 @@ export function serverSideApply(api: ClusterApi, rt: ResourceType, namespace: st
 
   const current = api.tryGet(rt, namespace, name);
   if (!current && req.subresource !== undefined) throw notFound(rt.resource, rt.group, name);
-  const live = current ? api.parse(current) : undefined;
+  const live = current ? (api.parse(current) as JsonObject & { metadata: JsonObject }) : undefined;
+  const applyOpts: ApplyOptions = {
+    root,
+    manager,
+    force: req.force,
+    now: api.now(),
+    apiVersion: want,
+    ...(req.subresource !== undefined ? { subresource: req.subresource } : {}),
+    statusSubresource: rt.statusSubresource === true,
+  };
   let result;
   try {
-    result = applyConfiguration(live as (JsonObject & { metadata: JsonObject }) | undefined, config, {
-      root,
-      manager,
-      force: req.force,
-      now: api.now(),
-      apiVersion: want,
-      ...(req.subresource !== undefined ? { subresource: req.subresource } : {}),
-      statusSubresource: rt.statusSubresource === true,
-    });
+    try {
+      result = applyConfiguration(live, config, applyOpts);
+    } catch (e) {
+      if (!(e instanceof ApplyConflictError) || manager !== 'kubectl' || !live) throw e;
+      const allowed = lastAppliedFields(live, root, rt.statusSubresource === true);
+      const left = e.conflicts.filter((c) => !allowed.has(c.path));
+      if (left.length > 0) throw left.length === e.conflicts.length ? e : new ApplyConflictError(left);
+      result = applyConfiguration(live, config, { ...applyOpts, force: true });
+    }
   } catch (e) {
     if (e instanceof ApplyConflictError) {
       throw new ApiError(409, 'Conflict', e.message, { causes: e.causes() });

@@ -103,9 +103,16 @@ function conflictMessage(conflicts: readonly Conflict[]): string {
  */
 export function applyConfiguration(live: (JsonObject & { metadata: JsonObject }) | undefined, config: JsonObject, opts: ApplyOptions): ApplyResult {
   const status = opts.subresource === 'status';
-  const cfg: JsonObject = { ...config };
-  // The main resource of a kind with a status subresource ignores .status (kube resets it).
+  let cfg: JsonObject = { ...config };
+  // The main resource of a kind with a status subresource ignores .status (kube resets it);
+  // an apply to the status subresource changes nothing else.
   if (opts.statusSubresource && !status) delete cfg['status'];
+  if (status) {
+    const meta = isJsonObject(cfg['metadata']) ? cfg['metadata'] : {};
+    const id: JsonObject = {};
+    for (const k of ['name', 'namespace']) if (meta[k] !== undefined) id[k] = meta[k];
+    cfg = { metadata: id, ...(cfg['status'] !== undefined ? { status: cfg['status'] } : {}) };
+  }
 
   const applied = stripManaged(fieldsOf(cfg, opts.root, '', new Set()), opts.statusSubresource && !status);
   if (status) for (const p of applied) if (!p.startsWith('f:status')) applied.delete(p);
@@ -177,6 +184,7 @@ function mergeValue(live: unknown, cfg: unknown, node: Node | undefined, path: s
   if ((shape.t === 'struct' || (shape.t === 'map' && !shape.atomic)) && isJsonObject(cfg)) {
     const out: JsonObject = isJsonObject(live) ? live : {};
     for (const [k, v] of Object.entries(cfg)) {
+      if (v === undefined) continue;
       const child = shape.t === 'struct' ? shape.fields[k] : shape.values;
       const m = mergeValue(out[k], v, child, join(path, fieldEl(k)));
       if (m === DELETE) delete out[k];

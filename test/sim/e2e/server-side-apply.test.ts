@@ -137,6 +137,19 @@ spec:
   });
 });
 
+describe.skipIf(!hasKubectl)('moving from kubectl apply to kubectl apply --server-side', { timeout: 60_000 }, () => {
+  it('does not conflict on fields of the last-applied configuration (kube forces those for kubectl); other managers still conflict', async () => {
+    await k.ok(['apply', '-f', '-'], { input: configMap('csa-1', { a: '1' }) });
+    const moved = await k.run(['apply', '--server-side', '-f', '-'], { input: configMap('csa-1', { a: '2' }) });
+    expect(moved.stderr).toBe('');
+    expect((await getJson('cm', 'csa-1')).data).toEqual({ a: '2' });
+
+    await k.ok(['apply', '-f', '-'], { input: configMap('csa-2', { a: '1' }) });
+    const other = await k.run(['apply', '--server-side', '--field-manager=ci', '-f', '-'], { input: configMap('csa-2', { a: '2' }) });
+    expect(other.stderr).toContain('Apply failed with 1 conflict: conflict with "before-first-apply" using v1: .data.a');
+  });
+});
+
 describe('apply over raw HTTPS', () => {
   const apply = (name: string, body: string, query = 'fieldManager=test&fieldValidation=Strict') =>
     raw(host, 'PATCH', `${CM}/${name}?${query}`, { contentType: APPLY, body });
@@ -195,6 +208,24 @@ describe('apply over raw HTTPS', () => {
     expect(s['message']).toBe('Apply failed with 1 conflict: conflict with "one": .data.a');
     expect((s['details'] as { causes: unknown[] }).causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "one"', field: '.data.a' }]);
     expect((await apply('raw-7', configMap('raw-7', { a: '2' }), 'fieldManager=two&force=true')).status).toBe(200);
+  });
+
+  it('an apply to the status subresource owns status fields under subresource "status" and leaves the spec alone', async () => {
+    const SVC = '/api/v1/namespaces/default/services';
+    const svc = (ports: unknown, status?: unknown) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'raw-svc' }, spec: { type: 'LoadBalancer', ports }, ...(status ? { status } : {}) });
+    expect((await raw(host, 'PATCH', `${SVC}/raw-svc?fieldManager=test`, { contentType: APPLY, body: svc([{ port: 80 }]) })).status).toBe(201);
+    const r = await raw(host, 'PATCH', `${SVC}/raw-svc/status?fieldManager=lb`, {
+      contentType: APPLY,
+      body: svc([{ port: 99 }], { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } }),
+    });
+    expect(r.status).toBe(200);
+    const o = r.json as unknown as Obj & { status: { loadBalancer: { ingress: Array<{ ip: string }> } } };
+    expect(o.status.loadBalancer.ingress).toEqual([{ ip: '10.0.0.9' }]);
+    expect((o.spec!['ports'] as Array<{ port: number }>).map((p) => p.port)).toEqual([80]);
+    const lb = (o.metadata.managedFields ?? []).find((e) => e.manager === 'lb') as (Entry & { subresource?: string }) | undefined;
+    expect(lb?.subresource).toBe('status');
+    expect(lb?.fieldsV1).toEqual({ 'f:status': { 'f:loadBalancer': { 'f:ingress': {} } } });
   });
 
   it('an object created without apply is owned by before-first-apply', async () => {
