@@ -137,6 +137,55 @@ spec:
   });
 });
 
+describe.skipIf(!hasKubectl)('server-side apply of a custom resource', { timeout: 60_000 }, () => {
+  it('merges x-kubernetes-list-type: map lists by their keys and removes the items the applier dropped', async () => {
+    await k.ok(['apply', '--server-side', '-f', '-'], {
+      input: `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              slots:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [id]
+                items: {type: object, properties: {id: {type: string}, v: {type: string}}}
+`,
+    });
+    const widget = (slots: string): string => `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n  size: 1\n  slots: [${slots}]\n`;
+    // The CRD's resource is served once the registry has it: retry the first apply briefly.
+    let created = await k.run(['apply', '--server-side', '-f', '-'], { input: widget('{id: s1, v: "1"}, {id: s2, v: "2"}') });
+    for (let i = 0; i < 20 && created.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      created = await k.run(['apply', '--server-side', '-f', '-'], { input: widget('{id: s1, v: "1"}, {id: s2, v: "2"}') });
+    }
+    expect(created.stderr).toBe('');
+    await k.ok(['apply', '--server-side', '--field-manager=other', '-f', '-'], { input: widget('{id: s3, v: "3"}') });
+    await k.ok(['apply', '--server-side', '-f', '-'], { input: widget('{id: s2, v: "two"}') });
+    const o = await getJson('widget', 'w1');
+    expect(o.spec!['slots']).toEqual([
+      { id: 's2', v: 'two' },
+      { id: 's3', v: '3' },
+    ]);
+    const mine = (o.metadata.managedFields ?? []).find((e) => e.manager === 'kubectl')!;
+    expect((mine.fieldsV1['f:spec'] as Record<string, unknown>)['f:slots']).toEqual({ 'k:{"id":"s2"}': { '.': {}, 'f:id': {}, 'f:v': {} } });
+  });
+});
+
 describe.skipIf(!hasKubectl)('moving from kubectl apply to kubectl apply --server-side', { timeout: 60_000 }, () => {
   it('does not conflict on fields of the last-applied configuration (kube forces those for kubectl); other managers still conflict', async () => {
     await k.ok(['apply', '-f', '-'], { input: configMap('csa-1', { a: '1' }) });

@@ -136,6 +136,27 @@ describe('applyConfiguration', () => {
     expect(after.map((c) => c.name)).toEqual(['side']);
   });
 
+  it('set lists (finalizers) merge by value, are owned item by item as v:, and lose only the applier\'s items', () => {
+    const withFinalizers = (f: string[]): JsonObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'default', finalizers: f } });
+    let live = stored(applyConfiguration(undefined, withFinalizers(['a.example/x']), opts('one')).object);
+    live = stored(applyConfiguration(live, withFinalizers(['b.example/y']), opts('two')).object);
+    expect(live.metadata['finalizers']).toEqual(['a.example/x', 'b.example/y']);
+    expect(managers(live)[1]!.fieldsV1).toEqual({ 'f:metadata': { 'f:finalizers': { 'v:"b.example/y"': {} } } });
+    const r = applyConfiguration(live, withFinalizers([]), opts('one', { now: LATER }));
+    expect(r.object.metadata['finalizers']).toEqual(['b.example/y']);
+  });
+
+  it('an apply to the status subresource merges and owns only .status', () => {
+    const svcRt = reg.lookup('', 'v1', 'services')!;
+    const o = { ...opts('lb'), root: schemaFor(svcRt), statusSubresource: true, subresource: 'status' };
+    const live: Obj = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default', managedFields: [] }, spec: { ports: [{ port: 80 }] } };
+    const r = applyConfiguration(live, { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 1 }] }, status: { loadBalancer: {} } }, o);
+    expect(r.object['spec']).toEqual({ ports: [{ port: 80 }] });
+    expect(r.object['status']).toEqual({ loadBalancer: {} });
+    const mine = (r.object.metadata['managedFields'] as Array<{ manager: string; subresource?: string; fieldsV1: unknown }>).find((e) => e.manager === 'lb');
+    expect(mine).toMatchObject({ subresource: 'status', fieldsV1: { 'f:status': { 'f:loadBalancer': {} } } });
+  });
+
   it('a keyed item without its key is refused', () => {
     const bad: JsonObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ image: 'x' }] } } } };
     expect(() => applyConfiguration(undefined, bad, { ...opts('a'), root: schemaFor(DEPLOY) })).toThrow(ApplyInputError);
