@@ -58,11 +58,12 @@ export interface ApplyOutcome extends WriteResult {
 
 const MAX_MANAGER_LENGTH = 128;
 
-function invalidPatchOptions(field: string, detail: string): ApiError {
+/** kube's 422 for bad PatchOptions (`PatchOptions.meta.k8s.io "" is invalid: ...`). */
+export function invalidPatchOptions(field: string, detail: string): ApiError {
   return new ApiError(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`, {
     group: 'meta.k8s.io',
     kind: 'PatchOptions',
-    causes: [{ reason: detail.startsWith('Required') ? 'FieldValueRequired' : 'FieldValueInvalid', message: detail, field }],
+    causes: [{ reason: detail.startsWith('Required') ? 'FieldValueRequired' : detail.startsWith('Forbidden') ? 'FieldValueForbidden' : 'FieldValueInvalid', message: detail, field }],
   });
 }
 

@@ -11,7 +11,7 @@ import { supportedFields } from '../fields.js';
 import { isRecord, type KubeObject } from '../object.js';
 import { applyPatch, PatchError } from '../patch/index.js';
 import { managerFromUserAgent } from '../patch/managed-fields.js';
-import { APPLY_PATCH, serverSideApply } from '../server-side-apply.js';
+import { APPLY_PATCH, invalidPatchOptions, serverSideApply } from '../server-side-apply.js';
 import { duplicateFields } from '../validation/index.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import { applyScale, toScale } from './scale.js';
@@ -386,6 +386,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       if (ct === 'application/apply-patch+cbor') {
         throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`);
       }
+      if (query['force'] !== undefined) throw invalidPatchOptions('force', 'Forbidden: may not be specified for non-apply patch');
       const { obj: patch, raw: rawPatch, duplicates } = decodeBody(req);
       const fv = fieldValidation(query);
       // applyPatch returns a copy and leaves the stored object alone: no draft copy needed.

@@ -219,6 +219,11 @@ describe('apply over raw HTTPS', () => {
     expect((await raw(host, 'GET', `${CM}/raw-2`)).status).toBe(404);
   });
 
+  it('force on a patch that is not an apply -> 422 Invalid, as kube validates PatchOptions', async () => {
+    const r = await raw(host, 'PATCH', `${CM}/raw-1?force=true`, { contentType: 'application/merge-patch+json', body: '{"data":{"a":"3"}}' });
+    expect(expectStatus(r, 422, 'Invalid')['message']).toBe('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
+  });
+
   it('bad YAML -> 400 BadRequest Status', async () => {
     const s = expectStatus(await apply('raw-3', 'apiVersion: v1\nkind: [ConfigMap\n'), 400, 'BadRequest');
     expect(s['message']).toMatch(/^error decoding YAML: /);
