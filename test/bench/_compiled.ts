@@ -40,12 +40,14 @@ export interface Loaded<T> {
 
 /**
  * Imports `modulePath` (a source path such as 'sim/index.js') from dist/ when the build of
- * `trees` (the source folders it depends on) is fresh, else from the sources.
+ * `trees` (the source folders it depends on) is fresh, else (or with `sources`, to compare
+ * the two) from the sources.
  */
-export async function loadCompiled<T>(modulePath: string, trees: readonly string[]): Promise<Loaded<T>> {
-  const fresh = compiledIsFresh(trees);
-  const file = fresh ? join(ROOT, 'dist', modulePath) : join(ROOT, modulePath.replace(/\.js$/, '.ts'));
+export async function loadCompiled<T>(modulePath: string, trees: readonly string[], opts: { sources?: boolean } = {}): Promise<Loaded<T>> {
+  const compiled = !opts.sources && compiledIsFresh(trees);
+  const file = compiled ? join(ROOT, 'dist', modulePath) : join(ROOT, modulePath.replace(/\.js$/, '.ts'));
   const mod = (await import(pathToFileURL(file).href)) as T;
-  const from = fresh ? `compiled ${relative(ROOT, file)}` : `TypeScript sources (${relative(ROOT, file)}; dist/ is missing or older: run npm run build)`;
+  const why = opts.sources ? 'asked for with --sources' : 'dist/ is missing or older: run npm run build';
+  const from = compiled ? `compiled ${relative(ROOT, file)}` : `TypeScript sources through tsx (${relative(ROOT, file)}; ${why})`;
   return { mod, from };
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- sim [--quick] [--nodes N] [--pods N] [--concurrency C] [--watchers W] [--watch-events N]`
+// `npm run bench -- sim [--quick] [--sources] [--nodes N] [--pods N] [--concurrency C] [--watchers W] [--watch-events N]`
 //
 // How far one simulated cluster goes, in one process, through its real HTTPS API:
 //   - raw HTTP limit of the server (GET /version, and an authenticated GET of a small
@@ -17,7 +17,8 @@
 // kubelet. Lease heartbeats stay on at their default period (10 s per node).
 // The client runs in a worker thread (_sim-client.ts) so its CPU is not taken from the
 // server's event loop; the server, store, fleet and watch writes share the main thread.
-// The simulator runs as users run it, compiled by tsc (dist/, see _compiled.ts).
+// The simulator runs as users run it, compiled by tsc (dist/, see _compiled.ts); --sources
+// runs the TypeScript sources through tsx instead, to compare.
 // Last line: `BENCH sim {...}`.
 
 import { readFileSync } from 'node:fs';
@@ -332,10 +333,10 @@ interface SimCode {
   from: string;
 }
 
-async function loadSimCode(): Promise<SimCode> {
+async function loadSimCode(sources: boolean): Promise<SimCode> {
   const trees = ['sim', 'kube'];
-  const sim = await loadCompiled<typeof import('../../sim/index.js')>('sim/index.js', trees);
-  const patch = await loadCompiled<typeof import('../../sim/patch/index.js')>('sim/patch/index.js', trees);
+  const sim = await loadCompiled<typeof import('../../sim/index.js')>('sim/index.js', trees, { sources });
+  const patch = await loadCompiled<typeof import('../../sim/patch/index.js')>('sim/patch/index.js', trees, { sources });
   return { startSim: sim.mod.startSim, applyPatch: patch.mod.applyPatch, from: sim.from };
 }
 
@@ -352,7 +353,7 @@ export async function main(args: string[]): Promise<void> {
   const cfg = parseArgs(args);
   const log = (s: string): void => console.log(`[sim] ${s}`);
   log(`config ${JSON.stringify(cfg)}`);
-  const code = await loadSimCode();
+  const code = await loadSimCode(args.includes('--sources'));
   log(`simulator code: ${code.from}`);
   const inProc = await inProcessWrites(code, Math.min(cfg.pods, 10_000));
   log(`in-process API (no HTTP): ${round(inProc.perSec)} pod writes/s, ${round(inProc.cpuUsPerWrite)} us CPU per write`);
@@ -366,6 +367,8 @@ export async function main(args: string[]): Promise<void> {
   const cluster = sim.cluster('bench');
   const entry = cluster.kubeconfigEntry();
   const figures: Record<string, number> = { nodes: cfg.nodes, pods: cfg.pods, concurrency: cfg.concurrency, watchers: cfg.watchers };
+  // 1 when the compiled simulator ran (what users run), 0 for the sources through tsx.
+  figures['compiledCode'] = code.from.startsWith('compiled') ? 1 : 0;
   figures['inProcessWritesPerSec'] = round(inProc.perSec);
   figures['inProcessCpuUsPerWrite'] = round(inProc.cpuUsPerWrite);
   let client: LoadClient | undefined;
