@@ -145,15 +145,17 @@ function projectPodWith(raw: RawObject, wanted: (key: string) => boolean): PodSu
   const spec = (raw['spec'] ?? {}) as { nodeName?: string; priority?: number; schedulerName?: string };
   const status = (raw['status'] ?? {}) as { phase?: string };
   const owner = meta.ownerReferences?.find((o) => o.controller) ?? meta.ownerReferences?.[0];
+  const requests = compact(podRequests(pod));
+  const kubeQos = qosClass(pod); // once: tidepoolQos needs it too
   return {
     uid: str(meta.uid),
     namespace: shared.intern(str(meta.namespace)),
     name: str(meta.name),
     node: shared.intern(str(spec.nodeName)),
     phase: shared.intern(str(status.phase) || 'Pending'),
-    requests: compact(podRequests(pod)),
-    qos: tidepoolQos(pod),
-    kubeQos: qosClass(pod),
+    requests,
+    qos: tidepoolQos(pod, kubeQos),
+    kubeQos,
     priority: typeof spec.priority === 'number' ? spec.priority : 0,
     schedulerName: shared.intern(str(spec.schedulerName) || 'default-scheduler'),
     terminating: typeof meta.deletionTimestamp === 'string' && meta.deletionTimestamp !== '',

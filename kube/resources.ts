@@ -113,9 +113,17 @@ export function formatResourceList(amounts: Readonly<ResourceAmounts>): Record<s
  * in-flight pods can still see the un-defaulted spec.
  */
 export function containerRequests(container: ContainerLike, where?: string): ResourceAmounts {
+  return containerRequestsAndLimits(container, where).requests;
+}
+
+/** Both at once, for callers that need both: the limits are parsed once and default the requests. */
+function containerRequestsAndLimits(
+  container: ContainerLike,
+  where: string | undefined,
+): { requests: ResourceAmounts; limits: ResourceAmounts } {
   const ctx = describeContainer(container, where);
   const limits = parseResourceList(container.resources?.limits, `${ctx} limits`);
-  return { ...limits, ...parseResourceList(container.resources?.requests, `${ctx} requests`) };
+  return { requests: { ...limits, ...parseResourceList(container.resources?.requests, `${ctx} requests`) }, limits };
 }
 
 export function containerLimits(container: ContainerLike, where?: string): ResourceAmounts {
@@ -225,8 +233,7 @@ export function qosClass(pod: PodLike): KubeQosClass {
   const limits: ResourceAmounts = {};
   let guaranteed = true;
   for (const c of units) {
-    const req = containerRequests(c, where);
-    const lim = containerLimits(c, where);
+    const { requests: req, limits: lim } = containerRequestsAndLimits(c, where);
     for (const name of [RESOURCE_CPU, RESOURCE_MEMORY]) {
       const r = req[name] ?? 0;
       const l = lim[name] ?? 0;
@@ -256,15 +263,16 @@ export function qosClass(pod: PodLike): KubeQosClass {
  *    requests whole CPUs is online-exclusive, the pods the kubelet's static CPU manager would
  *    give dedicated cores;
  * 6. everything else is online.
+ * A caller that has already computed qosClass(pod) passes it as kubeQos so it is not computed twice.
  */
-export function tidepoolQos(pod: PodLike): TidepoolQos {
+export function tidepoolQos(pod: PodLike, kubeQos?: KubeQosClass): TidepoolQos {
   const labels = pod.metadata?.labels ?? {};
   const explicit = labels[QOS_LABEL];
   if (explicit !== undefined && TIDEPOOL_QOS_VALUES.has(explicit)) return explicit as TidepoolQos;
   if (pod.spec?.priorityClassName === OFFLINE_PRIORITY_CLASS) return 'offline';
   if (labels['spark-role'] === 'executor' || labels['component'] === 'taskmanager') return 'offline';
   if (labels['spark-role'] === 'driver' || labels['component'] === 'jobmanager') return 'online';
-  if (qosClass(pod) === 'Guaranteed' && requestsWholeCpus(pod)) return 'online-exclusive';
+  if ((kubeQos ?? qosClass(pod)) === 'Guaranteed' && requestsWholeCpus(pod)) return 'online-exclusive';
   return 'online';
 }
 
