@@ -7,6 +7,8 @@
  * recovering API server in synchronized waves.
  */
 
+import { parseStatus } from './api-error.js';
+
 /** A timer handle as the clock returns it; only ever handed back to the same clock. */
 export type TimerHandle = unknown;
 
@@ -201,9 +203,8 @@ export function statusCodeOf(err: unknown): number | undefined {
   }
   const response = err['response'];
   if (isObject(response) && typeof response['status'] === 'number') return response['status'];
-  const body = parseMaybeJson(err['body']);
-  if (isObject(body) && body['kind'] === 'Status' && typeof body['code'] === 'number') return body['code'];
-  return undefined;
+  const code: unknown = parseStatus(err['body'])?.code; // the body is untyped JSON: check the type
+  return typeof code === 'number' ? code : undefined;
 }
 
 /**
