@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { startSim, type Sim, type SimOptions } from '../sim/index.js';
 import { toMilliBigInt, tryParseQuantity } from '../kube/index.js';
 import { fractionFlag, intFlag, labelsFlag, listFlag } from './options.js';
+import { DNS1123_LABEL_RE } from '../sim/validation/names.js';
 
 function quantityFlag(flag: string): (v: string) => string {
   return (v) => {
@@ -47,7 +48,7 @@ export function simOptionsFrom(o: SimCliOptions): SimOptions {
 
 export function addSimFlags(cmd: Command): Command {
   return cmd
-    .option('--clusters <names>', 'comma-separated cluster names; the first is the host cluster', listFlag('--clusters', /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'cluster name'), ['host', 'east', 'west'])
+    .option('--clusters <names>', 'comma-separated cluster names; the first is the host cluster', listFlag('--clusters', DNS1123_LABEL_RE, 'cluster name'), ['host', 'east', 'west'])
     .option('--nodes <n>', 'simulated nodes per member cluster', intFlag('--nodes', 0, 10000), 20)
     .option('--host-nodes <n>', 'simulated nodes in the host cluster (default: --nodes)', intFlag('--host-nodes', 0, 10000))
     .option('--dir <path>', 'where to write the kubeconfig', '.tidepool')
@@ -56,7 +57,7 @@ export function addSimFlags(cmd: Command): Command {
     .option('--node-memory <quantity>', 'memory per node', quantityFlag('--node-memory'), '64Gi')
     .option('--node-pods <n>', 'pod capacity per node', intFlag('--node-pods', 1, 1000), 110)
     .option('--node-labels <k=v,...>', 'extra labels on every node', labelsFlag('--node-labels'))
-    .option('--zones <a,b,...>', 'zones assigned round-robin to nodes (prefixed with the cluster name)', listFlag('--zones', /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'zone'))
+    .option('--zones <a,b,...>', 'zones assigned round-robin to nodes (prefixed with the cluster name)', listFlag('--zones', DNS1123_LABEL_RE, 'zone'))
     .option('--online-load <fraction>', 'seed member clusters with online pods using about this fraction of CPU', fractionFlag('--online-load', 0.95), 0)
     .option('--no-scheduler', 'do not run the simulated default scheduler')
     .option('--start-delay-ms <ms>', 'delay before a bound pod is Running', intFlag('--start-delay-ms', 0, 600000), 500);

@@ -12,6 +12,7 @@ import type { NodeShape } from './kubelet.js';
 import { seedOnlineLoad } from './workloads.js';
 import { createCertificateAuthority } from './tls.js';
 import type { DayCurve } from './usage.js';
+import { isDNS1123Label } from './validation/names.js';
 
 export { SimCluster, DEFAULT_NODE_SHAPE } from './cluster.js';
 export type { ClusterOptions } from './cluster.js';
@@ -59,13 +60,11 @@ export interface Sim {
   stop(): Promise<void>;
 }
 
-const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 export async function startSim(opts: SimOptions): Promise<Sim> {
   if (opts.clusters.length === 0) throw new Error('startSim: at least one cluster name is required');
   const seen = new Set<string>();
   for (const c of opts.clusters) {
-    if (!CLUSTER_NAME.test(c) || c.length > 40) throw new Error(`startSim: cluster name "${c}" must be a DNS-1123 label of at most 40 characters`);
+    if (isDNS1123Label(c).length > 0 || c.length > 40) throw new Error(`startSim: cluster name "${c}" must be a DNS-1123 label of at most 40 characters`);
     if (seen.has(c)) throw new Error(`startSim: cluster name "${c}" is given twice`);
     seen.add(c);
   }

@@ -5,7 +5,7 @@ import { compareQuantities, tryParseQuantity, type Quantity } from '../../kube/i
 import { deepClone, isRecord } from '../object.js';
 import { fe, type Causes } from './errors.js';
 import { QUANTITY_ERROR } from './fields.js';
-import { isDNS1123Label, isQualifiedName } from './names.js';
+import { DNS1123_SUBDOMAIN_RE, isDNS1123Label, isQualifiedName } from './names.js';
 
 type Obj = Record<string, unknown>;
 
@@ -258,7 +258,7 @@ export function validatePodSpec(spec: unknown, field: string, out: Causes, claim
   const sa = str(spec['serviceAccountName']);
   if (sa) for (const m of isDNS1123Subdomainish(sa)) out.push(fe.invalid(`${field}.serviceAccountName`, sa, m));
   const nodeName = str(spec['nodeName']);
-  if (nodeName && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(nodeName)) {
+  if (nodeName && !DNS1123_SUBDOMAIN_RE.test(nodeName)) {
     out.push(fe.invalid(`${field}.nodeName`, nodeName, 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character'));
   }
   validateTolerations(spec['tolerations'], `${field}.tolerations`, out);
@@ -266,7 +266,7 @@ export function validatePodSpec(spec: unknown, field: string, out: Causes, claim
 }
 
 function isDNS1123Subdomainish(v: string): string[] {
-  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v) && v.length <= 253
+  return DNS1123_SUBDOMAIN_RE.test(v) && v.length <= 253
     ? []
     : ["a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"];
 }
