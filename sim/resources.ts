@@ -87,7 +87,7 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin({ group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] }),
   builtin({
     group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'],
-    subresources: ['status', 'binding', 'eviction', 'log', 'exec'],
+    subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
   }),
   builtin({ group: '', version: 'v1', resource: 'bindings', kind: 'Binding', namespaced: true, verbs: ['create'] }),
   builtin({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),

@@ -53,6 +53,8 @@ const SUBRESOURCES: Record<string, SubresourceDoc> = {
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   log: { kind: 'Pod', verbs: ['get'] },
   exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { kind: 'Namespace', verbs: ['update'] },
   scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },

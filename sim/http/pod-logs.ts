@@ -9,20 +9,19 @@ import { request as httpsRequest } from 'node:https';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClusterApi } from '../api.js';
 import { ApiError, badRequest } from '../errors.js';
-import { isRecord, type KubeObject } from '../object.js';
+import type { KubeObject } from '../object.js';
 import type { NodeFleet } from '../kubelet.js';
+import { kubeletAddress, pickContainer, q1, type KubeletClientCredentials } from './kubelet-endpoint.js';
+import { podStreams } from './pod-stream.js';
 import type { PodSubresources, Query } from './resource-handler.js';
+
+export type { KubeletClientCredentials };
 
 type Obj = Record<string, unknown>;
 
 const LINE_INTERVAL_MS = 1000;
 /** Upper bound on how long one `follow` stream stays open. */
 const MAX_FOLLOW_MS = 30 * 60 * 1000;
-
-function q1(query: Query, key: string): string | undefined {
-  const v = query[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
-}
 
 function nonNegInt(query: Query, key: string): number | undefined {
   const v = q1(query, key);
@@ -36,47 +35,11 @@ export function syntheticLine(namespace: string, pod: string, container: string,
   return timestamps ? `${new Date(atMs).toISOString()} ${body}\n` : `${body}\n`;
 }
 
-export interface KubeletClientCredentials {
-  key: string;
-  cert: string;
-}
-
 export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient: KubeletClientCredentials): PodSubresources {
-  const nodesRt = api.registry.lookup('', 'v1', 'nodes')!;
-
-  function pickContainer(pod: KubeObject, query: Query): string {
-    const spec = (isRecord(pod['spec']) ? pod['spec'] : {}) as Obj;
-    const containers = ((Array.isArray(spec['containers']) ? spec['containers'] : []) as Obj[]).map((c) => String(c['name']));
-    const inits = ((Array.isArray(spec['initContainers']) ? spec['initContainers'] : []) as Obj[]).map((c) => String(c['name']));
-    const wanted = q1(query, 'container');
-    const podName = pod.metadata.name ?? '';
-    if (wanted) {
-      if (!containers.includes(wanted) && !inits.includes(wanted)) {
-        throw badRequest(`container ${wanted} is not valid for pod ${podName}`);
-      }
-      return wanted;
-    }
-    if (containers.length === 1) return containers[0]!;
-    throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`);
-  }
-
   async function proxy(req: FastifyRequest, reply: FastifyReply, pod: KubeObject, container: string, query: Query): Promise<void> {
     const spec = (pod['spec'] ?? {}) as Obj;
     const nodeName = String(spec['nodeName'] ?? '');
-    const node = api.tryGet(nodesRt, '', nodeName);
-    if (!node) throw new ApiError(404, 'NotFound', `nodes "${nodeName}" not found`);
-    const n = api.parse(node);
-    const status = (isRecord(n['status']) ? n['status'] : {}) as Obj;
-    const port = Number(((status['daemonEndpoints'] as Obj | undefined)?.['kubeletEndpoint'] as Obj | undefined)?.['Port'] ?? 0);
-    const addrs = (Array.isArray(status['addresses']) ? status['addresses'] : []) as Obj[];
-    const addr = (addrs.find((a) => a['type'] === 'InternalIP') ?? addrs[0])?.['address'];
-    if (!port || typeof addr !== 'string') {
-      throw new ApiError(400, 'BadRequest', `node ${nodeName} has no kubelet endpoint to serve logs from`);
-    }
-    // The sim only ever dials loopback: it is a test fixture, not a network client.
-    if (!addr.startsWith('127.') && addr !== 'localhost' && addr !== '::1') {
-      throw new ApiError(502, 'ServiceUnavailable', `refusing to proxy to non-loopback kubelet address ${addr}`);
-    }
+    const { host: addr, port } = kubeletAddress(api, nodeName, 'serve logs from');
     const params = new URLSearchParams();
     for (const k of ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes']) {
       const v = q1(query, k);
@@ -86,6 +49,8 @@ export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient
     reply.hijack();
     const res = reply.raw;
     await new Promise<void>((resolve) => {
+      // The kubelet's serving certificate is not verified, as kube-apiserver's default
+      // (no --kubelet-certificate-authority); only the loopback address the Node names is dialled.
       const upstream = httpsRequest(
         { host: addr, port, path, method: 'GET', key: kubeletClient.key, cert: kubeletClient.cert, rejectUnauthorized: false },
         (up) => {
@@ -112,17 +77,8 @@ export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient
   }
 
   return {
-    // exec/attach/port-forward: simulated kubelets run no containers, and proxying the
-    // streaming upgrade to a real kubelet is not implemented; say so instead of a bare 405.
-    async stream(_req, _reply, pod, sub) {
-      const nodeName = String(((pod['spec'] ?? {}) as Obj)['nodeName'] ?? '');
-      const podName = pod.metadata.name ?? '';
-      if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
-      if (fleet.isSimulated(nodeName)) {
-        throw badRequest(`pod ${podName} runs on simulated node ${nodeName}, whose kubelet runs no containers: ${sub} is not available`);
-      }
-      throw new ApiError(501, 'NotImplemented', `the simulated apiserver does not proxy ${sub} to the kubelet of node ${nodeName}`);
-    },
+    // exec/attach/port-forward: a 400 for pods on simulated nodes, an upgrade proxy to the kubelet otherwise.
+    stream: podStreams(api, fleet, kubeletClient),
     async log(req, reply, pod, query) {
       const container = pickContainer(pod, query);
       const spec = (pod['spec'] ?? {}) as Obj;

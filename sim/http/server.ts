@@ -2,6 +2,7 @@
 // size limits, Status errors, discovery, OpenAPI and the resource routes.
 
 import { timingSafeEqual } from 'node:crypto';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, internalError, statusFailure, tooManyRequests } from '../errors.js';
@@ -56,6 +57,20 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   app.server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
+  });
+  // Requests with an Upgrade header (kubectl exec/attach/port-forward: WebSocket or
+  // SPDY/3.1) come to Node's 'upgrade' event with the socket detached from its HTTP
+  // parser, so a handler may pipe it. They go through the same fastify routing (auth,
+  // faults, Status errors); a handler that does not take the socket over answers on it
+  // and the connection closes (no keep-alive after an upgrade request).
+  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (head.length > 0) socket.unshift(head);
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    app.routing(req, res);
   });
   const tokens = opts.tokens.map((t) => Buffer.from(t));
   const { ctx } = opts;
