@@ -63,10 +63,24 @@ beforeAll(async () => {
       wss.handleUpgrade(req, socket, head, (ws) => {
         // v5.channel.k8s.io: binary frames, first byte the channel (1 stdout, 3 status).
         const argv = url.searchParams.getAll('command');
-        const out = argv[0] === 'echo' ? `${argv.slice(1).join(' ')}\n` : '';
-        ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(out)]));
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
-        ws.close(1000);
+        const finish = (code: number): void => {
+          const status =
+            code === 0
+              ? { metadata: {}, status: 'Success' }
+              : { metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${code}`, details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
+          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]));
+          ws.close(1000);
+        };
+        if (argv[0] === 'cat') {
+          // stdin (channel 0) back on stdout until the client's close signal for stdin (255, 0).
+          ws.on('message', (data: Buffer) => {
+            if (data[0] === 0 && data.length > 1) ws.send(Buffer.concat([Buffer.from([1]), data.subarray(1)]));
+            else if (data[0] === 255 && data[1] === 0) finish(0);
+          });
+          return;
+        }
+        if (argv[0] === 'echo') ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`${argv.slice(1).join(' ')}\n`)]));
+        finish(argv[0] === 'false' ? 3 : 0);
       });
       return;
     }
@@ -169,6 +183,19 @@ describe('pods/exec proxied to a real kubelet endpoint', () => {
     expect(got!.headers['authorization']).toBeUndefined();
   });
 
+  it.skipIf(!hasKubectl)('kubectl exec -i pipes stdin to the kubelet and its output back', async () => {
+    const r = await kubectl!.run(['exec', '-i', 'remote', '--', 'cat'], { input: 'from stdin\n', timeoutMs: 20_000 });
+    expect(r.stdout).toBe('from stdin\n');
+    expect(r.code).toBe(0);
+    expect(new URL(seen.at(-1)!.url, 'https://x').searchParams.get('input')).toBe('1');
+  });
+
+  it.skipIf(!hasKubectl)("kubectl exec exits with the command's exit code from the kubelet's status", async () => {
+    const r = await kubectl!.run(['exec', 'remote', '--', 'false'], { timeoutMs: 20_000 });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/exit code/);
+  });
+
   it('a SPDY/3.1 POST is switched and piped both ways, with the upgrade headers unchanged', async () => {
     const before = seen.length;
     const { response, socket } = await upgrade('POST', '/api/v1/namespaces/default/pods/remote/exec?command=sh&command=-c&command=true&stdin=true&stdout=true&tty=true');
@@ -186,7 +213,10 @@ describe('pods/exec proxied to a real kubelet endpoint', () => {
       setTimeout(() => reject(new Error(`no echo, got ${JSON.stringify(text)}`)), 8000).unref();
     });
     expect(echoed).toBe('ping');
+    const open = kubeletSockets.size;
     socket!.destroy();
+    // The client went away: the sim closes its connection to the kubelet too.
+    await waitFor('the kubelet connection to close', () => kubeletSockets.size < open);
     const got = seen.slice(before).at(-1)!;
     expect(got.method).toBe('POST');
     const url = new URL(got.url, 'https://x');
