@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
-import { clientFor, until } from './helpers.js';
+import { clientFor } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -94,11 +95,11 @@ describe('tidepool capacity', { timeout: 90_000 }, () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const addr = await until('the listening line', () => /"addr":"(http:\/\/[^"]+)"/.exec(stderr)?.[1], 60_000);
-      const doc = await until('both members ready', async () => {
+      const addr = await waitFor('the listening line', () => /"addr":"(http:\/\/[^"]+)"/.exec(stderr)?.[1], 60_000);
+      const doc = await waitFor('both members ready', async () => {
         const d = (await (await fetch(`${addr}/api/v1/capacity`)).json()) as CapacityDocument;
         return d.clusters.length === 2 && d.clusters.every((c) => c.ready) ? d : undefined;
-      });
+      }, 15_000);
       const [east, west] = doc.clusters;
       expect(east!.cpu.idle).toBe(east!.cpu.allocatable - east!.cpu.requested - Math.ceil((east!.cpu.allocatable - east!.cpu.requested) * 0.5));
       expect(west!.cpu.idle).toBe(0);

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
 import { DEFAULT_POLICY } from '../../federation/types.js';
-import { clientFor, createPod, podBody, until } from './helpers.js';
+import { clientFor, createPod, podBody } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GI = 1024 ** 3;
 let sim: Sim;
@@ -58,23 +59,23 @@ describe('federation over simulated member clusters', () => {
       for (const v of Object.values(r)) expect(Number.isInteger(v)).toBe(true);
     }
     // Node usage comes from metrics.k8s.io.
-    await until('batch capacity from node metrics', async () => (await capacity()).clusters.every((c) => c.cpu.usage > 0 && c.cpu.batch > 0));
+    await waitFor('batch capacity from node metrics', async () => (await capacity()).clusters.every((c) => c.cpu.usage > 0 && c.cpu.batch > 0), 15_000);
   });
 
   it('follows pods in a member and never counts virtual nodes', async () => {
     const east = clientFor(sim, 'east');
     const before = (await capacity()).clusters.find((c) => c.name === 'east')!;
     await createPod(east, 'default', podBody('web-1', '1500m', '1Gi'));
-    await until('the pod to be counted', async () => (await capacity()).clusters.find((c) => c.name === 'east')!.cpu.requested === before.cpu.requested + 1500);
+    await waitFor('the pod to be counted', async () => (await capacity()).clusters.find((c) => c.name === 'east')!.cpu.requested === before.cpu.requested + 1500, 15_000);
     await east.request({
       method: 'POST',
       path: '/api/v1/nodes',
       body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'vk-other-tidepool', labels: { type: 'virtual-kubelet' } }, status: { allocatable: { cpu: '1000', memory: '4000Gi', pods: '10000' }, capacity: { cpu: '1000', memory: '4000Gi', pods: '10000' }, conditions: [{ type: 'Ready', status: 'True' }] } },
     });
-    const after = await until('the virtual node to be seen', async () => {
+    const after = await waitFor('the virtual node to be seen', async () => {
       const c = (await capacity()).clusters.find((x) => x.name === 'east')!;
       return c.virtualNodes?.includes('vk-other-tidepool') ? c : undefined;
-    });
+    }, 15_000);
     expect(after.nodes).toBe(3);
     expect(after.cpu.allocatable).toBe(before.cpu.allocatable);
     east.close();
@@ -139,7 +140,7 @@ describe('federation over simulated member clusters', () => {
     const cluster = placed.ok ? placed.cluster : '';
     const member = clientFor(sim, cluster);
     await createPod(member, 'default', { ...podBody('mirror-1', '1', '1Gi', { labels: { 'tidepool.dev/managed-by': 'tidepool' } }) });
-    await until('the mirror pod to be reported', () => fed.model.cluster(cluster)!.hasPod('default/mirror-1') && !fed.model.cluster(cluster)!.isAssumed('default/mirror-1'));
+    await waitFor('the mirror pod to be reported', () => fed.model.cluster(cluster)!.hasPod('default/mirror-1') && !fed.model.cluster(cluster)!.isAssumed('default/mirror-1'), 15_000);
     const before = await capacity();
     const lentBefore = before.clusters.find((c) => c.name === cluster)!.cpu.lent;
     expect(lentBefore).toBe(1000);
@@ -147,10 +148,10 @@ describe('federation over simulated member clusters', () => {
     const started = Date.now();
     await sim.cluster(cluster).outage(true);
     try {
-    const during = await until('the cluster to leave the pool', async () => {
+    const during = await waitFor('the cluster to leave the pool', async () => {
       const d = await capacity();
       return d.clusters.find((c) => c.name === cluster)!.ready ? undefined : d;
-    });
+    }, 15_000);
     const tookMs = Date.now() - started;
     // Timeout 1.5 s + one probe period + a poll: well inside 5 s.
     expect(tookMs).toBeLessThan(5_000);
@@ -165,7 +166,7 @@ describe('federation over simulated member clusters', () => {
     } finally {
       await sim.cluster(cluster).outage(false);
     }
-    const back = await until('the cluster to rejoin', async () => {
+    const back = await waitFor('the cluster to rejoin', async () => {
       const d = await capacity();
       return d.clusters.find((c) => c.name === cluster)!.ready ? d : undefined;
     }, 20_000);
@@ -178,20 +179,20 @@ describe('federation over simulated member clusters', () => {
   });
 
   it('takes a cluster whose API server fails every request out of the pool, and back when it recovers', async () => {
-    await until('all members ready', () => ['east', 'west', 'north'].every((n) => fed.model.isReady(n)), 20_000);
+    await waitFor('all members ready', () => ['east', 'west', 'north'].every((n) => fed.model.isReady(n)), 20_000);
     sim.cluster('west').setFaults({ errorRate: 1, errorCode: 500 });
     try {
-      const reachable = await until('west to leave the pool', () => {
+      const reachable = await waitFor('west to leave the pool', () => {
         const e = fed.model.entry('west')!;
         return !e.ready ? e.conditions.find((c) => c.type === 'Reachable') : undefined;
-      });
+      }, 15_000);
       expect(reachable).toMatchObject({ status: 'False', reason: 'ProbeFailed' });
       expect(reachable.message).toContain('500');
       expect(fed.model.document().clusters.find((c) => c.name === 'west')!.cpu.idle).toBe(0);
     } finally {
       sim.cluster('west').clearFaults();
     }
-    await until('west to rejoin', () => fed.model.isReady('west'), 20_000);
+    await waitFor('west to rejoin', () => fed.model.isReady('west'), 20_000);
   });
 
   it('serves health, readiness, clusters and metrics', async () => {

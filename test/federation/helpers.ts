@@ -1,25 +1,9 @@
-// Test helpers for federation against the sim: clients, object creation, polling.
+// Test helpers for federation against the sim: clients and object creation (polling: ../helpers/wait.ts).
 import { KubeClient } from '../../kube/index.js';
 import type { Sim } from '../../sim/index.js';
 
 export function clientFor(sim: Sim, context: string): KubeClient {
   return new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context }, cluster: context, qps: 1000, burst: 1000, timeoutMs: 5_000, maxAttempts: 1 });
-}
-
-/** Polls `fn` until it returns a truthy value; throws with `what` after timeoutMs. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export function podBody(name: string, cpu: string, memory: string, extra: { labels?: Record<string, string>; nodeName?: string; annotations?: Record<string, string> } = {}): Record<string, unknown> {

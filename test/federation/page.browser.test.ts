@@ -7,7 +7,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
-import { clientFor, createPod, podBody, until } from './helpers.js';
+import { clientFor, createPod, podBody } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -62,15 +63,15 @@ describe('console page', { timeout: 60_000 }, () => {
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
     expect(await page.title()).toBe('Tidepool — capacity pool');
     // Usage (and with it batch) arrives from metrics.k8s.io after the first sync; settle on a stable document.
-    await until('usage to be known', async () => (await api()).clusters.every((c) => c.cpu.usage > 0));
-    await until('the page to show the current document', async () => {
+    await waitFor('usage to be known', async () => (await api()).clusters.every((c) => c.cpu.usage > 0), 15_000);
+    await waitFor('the page to show the current document', async () => {
       const doc = await api();
       for (const c of doc.clusters) {
         if ((await shown(c.name, 'cpu-idle')) !== String(c.cpu.idle)) return false;
         if ((await shown(c.name, 'cpu-batch')) !== String(c.cpu.batch)) return false;
       }
       return true;
-    });
+    }, 15_000);
     const doc = await api();
     for (const c of doc.clusters) {
       expect(await shown(c.name, 'nodes')).toBe(String(c.nodes));
@@ -89,7 +90,7 @@ describe('console page', { timeout: 60_000 }, () => {
     expect(await shown('_pool', 'vnode-cpu')).toBe(String(doc.total.cpu.idle));
     // The federation samples utilization from its start; a member that joined after the page's
     // last history fetch makes the page fetch the history again, so its sparkline fills in.
-    await until('the sparkline to have points', async () => Number(await shown('east', 'history-points')) > 0);
+    await waitFor('the sparkline to have points', async () => Number(await shown('east', 'history-points')) > 0, 15_000);
     await page.screenshot({ path: process.env['TIDEPOOL_SCREENSHOT'] ?? '/dev/null' }).catch(() => undefined);
     expect(consoleErrors).toEqual([]);
   });
@@ -98,8 +99,8 @@ describe('console page', { timeout: 60_000 }, () => {
     const before = Number(await shown('east', 'cpu-requested'));
     const east = clientFor(sim, 'east');
     await createPod(east, 'default', podBody('big-job', '3', '4Gi'));
-    await until('the API to count the pod', async () => (await api()).clusters.find((c) => c.name === 'east')!.cpu.requested === before + 3000);
-    await until('the page to follow', async () => (await shown('east', 'cpu-requested')) === String(before + 3000));
+    await waitFor('the API to count the pod', async () => (await api()).clusters.find((c) => c.name === 'east')!.cpu.requested === before + 3000, 15_000);
+    await waitFor('the page to follow', async () => (await shown('east', 'cpu-requested')) === String(before + 3000), 15_000);
     const doc = await api();
     expect(await shown('east', 'cpu-idle')).toBe(String(doc.clusters.find((c) => c.name === 'east')!.cpu.idle));
     // A virtual node appearing in a member is listed as ignored, and not counted.
@@ -108,7 +109,7 @@ describe('console page', { timeout: 60_000 }, () => {
       path: '/api/v1/nodes',
       body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'vk-peer', labels: { type: 'virtual-kubelet' } }, status: { allocatable: { cpu: '500', memory: '1000Gi', pods: '1000' }, conditions: [{ type: 'Ready', status: 'True' }] } },
     });
-    await until('the ignored virtual node on the page', async () => (await page.locator('#ignored').textContent())?.includes('east/vk-peer'));
+    await waitFor('the ignored virtual node on the page', async () => (await page.locator('#ignored').textContent())?.includes('east/vk-peer'), 15_000);
     expect(await shown('east', 'nodes')).toBe('3');
     east.close();
     expect(consoleErrors).toEqual([]);
@@ -117,7 +118,7 @@ describe('console page', { timeout: 60_000 }, () => {
   it('shows a member that stops answering as not ready, with its capacity out of the pool', async () => {
     sim.cluster('west').setFaults({ errorRate: 1, errorCode: 500 });
     try {
-      await until('the page to show west not ready', async () => (await shown('west', 'ready')) === 'false');
+      await waitFor('the page to show west not ready', async () => (await shown('west', 'ready')) === 'false', 15_000);
       expect(await shown('west', 'cpu-idle')).toBe('0');
       const doc = await api();
       expect(await shown('_total', 'cpu-idle')).toBe(String(doc.total.cpu.idle));
@@ -125,7 +126,7 @@ describe('console page', { timeout: 60_000 }, () => {
     } finally {
       sim.cluster('west').clearFaults();
     }
-    await until('the page to show west ready again', async () => (await shown('west', 'ready')) === 'true');
+    await waitFor('the page to show west ready again', async () => (await shown('west', 'ready')) === 'true', 15_000);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, MemberClusterRegistry, loadFederationConfig, type Condition } from '../../federation/index.js';
 import type { KubeClient } from '../../kube/index.js';
-import { clientFor, until } from './helpers.js';
+import { clientFor } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import { hasKubectl, Kubectl } from '../helpers/kubectl.js';
 
 let sim: Sim;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   host = clientFor(sim, 'host');
   const crd = parseYaml(readFileSync(new URL('../../deploy/crds/membercluster.yaml', import.meta.url), 'utf8')) as object;
   await host.request({ method: 'POST', path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', body: crd });
-  await until('the MemberCluster resource to be served', async () => (await host.request({ path: MC })).status === 200);
+  await waitFor('the MemberCluster resource to be served', async () => (await host.request({ path: MC })).status === 200, 15_000);
   await host.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tidepool-system' } } });
   await host.request({
     method: 'POST',
@@ -59,13 +60,13 @@ async function conditions(name: string): Promise<Condition[]> {
 describe('MemberCluster registry', () => {
   it('turns a good MemberCluster into a Ready member and writes its status', async () => {
     await create('east', { kubeconfigSecretRef: { name: 'east-kubeconfig', context: 'east' }, weight: 2, headroom: { fraction: 0.1, cpu: '1' }, labels: { region: 'east' } });
-    await until('east to be Ready in the federation', () => fed.model.isReady('east'));
+    await waitFor('east to be Ready in the federation', () => fed.model.isReady('east'), 15_000);
     const doc = fed.model.document();
     expect(doc.clusters[0]).toMatchObject({ name: 'east', ready: true, nodes: 2 });
-    const status = await until('status with Ready=True', async () => {
+    const status = await waitFor('status with Ready=True', async () => {
       const obj = await host.requestJson<{ status?: { conditions?: Condition[]; lastProbeTime?: string; observedGeneration?: number; capacity?: { nodes: number; cpu: { allocatable: number } } } }>({ path: `${MC}/east` });
       return obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? obj.status : undefined;
-    });
+    }, 15_000);
     expect(status.capacity).toMatchObject({ nodes: 2, cpu: { allocatable: doc.clusters[0]!.cpu.allocatable } });
     expect(Number.isNaN(Date.parse(status.lastProbeTime ?? ''))).toBe(false);
     expect(status.observedGeneration).toBe(1);
@@ -93,10 +94,10 @@ describe('MemberCluster registry', () => {
       maxCPU: 'lots',
       taints: [{ key: 'dedicated', effect: 'Sometimes' }],
     });
-    const conds = await until('a SpecValid=False condition', async () => {
+    const conds = await waitFor('a SpecValid=False condition', async () => {
       const c = await conditions('broken');
       return c.some((x) => x.type === 'SpecValid' && x.status === 'False') ? c : undefined;
-    });
+    }, 15_000);
     const specValid = conds.find((c) => c.type === 'SpecValid')!;
     expect(specValid.reason).toBe('InvalidSpec');
     expect(specValid.message).toContain('spec.headroom.fraction: must be between 0 and 1, got 1.5');
@@ -108,10 +109,10 @@ describe('MemberCluster registry', () => {
 
   it('says so when the kubeconfig Secret is missing', async () => {
     await create('nosecret', { kubeconfigSecretRef: { name: 'absent', namespace: 'tidepool-system' } });
-    const conds = await until('a Ready=False condition', async () => {
+    const conds = await waitFor('a Ready=False condition', async () => {
       const c = await conditions('nosecret');
       return c.some((x) => x.type === 'Ready' && x.status === 'False') ? c : undefined;
-    });
+    }, 15_000);
     const ready = conds.find((c) => c.type === 'Ready')!;
     expect(ready.reason).toBe('KubeconfigError');
     expect(ready.message).toContain('kubeconfig Secret tidepool-system/absent');
@@ -128,16 +129,16 @@ describe('MemberCluster registry', () => {
       body: { data: { kubeconfig: Buffer.from(rotated).toString('base64') } },
       contentType: 'application/merge-patch+json',
     });
-    await until('a new member for east', () => fed.member('east') !== undefined && fed.member('east') !== before);
-    await until('east Ready again', () => fed.model.isReady('east'));
+    await waitFor('a new member for east', () => fed.member('east') !== undefined && fed.member('east') !== before, 15_000);
+    await waitFor('east Ready again', () => fed.model.isReady('east'), 15_000);
   });
 
   it('follows spec changes and deletion', async () => {
     await host.request({ method: 'PATCH', path: `${MC}/east`, body: { spec: { paused: true } }, contentType: 'application/merge-patch+json' });
-    await until('east to be paused', () => fed.model.cluster('east')?.policy.paused === true);
+    await waitFor('east to be paused', () => fed.model.cluster('east')?.policy.paused === true, 15_000);
     expect(fed.model.document().clusters[0]!.cpu.idle).toBe(0);
     await host.request({ method: 'DELETE', path: `${MC}/east` });
-    await until('east to leave the federation', () => fed.model.cluster('east') === undefined);
+    await waitFor('east to leave the federation', () => fed.model.cluster('east') === undefined, 15_000);
     expect(fed.memberNames()).toEqual([]);
   });
 });

@@ -17,18 +17,9 @@ import { registerAgentCommand } from '../../isolation/cli.js';
 import { DiskNode } from './disk-node.js';
 import { RealCgroupTree, cpusAllowed, realCgroupUnavailable } from './real-cgroup.js';
 import { captureLog } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NODE = 'host-node-0';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('tidepool agent against a simulated cluster', () => {
   let sim: Sim;
@@ -83,7 +74,7 @@ describe('tidepool agent against a simulated cluster', () => {
     const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
     try {
       // 4 CPUs, online uses its 500m request until measured: offline gets 4000×65%−500 → 3 CPUs from the far end.
-      await until('the offline cpuset', () => node.read(b.dir, 'cpuset.cpus') === '1-3');
+      await waitFor('the offline cpuset', () => node.read(b.dir, 'cpuset.cpus') === '1-3', 20_000);
       expect(node.read(b.containerDir, 'cpuset.cpus')).toBe('1-3');
       expect(node.read(w.dir, 'cpuset.cpus')).toBe('0');
       expect(node.read(b.dir, 'cpu.idle')).toBe('1');
@@ -91,7 +82,7 @@ describe('tidepool agent against a simulated cluster', () => {
       expect(node.oomScoreAdj(b.pid)).toBe('1000');
       expect(node.oomScoreAdj(w.pid)).toBe('0');
 
-      const annotated = await until('the status annotation', async () => (await api.readNode({ name: NODE })).metadata?.annotations?.[STATUS_ANNOTATION]);
+      const annotated = await waitFor('the status annotation', async () => (await api.readNode({ name: NODE })).metadata?.annotations?.[STATUS_ANNOTATION], 20_000);
       const status = JSON.parse(annotated) as { cgroup: string; degraded: string[]; dryRun: boolean };
       expect(status.cgroup).toBe('v1/cgroupfs');
       expect(status.dryRun).toBe(false);
@@ -110,7 +101,7 @@ describe('tidepool agent against a simulated cluster', () => {
       // The pod leaves: its cgroup goes with it and nothing is left owned.
       await api.deleteNamespacedPod({ namespace: 'default', name: batch.metadata!.name!, gracePeriodSeconds: 0 });
       rmSync(join(node.cgroupRoot, 'cpuset', b.dir), { recursive: true });
-      await until('the online pod back on the whole pool', () => node.read(w.dir, 'cpuset.cpus') === '0-3');
+      await waitFor('the online pod back on the whole pool', () => node.read(w.dir, 'cpuset.cpus') === '0-3', 20_000);
     } finally {
       await running.stop();
       await api.deleteNamespacedPod({ namespace: 'default', name: web.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined);
@@ -129,7 +120,7 @@ describe('tidepool agent against a simulated cluster', () => {
         parseAgentFlags({ ...flags(new DiskNode(mkdtempSync(join(dir, 'node-')))), cgroupRoot: '/sys/fs/cgroup', kubepodsParent: tree.name, sysRoot: '/sys', procRoot: '/proc', cgroupDriver: 'cgroupfs' }),
         { log: captureLog() },
       );
-      await until('offline SCHED_IDLE', () => tree.read(b.dir, 'cpu.idle', 'cpu') === '1');
+      await waitFor('offline SCHED_IDLE', () => tree.read(b.dir, 'cpu.idle', 'cpu') === '1', 20_000);
       const offline = running.agent!.status().cpus.offline;
       expect(tree.read(b.containerDir, 'cpuset.cpus', 'cpuset')).toBe(offline);
       expect(cpusAllowed(b.procs[0]!.pid!)).toBe(offline);
@@ -146,14 +137,14 @@ describe('tidepool agent against a simulated cluster', () => {
     const node = new DiskNode(mkdtempSync(join(dir, 'node-')), 4, 16 * 1024 * 1024, 12 * 1024 * 1024, false);
     const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
     try {
-      await until('a first reconcile', () => running.agent!.ready());
+      await waitFor('a first reconcile', () => running.agent!.ready(), 20_000);
       expect(running.agent!.status().degraded.join('\n')).toMatch(/kubepods cgroup not found/);
       node.createKubepods();
-      await until('kubepods found', () => (running.agent!.status().degraded.some((d) => d.includes('kubepods')) ? undefined : true));
-      const annotated = await until('the annotation without the kubepods note', async () => {
+      await waitFor('kubepods found', () => (running.agent!.status().degraded.some((d) => d.includes('kubepods')) ? undefined : true), 20_000);
+      const annotated = await waitFor('the annotation without the kubepods note', async () => {
         const a = (await api.readNode({ name: NODE })).metadata?.annotations?.[STATUS_ANNOTATION];
         return a !== undefined && !a.includes('kubepods cgroup not found') ? a : undefined;
-      });
+      }, 20_000);
       expect(annotated).toMatch(/resctrl not mounted/);
     } finally {
       await running.stop();
@@ -165,10 +156,10 @@ describe('tidepool agent against a simulated cluster', () => {
     const bad = await createPod('typo', 'ofline', { cpu: '100m' });
     const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
     try {
-      const ev = await until('an Event on the pod', async () => {
+      const ev = await waitFor('an Event on the pod', async () => {
         const list = await api.listNamespacedEvent({ namespace: 'default' });
         return list.items.find((e) => e.involvedObject.uid === bad.metadata!.uid && e.reason === 'InvalidQosLabel');
-      });
+      }, 20_000);
       expect(ev.type).toBe('Warning');
       expect(ev.message).toMatch(/tidepool.dev\/qos="ofline"/);
       expect(ev.source?.component ?? ev.reportingComponent).toBe('tidepool-agent');
@@ -187,10 +178,10 @@ describe('tidepool agent against a simulated cluster', () => {
     writeFileSync(join(node.cgroupRoot, 'memory', o.dir, 'memory.usage_in_bytes'), String(4 * 1024 ** 3));
     const running = await runAgent(parseAgentFlags(flags(node)), { log: captureLog() });
     try {
-      await until('the offline pod evicted', async () => {
+      await waitFor('the offline pod evicted', async () => {
         const pods = await api.listNamespacedPod({ namespace: 'default', fieldSelector: `metadata.name=${offline.metadata!.name}` });
         return pods.items.length === 0 || pods.items[0]!.metadata?.deletionTimestamp !== undefined ? true : undefined;
-      });
+      }, 20_000);
       const still = await api.readNamespacedPod({ namespace: 'default', name: online.metadata!.name! });
       expect(still.metadata?.deletionTimestamp).toBeUndefined();
     } finally {

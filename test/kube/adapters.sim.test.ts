@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type Sim } from '../../sim/index.js';
 import { EventRecorder, KubeClient, LeaderElector, eventSinkFor, leaseClientFor } from '../../kube/index.js';
-import { until } from './fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 
 let sim: Sim;
 
@@ -63,7 +63,7 @@ describe('leader election on the sim', () => {
     const a = spawn('candidate-a');
     const b = spawn('candidate-b');
     try {
-      await until(() => a.leading || b.leading, 'a leader');
+      await waitFor('a leader', () => a.leading || b.leading, 15_000, 20);
       // Watch a few renew periods: exactly one leads all along.
       const end = Date.now() + 1_000;
       while (Date.now() < end) {
@@ -79,7 +79,7 @@ describe('leader election on the sim', () => {
       await leader.done;
       const diedAt = Date.now();
       leader.client.close();
-      await until(() => follower.leading, 'the follower to take over', 10_000);
+      await waitFor('the follower to take over', () => follower.leading, 10_000, 20);
       const tookOverAt = timeline.find((t) => t.id === follower.id && t.what === 'start')!.at;
       // Not before the lease could have expired, and soon after (a lease plus a few retry periods).
       expect(tookOverAt - diedAt).toBeLessThan(LEASE_MS + 4 * RETRY_MS + 500);
@@ -110,7 +110,7 @@ describe('event recorder on the sim', () => {
       recorder.record(pod, 'Warning', 'FailedPlacement', 'no member cluster fits');
       const events = () => [...sim.cluster('ev').store.values(sim.cluster('ev').registry.lookup('', 'v1', 'events')!.storageKey, 'default')].map((o) => JSON.parse(o.json) as Record<string, unknown>);
       await recorder.flush();
-      await until(() => events().length === 1 && events()[0]!['count'] === 3, 'one event with count 3', 10_000);
+      await waitFor('one event with count 3', () => events().length === 1 && events()[0]!['count'] === 3, 10_000, 20);
       expect(recorder.stats.created).toBe(1);
       expect(recorder.stats.patched).toBe(2);
       const ev = events()[0]!;

@@ -49,15 +49,6 @@ export function serverPods(c: SimCluster, namespace?: string): Map<string, strin
   return out;
 }
 
-/** Polls `cond` every 20 ms; rejects naming `what` after `timeoutMs`. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * What a handler sees, rebuilt from add/update/delete calls alone, with every inconsistency a
  * handler could suffer recorded: an add for a key it already has, an update or delete for a

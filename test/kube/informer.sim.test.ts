@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { startSim, type Sim, type SimCluster } from '../../sim/index.js';
 import { KubeClient, Informer, POD_FIELDS, indexBy, projectPod, type PodSummary } from '../../kube/index.js';
-import { HandlerView, createPod, deletePod, podsRt, relabelPod, sameMap, serverPods, until } from './fixtures.js';
+import { HandlerView, createPod, deletePod, podsRt, relabelPod, sameMap, serverPods } from './fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CLUSTERS = ['down', 'drop', 'gone', 'expire', 'bad', 'sel', 'idle', 'life'];
 
@@ -68,10 +69,10 @@ describe('informer against the sim', () => {
     for (let i = 30; i < 35; i++) createPod(c, `p${i}`);
     for (let i = 20; i < 25; i++) relabelPod(c, `p${i}`, { tier: 'gold' });
     // Let the informer notice: its reconnects fail and back off.
-    await until(() => informer.stats.failures >= 2, 'failed reconnects during the outage');
+    await waitFor('failed reconnects during the outage', () => informer.stats.failures >= 2, 15_000, 20);
     await c.outage(false);
 
-    await until(() => converged(c, view, informer), 'informer to converge after the outage');
+    await waitFor('informer to converge after the outage', () => converged(c, view, informer), 15_000, 20);
     expect(view.violations).toEqual([]);
     for (let i = 0; i < 10; i++) expect(view.deletes.get(`default/p${i}`)).toBe(1);
     expect(view.deletes.size).toBe(10);
@@ -88,12 +89,12 @@ describe('informer against the sim', () => {
     expect(listsBefore).toBeGreaterThan(0);
 
     for (let round = 0; round < 3; round++) {
-      await until(() => c.watches.size > 0, 'the watch to be open');
+      await waitFor('the watch to be open', () => c.watches.size > 0, 15_000, 20);
       const watchesBefore = informer.stats.watches;
       expect(c.dropWatches()).toBe(1);
       createPod(c, `after-drop-${round}`);
       deletePod(c, `p${round}`);
-      await until(() => informer.stats.watches > watchesBefore && converged(c, view, informer), `resume after drop ${round}`);
+      await waitFor(`resume after drop ${round}`, () => informer.stats.watches > watchesBefore && converged(c, view, informer), 15_000, 20);
     }
     expect(await listRequests()).toBe(listsBefore);
     expect(informer.stats.lists).toBe(1);
@@ -116,7 +117,7 @@ describe('informer against the sim', () => {
     c.compact(); // the history the informer would resume from is gone
     await c.outage(false);
 
-    await until(() => informer.stats.gone >= 1 && converged(c, view, informer), 'relist after 410').catch((err: Error) => {
+    await waitFor('relist after 410', () => informer.stats.gone >= 1 && converged(c, view, informer), 15_000, 20).catch((err: Error) => {
       throw new Error(`${err.message}: stats ${JSON.stringify(informer.stats)}, server ${serverPods(c).size}, cache ${informer.size}, violations ${view.violations.join('; ')}`);
     });
     expect(informer.stats.lists).toBe(2);
@@ -135,14 +136,14 @@ describe('informer against the sim', () => {
     for (let i = 0; i < 40; i++) createPod(c, `p${String(i).padStart(2, '0')}`);
     c.setFaults({ latencyMs: 150 });
     informer.start();
-    await until(() => informer.stats.listPages >= 1, 'the first page');
+    await waitFor('the first page', () => informer.stats.listPages >= 1, 15_000, 20);
     createPod(c, 'during-list');
     c.compact(); // the snapshot the continue token points into is gone
     c.clearFaults();
     expect(await informer.waitForSync({ timeoutMs: 10_000 })).toBe(true);
     expect(informer.stats.gone).toBeGreaterThanOrEqual(1);
     expect(informer.stats.lists).toBeGreaterThanOrEqual(2);
-    await until(() => converged(c, view, informer), 'cache equals server after the restarted list');
+    await waitFor('cache equals server after the restarted list', () => converged(c, view, informer), 15_000, 20);
     expect(view.violations).toEqual([]);
   });
 
@@ -168,7 +169,7 @@ describe('informer against the sim', () => {
     expect([...late.objects.keys()].sort()).toEqual(['default/p0', 'default/p1']);
     const resynced = new Set<string>();
     informer.addHandlers({ onResync: (_p, key) => resynced.add(key) });
-    await until(() => resynced.size === 2, 'a periodic resync of both pods');
+    await waitFor('a periodic resync of both pods', () => resynced.size === 2, 15_000, 20);
     const aborted = new AbortController();
     aborted.abort();
     const fresh = new Informer<PodSummary>({ client, resource: { version: 'v1', resource: 'pods' } as const, project: projectPod });
@@ -183,9 +184,9 @@ describe('informer against the sim', () => {
     createPod(c, 'p0');
     informer.start();
     await informer.waitForSync({ timeoutMs: 10_000 });
-    await until(() => informer.stats.failures >= 2, 'the idle watchdog to cut the watch twice');
+    await waitFor('the idle watchdog to cut the watch twice', () => informer.stats.failures >= 2, 15_000, 20);
     createPod(c, 'p1');
-    await until(() => view.objects.has('default/p1'), 'an event after the cuts');
+    await waitFor('an event after the cuts', () => view.objects.has('default/p1'), 15_000, 20);
     expect(informer.stats.lists).toBe(1);
     expect(informer.stats.watches).toBeGreaterThanOrEqual(3);
   });
@@ -221,7 +222,7 @@ describe('informer against the sim', () => {
     });
     createPod(c, 'trigger');
     createPod(c, 'good-2');
-    await until(() => view.objects.has('default/good-2'), 'the pod after the malformed ones');
+    await waitFor('the pod after the malformed ones', () => view.objects.has('default/good-2'), 15_000, 20);
     expect(boom.calls).toBe(1);
     expect(informer.stats.handlerErrors).toBe(1);
     expect(informer.stats.malformed).toBeGreaterThanOrEqual(1);
@@ -229,7 +230,7 @@ describe('informer against the sim', () => {
     expect(view.objects.has('default/trigger')).toBe(true);
     // Other handlers still got the pod whose handler threw; the informer is still watching.
     createPod(c, 'good-3');
-    await until(() => view.objects.has('default/good-3'), 'a later pod');
+    await waitFor('a later pod', () => view.objects.has('default/good-3'), 15_000, 20);
     expect(view.violations).toEqual([]);
   });
 
@@ -250,7 +251,7 @@ describe('informer against the sim', () => {
     // Leaving the selector is a delete for the informer; entering it is an add.
     relabelPod(c, 'w0', { app: 'db' });
     relabelPod(c, 'w4', { app: 'web' });
-    await until(() => informer.getByName('default', 'w4') !== undefined && informer.getByName('default', 'w0') === undefined, 'selector moves');
+    await waitFor('selector moves', () => informer.getByName('default', 'w4') !== undefined && informer.getByName('default', 'w0') === undefined, 15_000, 20);
     expect(view.deletes.get('default/w0')).toBe(1);
     expect(informer.byIndex('node', 'n0').map((p) => p.name).sort()).toEqual(['a0', 'a1', 'a2', 'w2', 'w4']);
     expect(view.violations).toEqual([]);
