@@ -8,6 +8,8 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
+export { percentile } from './_stats.js'; // bench sim imports it from here
+
 export interface ClientInit {
   server: string;
   token: string;
@@ -111,11 +113,6 @@ async function runFor(seconds: number, concurrency: number, fn: () => Promise<vo
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return done / ((performance.now() - t0) / 1000);
-}
-
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 }
 
 export function podBody(name: string, node: string, i: number): string {

@@ -18,6 +18,7 @@ import { placementPod, type PodObject } from '../../federation/pod.js';
 import { ReferenceState, recount } from '../../federation/oracle.js';
 import type { CapacityEvent, NodeInfo, PodInfo } from '../../federation/types.js';
 import { DEFAULT_POLICY } from '../../federation/types.js';
+import { percentile } from './_stats.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -43,10 +44,6 @@ function rng(seed: number): () => number {
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const ZONES = ['a', 'b', 'c'];

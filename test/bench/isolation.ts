@@ -31,6 +31,7 @@ import { StaticPodSource } from '../../isolation/pods.js';
 import { makePolicy } from '../../isolation/policy.js';
 import { readTopology } from '../../isolation/topology.js';
 import { RealCgroupTree, realCgroupUnavailable, type RealPod } from '../isolation/real-cgroup.js';
+import { percentile } from './_stats.js';
 
 interface Config {
   rounds: number;
@@ -103,10 +104,8 @@ function calibrate(ms: number): number {
   return Math.max(1000, Math.round((n / best) * ms));
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+// No samples is no figure (NaN, null in the JSON), never a perfect 0 ms.
+const pct = (sorted: readonly number[], p: number): number => percentile(sorted, p, NaN);
 
 async function runOnline(tree: RealCgroupTree, pod: RealPod, iters: number, c: Config): Promise<number[]> {
   const child = tree.spawnIn(pod.containerDir, process.execPath, ['-e', ONLINE, String(iters), String(c.intervalMs), String(c.seconds * 1000 + 500), '500']);
@@ -241,7 +240,7 @@ export async function main(args: string[]): Promise<void> {
           results[phase].push({ lat, offlineCores, budgetCores, otherCores });
           const sorted = [...lat].sort((a, b) => a - b);
           console.log(
-            `  round ${round} ${phase.padEnd(7)} p50 ${percentile(sorted, 50).toFixed(2)}ms p99 ${percentile(sorted, 99).toFixed(2)}ms offline ${offlineCores.toFixed(2)} cores, rest of machine ${otherCores.toFixed(2)} cores` +
+            `  round ${round} ${phase.padEnd(7)} p50 ${pct(sorted, 50).toFixed(2)}ms p99 ${pct(sorted, 99).toFixed(2)}ms offline ${offlineCores.toFixed(2)} cores, rest of machine ${otherCores.toFixed(2)} cores` +
               (phase === 'agent' ? ` (budget ${budgetCores.toFixed(2)}, offline cpuset ${agent!.status().cpus.offline}, online ${agent!.status().cpus.online})` : ''),
           );
         } finally {
@@ -263,10 +262,10 @@ export async function main(args: string[]): Promise<void> {
 
   const summary = (phase: 'alone' | 'noAgent' | 'agent') => {
     const sorted = results[phase].flatMap((r) => r.lat).sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length };
+    return { p50: pct(sorted, 50), p99: pct(sorted, 99), n: sorted.length };
   };
   const medianRoundP99 = (phase: 'alone' | 'noAgent' | 'agent'): number => {
-    const p99s = results[phase].map((r) => percentile([...r.lat].sort((a, b) => a - b), 99)).sort((a, b) => a - b);
+    const p99s = results[phase].map((r) => pct([...r.lat].sort((a, b) => a - b), 99)).sort((a, b) => a - b);
     return p99s.length === 0 ? NaN : p99s.length % 2 === 1 ? p99s[(p99s.length - 1) / 2]! : (p99s[p99s.length / 2 - 1]! + p99s[p99s.length / 2]!) / 2;
   };
   const alone = summary('alone');
