@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createCertificateAuthority } from '../../../sim/tls.js';
 import { hasKubectl, Kubectl } from '../../helpers/kubectl.js';
-import { accessFor, expectStatus, podManifest, raw, startTestSim, waitFor, type ClusterAccess, type RawResponse, type TestSim } from './helpers.js';
+import { accessFor, expectStatus, podManifest, raw, readResponse, registerKubeletNode, startTestSim, waitFor, type ClusterAccess, type RawResponse, type TestSim } from './helpers.js';
 
 let t: TestSim;
 let access: ClusterAccess;
@@ -95,18 +95,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromString(t.sim.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNode({ body: { metadata: { name: 'virtual-node' } } });
-  await core.replaceNodeStatus({
-    name: 'virtual-node',
-    body: {
-      metadata: { name: 'virtual-node' },
-      status: {
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-        daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
-        conditions: [{ type: 'Ready', status: 'True' }],
-      },
-    },
-  });
+  await registerKubeletNode(core, 'virtual-node', kubeletPort);
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('remote', { spec: { nodeName: 'virtual-node', schedulerName: 'none' } }) as V1Pod });
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('local') as V1Pod });
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('unbound', { spec: { schedulerName: 'none' } }) as V1Pod });
@@ -139,18 +128,7 @@ function upgrade(method: string, path: string, opts: { token?: string | null; pr
   }
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, access.server), { method, headers, ca: access.ca, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(body) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        resolve({ response: { status: res.statusCode ?? 0, headers: res.headers, body, json } });
-      });
+      readResponse(res).then((response) => resolve({ response }), reject);
     });
     req.on('upgrade', (res, socket: Socket) => resolve({ response: { status: res.statusCode ?? 0, headers: res.headers, body: '', json: undefined }, socket }));
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));

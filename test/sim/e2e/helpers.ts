@@ -2,9 +2,11 @@
 // and raw HTTPS requests that present the cluster's token and trust its CA.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { startSim, type Sim, type SimOptions } from '../../../sim/index.js';
 
@@ -60,6 +62,44 @@ export interface RawResponse {
   json: Record<string, unknown> | undefined;
 }
 
+/** Reads a whole response: status, headers, body text and, when the body is JSON, its value. */
+export function readResponse(res: IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+    });
+    res.on('error', reject);
+  });
+}
+
+/**
+ * Registers a Node the way a virtual kubelet does (the Node, then its status) with its
+ * kubelet endpoint at 127.0.0.1:`port`, so the sim proxies pods/log, exec and friends there.
+ */
+export async function registerKubeletNode(core: CoreV1Api, name: string, port: number): Promise<void> {
+  await core.createNode({ body: { metadata: { name } } });
+  await core.replaceNodeStatus({
+    name,
+    body: {
+      metadata: { name },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    },
+  });
+}
+
 /** One HTTPS request to a sim API server; never rejects on an HTTP error status. */
 export function raw(
   access: ClusterAccess,
@@ -79,19 +119,7 @@ export function raw(
     if (opts.accept) headers['Accept'] = opts.accept;
     // freshConnection: no pooled keep-alive socket (a socket cut by an outage would show ECONNRESET, not a refusal).
     const req = request(url, { method, headers, ca: access.ca, timeout: opts.timeoutMs ?? 10_000, ...(opts.freshConnection ? { agent: false } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = JSON.parse(body) as Record<string, unknown>;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-      res.on('error', reject);
+      readResponse(res).then(resolve, reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);

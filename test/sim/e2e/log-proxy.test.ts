@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority } from '../../../sim/tls.js';
-import { accessFor, expectStatus, podManifest, raw, sleep, startTestSim, type ClusterAccess, type TestSim } from './helpers.js';
+import { accessFor, expectStatus, podManifest, raw, registerKubeletNode, sleep, startTestSim, type ClusterAccess, type TestSim } from './helpers.js';
 
 let t: TestSim;
 let access: ClusterAccess;
@@ -47,19 +47,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromString(t.sim.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  // Register the "real" node the way a virtual kubelet does: Node, then its status.
-  await core.createNode({ body: { metadata: { name: 'virtual-node' } } });
-  await core.replaceNodeStatus({
-    name: 'virtual-node',
-    body: {
-      metadata: { name: 'virtual-node' },
-      status: {
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-        daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
-        conditions: [{ type: 'Ready', status: 'True' }],
-      },
-    },
-  });
+  await registerKubeletNode(core, 'virtual-node', kubeletPort);
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('remote', { spec: { nodeName: 'virtual-node', schedulerName: 'none' } }) as V1Pod });
 });
 
