@@ -18,7 +18,8 @@ export interface RequestInfo {
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export function parseResourcePath(pathname: string): RequestInfo | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  // decodeURIComponent leaves text without '%' as it is: most parts skip the call.
+  const parts = pathname.split('/').filter((p) => p !== '').map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
   let group: string;
   let version: string;
   let i: number;

@@ -189,9 +189,18 @@ export function matchersFrom(query: Query, rt: ResourceType): Matchers {
   return m;
 }
 
+/**
+ * The sim's most frequent answer, written straight to Node's response: fastify's send
+ * pipeline (hooks, serializers, payload checks) has nothing to do for a ready JSON string,
+ * and skipping it is a few microseconds of every write. Only for successful answers made
+ * by the handler; errors still go through fastify's error handler.
+ */
 function sendJson(reply: FastifyReply, code: number, body: string, warnings: string[] = []): void {
-  if (warnings.length) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
-  reply.code(code).type('application/json').send(body);
+  reply.hijack();
+  // One Warning header per warning, as kube-apiserver sends them.
+  if (warnings.length) reply.raw.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  reply.raw.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  reply.raw.end(body);
 }
 
 function renderFor(req: FastifyRequest, query: Query): Rendering {

@@ -77,7 +77,13 @@ export function buildServer(opts: ServerOptions): ServerHandle {
 
   // Bodies are parsed by the handlers, so malformed JSON becomes a Kubernetes Status.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  const asString = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => done(null, body);
+  app.addContentTypeParser('*', { parseAs: 'string' }, asString);
+  // The same parser named for the types clients send: fastify finds (and caches) an exact
+  // match at once, where every request falling through to '*' parses its Content-Type again.
+  for (const type of ['application/json', 'application/strategic-merge-patch+json', 'application/merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml', 'application/yaml']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, asString);
+  }
   // Protobuf bodies (client-go typed clients) stay bytes; see protobuf.ts.
   app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -141,10 +147,11 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   });
 
   const resourceRoute = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = req.url.split('?')[0]!;
-    const parts = path.split('/').filter(Boolean);
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
     // Group and group-version discovery.
     if (req.method === 'GET') {
+      const parts = path.split('/').filter(Boolean);
       if (parts[0] === 'api' && parts.length === 2) {
         const doc = apiResourceList(reg, '', parts[1]!);
         if (doc) return json(reply, doc);

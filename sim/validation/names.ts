@@ -76,7 +76,29 @@ export function isDNS1035Label(v: string): string[] {
   return errs;
 }
 
+/**
+ * Names and values already found valid. Label keys and values repeat across objects
+ * ("app", "tier", "kubernetes.io/hostname"), and every write validates them again; errors
+ * are never cached (they carry messages and are rare). Bounded: cleared when full.
+ */
+const VALID_CACHE_MAX = 4096;
+const validQualifiedNames = new Set<string>();
+const validLabelValues = new Set<string>();
+
+function rememberValid(cache: Set<string>, v: string, errs: string[]): string[] {
+  if (errs.length === 0) {
+    if (cache.size >= VALID_CACHE_MAX) cache.clear();
+    cache.add(v);
+  }
+  return errs;
+}
+
 export function isQualifiedName(v: string): string[] {
+  if (validQualifiedNames.has(v)) return [];
+  return rememberValid(validQualifiedNames, v, qualifiedNameErrors(v));
+}
+
+function qualifiedNameErrors(v: string): string[] {
   const errs: string[] = [];
   const parts = v.split('/');
   let name: string;
@@ -99,6 +121,11 @@ export function isQualifiedName(v: string): string[] {
 }
 
 export function isValidLabelValue(v: string): string[] {
+  if (validLabelValues.has(v)) return [];
+  return rememberValid(validLabelValues, v, labelValueErrors(v));
+}
+
+function labelValueErrors(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLen(63));
   if (!LABEL_VALUE_RE.test(v)) {
