@@ -53,7 +53,8 @@ function trusted(opts: AdmissionOptions): boolean {
   return opts.fieldValidation === undefined && opts.rawBody === undefined;
 }
 
-function cannotHandle(rt: ResourceType, detail: string): ApiError {
+/** kube's decode error for a body that does not fit the kind (400). */
+export function cannotHandle(rt: ResourceType, detail: string): ApiError {
   return new ApiError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${detail}`);
 }
 

@@ -27,7 +27,7 @@
 //   applied in the version asked for without conversion.
 import YAML from 'yaml';
 import type { FieldValidation } from './admission.js';
-import { schemaFor } from './admission.js';
+import { cannotHandle, schemaFor } from './admission.js';
 import type { ClusterApi, WriteResult } from './api.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { isRecord, type KubeObject } from './object.js';
@@ -75,10 +75,6 @@ function checkManager(manager: string | undefined): string {
     throw invalidPatchOptions('fieldManager', `Invalid value: ${JSON.stringify(manager)}: must only contain printable characters`);
   }
   return manager;
-}
-
-function cannotHandle(rt: ResourceType, detail: string): ApiError {
-  return new ApiError(400, 'BadRequest', `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: ${detail}`);
 }
 
 /** Decodes the body; duplicate keys in YAML are reported per fieldValidation (JSON bodies: admission finds them). */

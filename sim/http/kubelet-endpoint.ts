@@ -4,7 +4,7 @@
 import type { ClusterApi } from '../api.js';
 import { ApiError, badRequest } from '../errors.js';
 import { isRecord, type KubeObject } from '../object.js';
-import type { Query } from './resource-handler.js';
+import { q1, type Query } from './query.js';
 
 type Obj = Record<string, unknown>;
 
@@ -12,12 +12,6 @@ type Obj = Record<string, unknown>;
 export interface KubeletClientCredentials {
   key: string;
   cert: string;
-}
-
-/** The last value of a query parameter. */
-export function q1(query: Query, key: string): string | undefined {
-  const v = query[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
 /**

@@ -11,9 +11,11 @@ import type { ClusterApi } from '../api.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import type { NodeFleet } from '../kubelet.js';
-import { kubeletAddress, pickContainer, q1, type KubeletClientCredentials } from './kubelet-endpoint.js';
+import { kubeletAddress, pickContainer, type KubeletClientCredentials } from './kubelet-endpoint.js';
+import { q1 } from './query.js';
 import { podStreams } from './pod-stream.js';
-import type { PodSubresources, Query } from './resource-handler.js';
+import type { Query } from './query.js';
+import type { PodSubresources } from './resource-handler.js';
 
 export type { KubeletClientCredentials };
 

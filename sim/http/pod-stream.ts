@@ -20,7 +20,7 @@ import { ApiError, badRequest } from '../errors.js';
 import type { NodeFleet } from '../kubelet.js';
 import type { KubeObject } from '../object.js';
 import { kubeletAddress, pickContainer, type KubeletClientCredentials } from './kubelet-endpoint.js';
-import type { Query } from './resource-handler.js';
+import type { Query } from './query.js';
 
 export type StreamSubresource = 'exec' | 'attach' | 'portforward';
 

@@ -13,6 +13,7 @@ import { applyPatch, PatchError } from '../patch/index.js';
 import { managerFromUserAgent } from '../patch/managed-fields.js';
 import { APPLY_PATCH, invalidPatchOptions, serverSideApply } from '../server-side-apply.js';
 import { duplicateFields } from '../validation/index.js';
+import { q1, type Query } from './query.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import { applyScale, toScale } from './scale.js';
 import type { ResourceType } from '../resources.js';
@@ -37,12 +38,6 @@ export interface HandlerContext {
   metrics(rt: ResourceType, namespace: string | undefined, name: string | undefined): KubeObject[];
 }
 
-export type Query = Record<string, string | string[] | undefined>;
-
-function q1(query: Query, key: string): string | undefined {
-  const v = query[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
-}
 
 function qBool(query: Query, key: string): boolean {
   const v = q1(query, key);

@@ -8,7 +8,8 @@ import type { KubeObject } from '../object.js';
 import type { ResourceType } from '../resources.js';
 import type { StoredObject } from '../store.js';
 import { apiVersionOf, renderOne, type Rendering } from './render.js';
-import type { HandlerContext, Query } from './resource-handler.js';
+import { q1, type Query } from './query.js';
+import type { HandlerContext } from './resource-handler.js';
 import { matchersFrom } from './resource-handler.js';
 
 /**
@@ -43,11 +44,6 @@ export class WatchRegistry {
   get size(): number {
     return this.open.size;
   }
-}
-
-function q1(query: Query, key: string): string | undefined {
-  const v = query[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
 export function streamWatch(
