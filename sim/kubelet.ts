@@ -284,7 +284,8 @@ export class NodeFleet {
 
   // ------------------------------------------------------------------ pods
 
-  private onPodEvent(ev: StoreEvent, written: Readonly<KubeObject>): void {
+  /** `pod` is the object as written (see StoreListener): read, never parsed again. */
+  private onPodEvent(ev: StoreEvent, pod: Readonly<KubeObject>): void {
     const o = ev.object;
     if (ev.type === 'DELETED') {
       const t = this.pods.get(o.key);
@@ -301,7 +302,6 @@ export class NodeFleet {
     }
     // Most pod writes (a new pod bound here, a status update) need only the phase, which is
     // among the stored fields; a deletion or a duration annotation asks for more.
-    const pod = written;
     if (!pod.metadata.deletionTimestamp && pod.metadata.annotations?.[DURATION_ANNOTATION] === undefined) {
       if (!t) t = this.track(o.key, o.namespace, o.name, o.uid, node);
       t.phase = o.fields['status.phase'] || 'Pending';

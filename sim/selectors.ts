@@ -377,7 +377,10 @@ interface ObjectLike {
 
 type FieldGetter = (obj: ObjectLike) => string;
 
-/** A getter for a dotted path, split once: it runs on every stored write. */
+/**
+ * A getter for a dotted path, split once when the field table is built: the getters run
+ * on every stored write.
+ */
 function pathGetter(path: string): (o: ObjectLike) => unknown {
   const parts = path.split('.');
   return (o) => {
@@ -389,12 +392,6 @@ function pathGetter(path: string): (o: ObjectLike) => unknown {
     return cur;
   };
 }
-const getters = new Map<string, (o: ObjectLike) => unknown>();
-const at = (o: ObjectLike, path: string): unknown => {
-  let get = getters.get(path);
-  if (!get) getters.set(path, (get = pathGetter(path)));
-  return get(o);
-};
 const text = (path: string): FieldGetter => {
   const get = pathGetter(path);
   return (o) => {
@@ -402,25 +399,39 @@ const text = (path: string): FieldGetter => {
     return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   };
 };
-const flag = (path: string): FieldGetter => (o) => String(at(o, path) === true);
-const count = (path: string): FieldGetter => (o) => {
-  const v = at(o, path);
-  return String(typeof v === 'number' ? Math.trunc(v) : 0);
+const flag = (path: string): FieldGetter => {
+  const get = pathGetter(path);
+  return (o) => String(get(o) === true);
+};
+const count = (path: string): FieldGetter => {
+  const get = pathGetter(path);
+  return (o) => {
+    const v = get(o);
+    return String(typeof v === 'number' ? Math.trunc(v) : 0);
+  };
 };
 
+const podIPs = pathGetter('status.podIPs');
+const podIPText = text('status.podIP');
 function podIP(o: ObjectLike): string {
-  const ips = at(o, 'status.podIPs');
+  const ips = podIPs(o);
   if (Array.isArray(ips) && ips.length > 0) {
     const first = ips[0] as { ip?: unknown };
     return typeof first.ip === 'string' ? first.ip : '';
   }
-  return text('status.podIP')(o);
+  return podIPText(o);
 }
 
 /** events.k8s.io/v1 objects are the same stored Event under other field names. */
 const isNewEvent = (o: ObjectLike): boolean => typeof o.apiVersion === 'string' && o.apiVersion.startsWith('events.k8s.io/');
-const eventRef = (field: string): FieldGetter => (o) => text(`${isNewEvent(o) ? 'regarding' : 'involvedObject'}.${field}`)(o);
-const eventText = (core: string, events: string): FieldGetter => (o) => text(isNewEvent(o) ? events : core)(o);
+const eventText = (core: string, events: string): FieldGetter => {
+  const ofCore = text(core);
+  const ofEvents = text(events);
+  return (o) => (isNewEvent(o) ? ofEvents(o) : ofCore(o));
+};
+const eventRef = (field: string): FieldGetter => eventText(`involvedObject.${field}`, `regarding.${field}`);
+const eventSource = eventText('source.component', 'deprecatedSource.component');
+const reportingController = text('reportingController');
 
 /** Per resource (plural), the fields kube-apiserver accepts beyond metadata.name / metadata.namespace. */
 const RESOURCE_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldGetter>>>> = {
@@ -445,7 +456,7 @@ const RESOURCE_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldGett
     'involvedObject.fieldPath': eventRef('fieldPath'),
     reason: text('reason'),
     reportingComponent: eventText('reportingComponent', 'reportingController'),
-    source: (o) => eventText('source.component', 'deprecatedSource.component')(o) || text('reportingController')(o),
+    source: (o) => eventSource(o) || reportingController(o),
     type: text('type'),
   },
   secrets: { type: text('type') },
