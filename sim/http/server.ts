@@ -29,6 +29,12 @@ export interface ServerHandle {
   sockets: Set<Socket>;
 }
 
+/** The path of a request URL, without its query. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 function tokenOk(header: string | undefined, tokens: Buffer[]): boolean {
   if (!header?.startsWith('Bearer ')) return false;
   const got = Buffer.from(header.slice(7).trim());
@@ -90,8 +96,7 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   // Callback style, not async: every request passes here, and a promise per request costs
   // a microtask turn and an allocation for nothing when there is no injected latency.
   app.addHook('onRequest', (req, reply, done) => {
-    const q = req.url.indexOf('?');
-    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const path = pathOf(req.url);
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version') return done();
     if (!tokenOk(req.headers.authorization, tokens)) {
       // A reply sent from a callback hook ends the request; done() is not called.
@@ -147,8 +152,7 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   });
 
   const resourceRoute = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const q = req.url.indexOf('?');
-    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const path = pathOf(req.url);
     // Group and group-version discovery.
     if (req.method === 'GET') {
       const parts = path.split('/').filter(Boolean);
