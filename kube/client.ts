@@ -121,6 +121,16 @@ export interface WatchOptions {
   parse?: (line: string) => RawWatchEvent;
 }
 
+/** TLS material and auth headers for a raw connection to the API server. */
+export interface ConnectionOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  headers: Record<string, string>;
+}
+
 export class KubeTimeoutError extends Error {
   override readonly name = 'KubeTimeoutError';
   /** Read as a retryable connection-level failure by isRetryableError. */
@@ -278,6 +288,26 @@ export class KubeClient {
       res.on('error', (err) => finish(new KubeRequestError(`watch ${url.pathname} on cluster ${this.cluster}: ${err.message}`, err)));
       res.on('close', () => finish(res.complete ? undefined : new KubeRequestError(`watch ${url.pathname} on cluster ${this.cluster}: connection closed`, { code: 'ECONNRESET' })));
     });
+  }
+
+  /**
+   * Sends a request and resolves at the response headers with the body unread, for answers
+   * that are streams (pods/log with follow). Throws KubeApiError for an error status. Not
+   * retried: a stream's consumer decides whether to open it again.
+   */
+  async stream(options: RequestOptions): Promise<IncomingMessage | undefined> {
+    const method = (options.method ?? 'GET').toUpperCase();
+    const url = this.url(options.path, options.query);
+    const headers: Record<string, string> = { Accept: options.accept ?? '*/*' };
+    return this.open(method, url, verbOf(method, url), headers, undefined, options.signal, options.timeoutMs ?? this.timeoutMs);
+  }
+
+  /**
+   * What a raw connection to this API server needs (an upgrade for exec/attach/port-forward):
+   * the TLS material from the kubeconfig and the auth headers, read as requests read them.
+   */
+  async connectionOptions(): Promise<ConnectionOptions> {
+    return { ...(await this.transport.tlsOptions()), headers: await this.transport.authHeaders() };
   }
 
   /**

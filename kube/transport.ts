@@ -77,6 +77,19 @@ export class HttpTransport {
     });
   }
 
+  /** The TLS options the pooled agent uses (CA, client certificate, server name). */
+  async tlsOptions(): Promise<{ ca?: string | Buffer | (string | Buffer)[]; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string }> {
+    const opts: https.RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(opts);
+    return {
+      ...(opts.ca ? { ca: opts.ca as string | Buffer | (string | Buffer)[] } : {}),
+      ...(opts.cert ? { cert: opts.cert as string | Buffer } : {}),
+      ...(opts.key ? { key: opts.key as string | Buffer } : {}),
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      ...(opts.servername ? { servername: opts.servername } : {}),
+    };
+  }
+
   /** Closes pooled connections. Requests in flight are cut. */
   close(): void {
     this.agent?.destroy();
