@@ -101,7 +101,7 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
       process.stderr.write(`warning: member cluster ${n} did not sync within ${o.timeout}s (${fed.health(n)?.lastError ?? 'no answer'})\n`);
     }
     if (!o.serve) {
-      print(fed.model.document(), o.output);
+      print(fed.document(), o.output);
       return;
     }
     const app = buildServer({ federation: fed });

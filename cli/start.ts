@@ -55,7 +55,7 @@ export async function runStart(o: StartCliOptions): Promise<void> {
     printSimReady(sim);
     if (members.length > 0) {
       console.log(`\nthe pool (${members.join(', ')}):\n`);
-      process.stdout.write(capacityTable(fed.model.document(), false));
+      process.stdout.write(capacityTable(fed.document(), false));
     }
     console.log(`\ncapacity console: ${addr}/   API: ${addr}/api/v1/capacity   metrics: ${addr}/metrics`);
     const sig = await untilSignal();

@@ -4,12 +4,14 @@
  * objects) adds, updates and removes members through it; the API and the virtual node read it.
  */
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../kube/index.js';
+import type { ClusterEntry } from './model.js';
+import type { PoolCapacity, PoolProvider, PlaceRequest, Slot } from './provider.js';
 import { Member, type MemberHealth, type MemberOptions } from './member.js';
 import type { MemberAccess, MemberSpec } from './member-spec.js';
 import { FederationModel } from './model.js';
 import { placementPod, type PodObject } from './pod.js';
 import { Placer, type PlacementResult, type ScorePolicy } from './placement.js';
-import type { ClusterPolicy } from './types.js';
+import type { CapacityDocument, ClusterPolicy } from './types.js';
 
 export interface FederationOptions extends MemberOptions {
   scorePolicy?: ScorePolicy;
@@ -30,9 +32,20 @@ export interface HistorySample {
 /** Turns a member's access into a client: a file directly; a Secret is read by the registry first. */
 export type ClientFactory = (name: string, access: MemberAccess) => Promise<KubeClient>;
 
-export class Federation {
-  readonly model: FederationModel;
-  readonly placer: Placer;
+/**
+ * The model and placer stay inside this room (registry, API server, metrics reach them through
+ * federationInternals); other rooms see Federation's methods and the PoolProvider interface.
+ */
+const internals = new WeakMap<Federation, { model: FederationModel; placer: Placer }>();
+
+/** Room-only access to a federation's model and placer (not exported by index.ts). */
+export function federationInternals(fed: Federation): { model: FederationModel; placer: Placer } {
+  return internals.get(fed)!;
+}
+
+export class Federation implements PoolProvider {
+  private readonly model: FederationModel;
+  private readonly placer: Placer;
   private readonly members = new Map<string, { member: Member; access: string }>();
   private readonly history: HistorySample[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -40,6 +53,7 @@ export class Federation {
   constructor(private readonly opts: FederationOptions = {}) {
     this.model = new FederationModel(opts.now);
     this.placer = new Placer(this.model, opts.scorePolicy ?? 'most-idle');
+    internals.set(this, { model: this.model, placer: this.placer });
   }
 
   start(): void {
@@ -105,8 +119,83 @@ export class Federation {
   }
 
   /** Places a pod (Kubernetes JSON); `key` is its namespace/name in the member cluster. */
-  place(pod: PodObject, opts: { key?: string; dryRun?: boolean } = {}): PlacementResult {
-    return this.placer.place(placementPod(pod, opts.key), { assume: !opts.dryRun });
+  place(pod: PodObject, opts: { key?: string; dryRun?: boolean; clusters?: readonly string[] } | PlaceRequest = {}): PlacementResult {
+    const o = opts as { key?: string; dryRun?: boolean; clusters?: readonly string[] };
+    return this.placer.place(placementPod(pod, o.key), { assume: !o.dryRun, ...(o.clusters ? { clusters: o.clusters } : {}) });
+  }
+
+  forget(cluster: string, key: string): boolean {
+    const c = this.model.cluster(cluster);
+    if (!c) return false;
+    c.forget(key);
+    this.model.changed();
+    return true;
+  }
+
+  memberClient(name: string): KubeClient | undefined {
+    return this.members.get(name)?.member.client;
+  }
+
+  isReady(name: string): boolean {
+    return this.model.isReady(name);
+  }
+
+  /** The capacity document (the API, the CLI and the page show it). */
+  document(opts: { nodes?: boolean; cluster?: string } = {}): CapacityDocument {
+    return this.model.document(opts);
+  }
+
+  /** A member's policy, readiness and conditions; undefined for an unknown member. */
+  clusterState(name: string): { policy: ClusterPolicy; ready: boolean; conditions: ClusterEntry['conditions'] } | undefined {
+    const e = this.model.entry(name);
+    return e ? { policy: e.model.policy, ready: e.ready, conditions: e.conditions } : undefined;
+  }
+
+  /** Whether the model holds `key` in `cluster`: as an assumption not yet confirmed, or as reported by the member. */
+  placementState(cluster: string, key: string): 'assumed' | 'reported' | undefined {
+    const c = this.model.cluster(cluster);
+    if (!c || !c.hasPod(key)) return undefined;
+    return c.isAssumed(key) ? 'assumed' : 'reported';
+  }
+
+  onChange(cb: () => void): () => void {
+    return this.model.onChange(cb);
+  }
+
+  capacity(clusters?: readonly string[]): PoolCapacity {
+    const out: PoolCapacity = { members: [], cpu: 0, memory: 0, pods: 0, ephemeralStorage: 0, batchCpu: 0, batchMemory: 0, largestSlots: [] };
+    let byCpu: Slot | undefined;
+    let byMem: Slot | undefined;
+    for (const name of this.model.clusterNames()) {
+      if (clusters && !clusters.includes(name)) continue;
+      const e = this.model.entry(name)!;
+      const c = e.model;
+      const cond = e.conditions.find((x) => x.type === 'Ready');
+      out.members.push({
+        name,
+        ready: e.ready,
+        ...(cond && cond.status !== 'True' ? { reason: cond.reason, message: cond.message } : {}),
+        allowHostNetwork: c.policy.allowHostNetwork === true,
+      });
+      if (!e.ready || c.policy.paused) continue;
+      out.cpu += c.idle('cpu');
+      out.memory += c.idle('memory');
+      out.pods += c.idle('pods');
+      const figures = c.capacity(true, false);
+      out.batchCpu += figures.cpu.batch;
+      out.batchMemory += figures.memory.batch;
+      for (const n of c.nodes.values()) {
+        if (!n.usable || n.taints.length > 0) continue;
+        out.ephemeralStorage += n.freeExt('ephemeral-storage');
+        if (n.freePods() < 1) continue;
+        const slot = { cluster: name, node: n.name, cpu: n.freeCpu(), memory: n.freeMem() };
+        if (!byCpu || slot.cpu > byCpu.cpu || (slot.cpu === byCpu.cpu && slot.memory > byCpu.memory)) byCpu = slot;
+        if (!byMem || slot.memory > byMem.memory || (slot.memory === byMem.memory && slot.cpu > byMem.cpu)) byMem = slot;
+      }
+    }
+    if (byCpu) out.largestSlots.push(byCpu);
+    if (byMem && byMem !== byCpu) out.largestSlots.push(byMem);
+    return out;
   }
 
   /** Samples for the page's "last hour", oldest first. */

@@ -8,6 +8,7 @@ export { placementPod, appRefOf, MANAGED_BY_LABEL, type PlacementPod, type PodOb
 export { Member, nodeInfoOf, podInfoOf, type MemberHealth, type MemberOptions } from './member.js';
 export { parseMemberSpec, MEMBER_GROUP, MEMBER_VERSION, MEMBER_PLURAL, type MemberSpec, type MemberAccess, type SpecResult } from './member-spec.js';
 export { Federation, defaultClientFactory, type FederationOptions, type HistorySample, type ClientFactory } from './federation.js';
+export type { PoolProvider, PoolCapacity, PlaceRequest, MemberStatus, Slot } from './provider.js';
 export { MemberClusterRegistry, loadFederationConfig, type FederationConfig, type RegistryOptions } from './registry.js';
 export { buildServer, type ServerOptions } from './server.js';
 export { federationMetrics } from './metrics.js';

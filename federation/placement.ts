@@ -25,6 +25,8 @@ export type PlacementResult =
 export interface PlaceOptions {
   /** Hold the requests in the model (default true). false: a dry run. */
   assume?: boolean;
+  /** Consider only these member clusters (a per-cluster virtual node). */
+  clusters?: readonly string[];
 }
 
 /** Bonus that makes app affinity win over any policy score (scores are ≤ ~2). */
@@ -37,7 +39,8 @@ export class Placer {
   ) {}
 
   place(pod: PlacementPod, opts: PlaceOptions = {}): PlacementResult {
-    const clusters = this.model.clusters();
+    const only = opts.clusters;
+    const clusters = only ? this.model.clusters().filter((c) => only.includes(c.name)) : this.model.clusters();
     // Idempotent: a pod already held (assumed or reported) stays where it is.
     for (const c of clusters) {
       const node = c.nodeOf(pod.key);

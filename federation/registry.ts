@@ -119,7 +119,7 @@ export class MemberClusterRegistry {
     this.worker = this.work();
     // Status follows the model: conditions that flip are written at once (debounced a little).
     let pending: NodeJS.Timeout | undefined;
-    this.unsubscribe = this.opts.federation.model.onChange(() => {
+    this.unsubscribe = this.opts.federation.onChange(() => {
       pending ??= setTimeout(() => {
         pending = undefined;
         void this.writeAllStatus(false);
@@ -240,9 +240,9 @@ export class MemberClusterRegistry {
       const cond = (type: string): Condition => ({ type, status: 'False', reason: known.problem!.reason, message: known.problem!.message, lastTransitionTime: now });
       return { observedGeneration: known.generation, conditions: [cond('SpecValid'), cond('Ready')] };
     }
-    const entry = fed.model.entry(name);
+    const entry = fed.clusterState(name);
     const health = fed.health(name);
-    const cap = fed.model.document({ cluster: name }).clusters[0];
+    const cap = fed.document({ cluster: name }).clusters[0];
     return {
       observedGeneration: known.generation,
       conditions: [{ type: 'SpecValid', status: 'True', reason: 'Valid', message: 'spec accepted', lastTransitionTime: now }, ...(entry?.conditions ?? [])],

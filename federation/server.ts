@@ -9,7 +9,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Federation } from './federation.js';
+import { federationInternals, type Federation } from './federation.js';
 import { federationMetrics } from './metrics.js';
 import { PAGE_HTML, PAGE_JS } from './page.js';
 import type { PodObject } from './pod.js';
@@ -23,26 +23,27 @@ export interface ServerOptions {
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const fed = opts.federation;
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
-  const registry = federationMetrics(fed.model, opts.registry);
+  const { model } = federationInternals(fed);
+  const registry = federationMetrics(model, opts.registry);
 
   app.get('/healthz', async () => 'ok');
   app.get('/readyz', async (_req, reply) => {
-    const names = fed.model.clusterNames();
-    const ready = names.filter((n) => fed.model.isReady(n));
+    const names = model.clusterNames();
+    const ready = names.filter((n) => model.isReady(n));
     if (names.length > 0 && ready.length === 0) return reply.code(503).send(`no member cluster is ready (${names.join(', ')})`);
     return `ok: ${ready.length}/${names.length} member clusters ready`;
   });
 
   app.get<{ Querystring: { nodes?: string; cluster?: string } }>('/api/v1/capacity', async (req, reply) => {
     const { nodes, cluster } = req.query;
-    if (cluster !== undefined && !fed.model.cluster(cluster)) return reply.code(404).send({ error: `no member cluster "${cluster}"` });
-    return fed.model.document({ nodes: nodes === 'true' || nodes === '1', ...(cluster !== undefined ? { cluster } : {}) });
+    if (cluster !== undefined && !model.cluster(cluster)) return reply.code(404).send({ error: `no member cluster "${cluster}"` });
+    return model.document({ nodes: nodes === 'true' || nodes === '1', ...(cluster !== undefined ? { cluster } : {}) });
   });
 
   app.get('/api/v1/clusters', async () => ({
-    clusters: fed.model.clusterNames().map((name) => {
-      const c = fed.model.cluster(name)!;
-      const e = fed.model.entry(name)!;
+    clusters: model.clusterNames().map((name) => {
+      const c = model.cluster(name)!;
+      const e = model.entry(name)!;
       const p = c.policy;
       return {
         name,
@@ -76,9 +77,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.delete<{ Params: { cluster: string; namespace: string; name: string } }>('/api/v1/placements/:cluster/:namespace/:name', async (req, reply) => {
-    const c = fed.model.cluster(req.params.cluster);
-    if (!c) return reply.code(404).send({ error: `no member cluster "${req.params.cluster}"` });
-    c.forget(`${req.params.namespace}/${req.params.name}`);
+    if (!fed.forget(req.params.cluster, `${req.params.namespace}/${req.params.name}`)) return reply.code(404).send({ error: `no member cluster "${req.params.cluster}"` });
     return reply.code(204).send();
   });
 

@@ -103,6 +103,8 @@ export interface ClusterPolicy {
   namespaces: { allow: readonly string[]; deny: readonly string[] };
   /** Share of allocatable that batch work may reclaim from measured usage (0..1). */
   reclaimThreshold: number;
+  /** Mirrors may use the node's network namespace (spec.hostNetwork, as Spark often runs). Default false. */
+  allowHostNetwork?: boolean;
 }
 
 export const DEFAULT_POLICY: ClusterPolicy = {

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument } from '../../federation/index.js';
 import { DEFAULT_POLICY } from '../../federation/types.js';
+import { federationInternals } from '../../federation/federation.js';
 import { clientFor, createPod, podBody } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -113,7 +114,7 @@ describe('federation over simulated member clusters', () => {
     const placed = results.filter((r) => r.ok);
     expect(placed.length).toBeGreaterThan(0);
     expect(placed.length).toBeLessThan(500);
-    for (const c of fed.model.clusters()) {
+    for (const c of federationInternals(fed).model.clusters()) {
       for (const n of c.nodes.values()) {
         expect(n.reqCpu, `${c.name}/${n.name}`).toBeLessThanOrEqual(n.allocCpu);
         expect(n.reqMem, `${c.name}/${n.name}`).toBeLessThanOrEqual(n.allocMem);
@@ -140,7 +141,7 @@ describe('federation over simulated member clusters', () => {
     const cluster = placed.ok ? placed.cluster : '';
     const member = clientFor(sim, cluster);
     await createPod(member, 'default', { ...podBody('mirror-1', '1', '1Gi', { labels: { 'tidepool.dev/managed-by': 'tidepool' } }) });
-    await waitFor('the mirror pod to be reported', () => fed.model.cluster(cluster)!.hasPod('default/mirror-1') && !fed.model.cluster(cluster)!.isAssumed('default/mirror-1'), 15_000);
+    await waitFor('the mirror pod to be reported', () => fed.placementState(cluster, 'default/mirror-1') === 'reported', 15_000);
     const before = await capacity();
     const lentBefore = before.clusters.find((c) => c.name === cluster)!.cpu.lent;
     expect(lentBefore).toBe(1000);
@@ -172,27 +173,27 @@ describe('federation over simulated member clusters', () => {
     }, 20_000);
     const rejoined = back.clusters.find((c) => c.name === cluster)!;
     expect(rejoined.cpu.lent).toBe(lentBefore);
-    expect(fed.model.cluster(cluster)!.hasPod('default/mirror-1')).toBe(true);
+    expect(fed.placementState(cluster, 'default/mirror-1')).toBe('reported');
     expect(back.total.cpu.allocatable).toBe(before.total.cpu.allocatable);
     east.close();
     member.close();
   });
 
   it('takes a cluster whose API server fails every request out of the pool, and back when it recovers', async () => {
-    await waitFor('all members ready', () => ['east', 'west', 'north'].every((n) => fed.model.isReady(n)), 20_000);
+    await waitFor('all members ready', () => ['east', 'west', 'north'].every((n) => fed.isReady(n)), 20_000);
     sim.cluster('west').setFaults({ errorRate: 1, errorCode: 500 });
     try {
       const reachable = await waitFor('west to leave the pool', () => {
-        const e = fed.model.entry('west')!;
+        const e = fed.clusterState('west')!;
         return !e.ready ? e.conditions.find((c) => c.type === 'Reachable') : undefined;
       }, 15_000);
       expect(reachable).toMatchObject({ status: 'False', reason: 'ProbeFailed' });
       expect(reachable.message).toContain('500');
-      expect(fed.model.document().clusters.find((c) => c.name === 'west')!.cpu.idle).toBe(0);
+      expect(fed.document().clusters.find((c) => c.name === 'west')!.cpu.idle).toBe(0);
     } finally {
       sim.cluster('west').clearFaults();
     }
-    await waitFor('west to rejoin', () => fed.model.isReady('west'), 20_000);
+    await waitFor('west to rejoin', () => fed.isReady('west'), 20_000);
   });
 
   it('serves health, readiness, clusters and metrics', async () => {

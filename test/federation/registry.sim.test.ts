@@ -60,8 +60,8 @@ async function conditions(name: string): Promise<Condition[]> {
 describe('MemberCluster registry', () => {
   it('turns a good MemberCluster into a Ready member and writes its status', async () => {
     await create('east', { kubeconfigSecretRef: { name: 'east-kubeconfig', context: 'east' }, weight: 2, headroom: { fraction: 0.1, cpu: '1' }, labels: { region: 'east' } });
-    await waitFor('east to be Ready in the federation', () => fed.model.isReady('east'), 15_000);
-    const doc = fed.model.document();
+    await waitFor('east to be Ready in the federation', () => fed.isReady('east'), 15_000);
+    const doc = fed.document();
     expect(doc.clusters[0]).toMatchObject({ name: 'east', ready: true, nodes: 2 });
     const status = await waitFor('status with Ready=True', async () => {
       const obj = await host.requestJson<{ status?: { conditions?: Condition[]; lastProbeTime?: string; observedGeneration?: number; capacity?: { nodes: number; cpu: { allocatable: number } } } }>({ path: `${MC}/east` });
@@ -71,7 +71,7 @@ describe('MemberCluster registry', () => {
     expect(Number.isNaN(Date.parse(status.lastProbeTime ?? ''))).toBe(false);
     expect(status.observedGeneration).toBe(1);
     expect(status.conditions!.map((c) => `${c.type}=${c.status}`).sort()).toEqual(['Reachable=True', 'Ready=True', 'SpecValid=True', 'Synced=True']);
-    expect(fed.model.cluster('east')!.policy).toMatchObject({ weight: 2, headroom: { fraction: 0.1, cpu: 1000 }, labels: { region: 'east' } });
+    expect(fed.clusterState('east')!.policy).toMatchObject({ weight: 2, headroom: { fraction: 0.1, cpu: 1000 }, labels: { region: 'east' } });
   });
 
   it.skipIf(!hasKubectl)('shows MemberClusters with their printer columns in kubectl', async () => {
@@ -80,7 +80,7 @@ describe('MemberCluster registry', () => {
       const out = await kubectl.ok(['--context', 'host', 'get', 'memberclusters']);
       const [head, row] = out.trim().split('\n');
       expect(head!.split(/\s+/)).toEqual(['NAME', 'READY', 'NODES', 'IDLE-CPU-M', 'PAUSED', 'AGE']);
-      const idle = fed.model.document().clusters.find((c) => c.name === 'east')!.cpu.idle;
+      const idle = fed.document().clusters.find((c) => c.name === 'east')!.cpu.idle;
       expect(row!.split(/\s+/).slice(0, 4)).toEqual(['east', 'True', '2', String(idle)]);
     } finally {
       kubectl.cleanup();
@@ -104,7 +104,7 @@ describe('MemberCluster registry', () => {
     expect(specValid.message).toContain('spec.maxCPU: "lots" is not a valid quantity');
     expect(specValid.message).toContain('spec.taints[0].effect: must be NoSchedule, PreferNoSchedule or NoExecute, got "Sometimes"');
     expect(conds.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
-    expect(fed.model.cluster('broken')).toBeUndefined();
+    expect(fed.clusterState('broken')).toBeUndefined();
   });
 
   it('says so when the kubeconfig Secret is missing', async () => {
@@ -130,15 +130,15 @@ describe('MemberCluster registry', () => {
       contentType: 'application/merge-patch+json',
     });
     await waitFor('a new member for east', () => fed.member('east') !== undefined && fed.member('east') !== before, 15_000);
-    await waitFor('east Ready again', () => fed.model.isReady('east'), 15_000);
+    await waitFor('east Ready again', () => fed.isReady('east'), 15_000);
   });
 
   it('follows spec changes and deletion', async () => {
     await host.request({ method: 'PATCH', path: `${MC}/east`, body: { spec: { paused: true } }, contentType: 'application/merge-patch+json' });
-    await waitFor('east to be paused', () => fed.model.cluster('east')?.policy.paused === true, 15_000);
-    expect(fed.model.document().clusters[0]!.cpu.idle).toBe(0);
+    await waitFor('east to be paused', () => fed.clusterState('east')?.policy.paused === true, 15_000);
+    expect(fed.document().clusters[0]!.cpu.idle).toBe(0);
     await host.request({ method: 'DELETE', path: `${MC}/east` });
-    await waitFor('east to leave the federation', () => fed.model.cluster('east') === undefined, 15_000);
+    await waitFor('east to leave the federation', () => fed.clusterState('east') === undefined, 15_000);
     expect(fed.memberNames()).toEqual([]);
   });
 });
