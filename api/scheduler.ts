@@ -1,0 +1,2 @@
+/** The colocation scheduler's name: pods with this spec.schedulerName are scheduled by Tidepool. */
+export const SCHEDULER_NAME = 'tidepool-scheduler';
