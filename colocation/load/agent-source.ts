@@ -156,7 +156,8 @@ export function startAgentSource(o: AgentSourceOptions): AgentSource {
           const sample = sampleFromReport(r);
           if (!sample) continue;
           try {
-            metrics?.samples.inc({ source: 'agent', outcome: o.store.add(sample) });
+            const outcome = o.store.add(sample);
+            metrics?.samples.inc({ source: 'agent', outcome });
           } catch (err) {
             metrics?.samples.inc({ source: 'agent', outcome: 'invalid' });
             log.warn({ err, node: s.target.node }, 'malformed agent report dropped');
