@@ -2,6 +2,7 @@
 // import only from here.
 export * from './quantity.js';
 export * from './resources.js';
+export * from './names.js';
 export * from './backoff.js';
 export * from './rate-limiter.js';
 export * from './api-error.js';
@@ -16,3 +17,4 @@ export * from './projections.js';
 export * from './workqueue.js';
 export * from './event-recorder.js';
 export * from './leader-election.js';
+export * from './tls.js';

@@ -1,0 +1,168 @@
+// A virtual node's kubelet API on a real sim: a host cluster where host pods are bound to the
+// virtual node "vn", a member cluster where their mirrors run on simulated nodes, and an
+// in-memory KubeletBackend joining the two as the pod controller would.
+
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { Registry } from 'prom-client';
+import { createCertificateAuthority, KubeClient, type CertificateAuthority, type CertificateKeyPair, type RawObject } from '../../../kube/index.js';
+import type { KubeletBackend, MirrorLocation } from '../../../virtual-node/kubelet-backend.js';
+import { startKubeletApi, type KubeletApi, type KubeletApiOptions } from '../../../virtual-node/kubelet-api/index.js';
+import { accessFor, readResponse, startTestSim, type RawResponse, type TestSim } from '../../sim/e2e/helpers.js';
+import { waitFor } from '../../helpers/wait.js';
+
+export const NODE = 'vn';
+
+/** The pod controller's view, kept by hand: host pods by key, and where their mirrors are. */
+export class MemoryBackend implements KubeletBackend {
+  readonly pods = new Map<string, RawObject>();
+  readonly mirrors = new Map<string, MirrorLocation>();
+  nodes: string[] = [NODE];
+
+  nodeNames(): string[] {
+    return this.nodes;
+  }
+  mirrorOf(namespace: string, name: string): MirrorLocation | undefined {
+    return this.mirrors.get(`${namespace}/${name}`);
+  }
+  hasPod(namespace: string, name: string): boolean {
+    return this.pods.has(`${namespace}/${name}`);
+  }
+  hostPods(): RawObject[] {
+    return [...this.pods.values()];
+  }
+}
+
+export function clientFor(t: TestSim, context: string, registry?: Registry): KubeClient {
+  return new KubeClient({ config: { kind: 'inline', text: t.sim.kubeconfig, context }, cluster: context, qps: 1000, burst: 1000, timeoutMs: 5_000, maxAttempts: 1, ...(registry ? { registry } : {}) });
+}
+
+export function podBody(name: string, extra: { nodeName?: string; containers?: string[]; schedulerName?: string } = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      ...(extra.nodeName ? { nodeName: extra.nodeName } : {}),
+      ...(extra.schedulerName ? { schedulerName: extra.schedulerName } : {}),
+      containers: (extra.containers ?? ['app']).map((c) => ({ name: c, image: 'nginx:1.27', resources: { requests: { cpu: '200m', memory: '128Mi' } } })),
+    },
+  };
+}
+
+export interface Fixture {
+  t: TestSim;
+  host: KubeClient;
+  member: KubeClient;
+  backend: MemoryBackend;
+  /** Signs client certificates the kubelet API accepts (besides the sim's own kubelet-client certificate). */
+  clientCa: CertificateAuthority;
+  /** The sim's CA: it signs the API servers' certificates and the apiserver's kubelet-client certificate. */
+  simCa: string;
+  registry: Registry;
+  api: KubeletApi;
+  /** Host pod default/<name> bound to the virtual node, with a running mirror `<name>-mirror` in the member. */
+  addPlacedPod(name: string, containers?: string[]): Promise<RawObject>;
+  /** Host pod default/<name> bound to the virtual node, not placed anywhere yet. */
+  addUnplacedPod(name: string): Promise<RawObject>;
+  get(path: string, opts?: { cert?: CertificateKeyPair; token?: string; method?: string }): Promise<RawResponse>;
+  /** Opens a request and resolves at the response headers, body unread. */
+  open(path: string, opts?: { cert?: CertificateKeyPair; token?: string; signal?: AbortSignal }): Promise<IncomingMessage>;
+  stop(): Promise<void>;
+}
+
+export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promise<Fixture> {
+  const t = await startTestSim({ clusters: ['host', 'member'], nodes: 1, hostNodes: 0, startDelayMs: 20 });
+  const registry = new Registry();
+  const host = clientFor(t, 'host');
+  const member = clientFor(t, 'member');
+  const backend = new MemoryBackend();
+  const clientCa = createCertificateAuthority('test-client-ca');
+  const simCa = accessFor(t.sim.kubeconfig, 'host').ca;
+  let api: KubeletApi;
+  try {
+    api = await startKubeletApi({ backend, host, listen: { host: '127.0.0.1', port: 0 }, clientCaPem: clientCa.cert + simCa, registry, ...opts });
+  } catch (e) {
+    await t.stop();
+    throw e;
+  }
+
+  const createHostPod = async (name: string): Promise<RawObject> => {
+    const res = await host.requestJson<RawObject>({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: podBody(name, { nodeName: NODE, schedulerName: 'none' }) });
+    backend.pods.set(`default/${name}`, res);
+    return res;
+  };
+
+  const requestOptions = (path: string, o: { cert?: CertificateKeyPair; token?: string; method?: string; signal?: AbortSignal }): RequestOptions => ({
+    host: '127.0.0.1',
+    port: api.port,
+    path,
+    method: o.method ?? 'GET',
+    ca: api.certPem,
+    agent: false,
+    timeout: 10_000,
+    ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
+    headers: o.token ? { Authorization: `Bearer ${o.token}` } : {},
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+
+  const fixture: Fixture = {
+    t,
+    host,
+    member,
+    backend,
+    clientCa,
+    simCa,
+    registry,
+    api,
+    async addPlacedPod(name, containers = ['app']) {
+      const mirrorName = `${name}-mirror`;
+      await member.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: podBody(mirrorName, { containers }) });
+      await waitFor(`mirror ${mirrorName} running`, async () => {
+        const p = await member.requestJson<{ status?: { phase?: string } }>({ path: `/api/v1/namespaces/default/pods/${mirrorName}` });
+        return p.status?.phase === 'Running';
+      });
+      const pod = await host.requestJson<RawObject>({
+        method: 'POST',
+        path: '/api/v1/namespaces/default/pods',
+        body: podBody(name, { nodeName: NODE, schedulerName: 'none', containers }),
+      });
+      backend.pods.set(`default/${name}`, pod);
+      backend.mirrors.set(`default/${name}`, { cluster: 'member', client: member, namespace: 'default', name: mirrorName });
+      return pod;
+    },
+    addUnplacedPod: createHostPod,
+    get(path, o = {}) {
+      return new Promise((resolve, reject) => {
+        const req = httpsRequest(requestOptions(path, o), (res) => readResponse(res).then(resolve, reject));
+        req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+        req.on('error', reject);
+        req.end();
+      });
+    },
+    open(path, o = {}) {
+      return new Promise((resolve, reject) => {
+        const req = httpsRequest(requestOptions(path, o), resolve);
+        req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+        req.on('error', reject);
+        req.end();
+      });
+    },
+    async stop() {
+      await api.close();
+      host.close();
+      member.close();
+      await t.stop();
+    },
+  };
+  return fixture;
+}
+
+/** The value of one series of a prom-client registry (0 when absent). */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  if (!m) return 0;
+  const data = await m.get();
+  const hit = data.values.find((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want));
+  return hit?.value ?? 0;
+}
