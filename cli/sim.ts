@@ -2,9 +2,8 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startSim, type Sim, type SimOptions } from '../sim/index.js';
-import { toMilliBigInt, tryParseQuantity } from '../kube/index.js';
+import { DNS1123_LABEL_RE, toMilliBigInt, tryParseQuantity } from '../kube/index.js';
 import { fractionFlag, intFlag, labelsFlag, listFlag } from './options.js';
-import { DNS1123_LABEL_RE } from '../sim/validation/names.js';
 
 function quantityFlag(flag: string): (v: string) => string {
   return (v) => {

@@ -6,6 +6,7 @@
  * free slot (CountedMax), O(1) for the histogram and the free-CPU buckets placement scans. No
  * event ever walks the cluster; `recount` in oracle.ts does, and only tests call it.
  */
+import { isVirtualNodeLabels } from '../api/index.js';
 import type { ResourceAmounts } from '../kube/index.js';
 import { CountedMax } from './counted-max.js';
 import { CPU_BOUNDS, MEMORY_BOUNDS, bucketOf } from './histogram.js';
@@ -24,16 +25,15 @@ import type {
 } from './types.js';
 import { DEFAULT_POLICY } from './types.js';
 
-/** Label that marks a virtual-kubelet node: never capacity (two Tidepools must not multiply it). */
-export const VIRTUAL_NODE_LABEL = 'type';
-export const VIRTUAL_NODE_VALUE = 'virtual-kubelet';
+// Kept only until federation/index.ts imports these from api/ (the integrator's file): then delete.
+export {
+  VIRTUAL_NODE_TYPE_LABEL as VIRTUAL_NODE_LABEL,
+  VIRTUAL_NODE_TYPE_VALUE as VIRTUAL_NODE_VALUE,
+  isVirtualNodeLabels as isVirtualNode,
+} from '../api/index.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 const CORE = new Set(['cpu', 'memory', 'pods']);
-
-export function isVirtualNode(labels: Readonly<Record<string, string>>): boolean {
-  return labels[VIRTUAL_NODE_LABEL] === VIRTUAL_NODE_VALUE;
-}
 
 /** A node as the model holds it. Fields are read by placement; only the model writes them. */
 export class NodeState {
@@ -267,7 +267,8 @@ export class ClusterModel implements CapacitySink {
     const n = this.nodeState(info.name);
     this.detach(n);
     n.present = true;
-    n.virtual = isVirtualNode(info.labels);
+    // A virtual-kubelet node is never capacity: two Tidepools must not multiply it.
+    n.virtual = isVirtualNodeLabels(info.labels);
     n.ready = info.ready;
     n.unschedulable = info.unschedulable;
     n.labels = info.labels;

@@ -3,13 +3,13 @@
  * ClusterPolicy the model uses. Every error names the field and what was wrong, so it can go
  * straight into a status condition or a startup error.
  */
-import { tryParseQuantity, toMilli, toUnits } from '../kube/index.js';
+import { isDNS1123Label, tryParseQuantity, toMilli, toUnits } from '../kube/index.js';
 import type { ClusterPolicy, Taint } from './types.js';
 import { DEFAULT_POLICY } from './types.js';
 
-export const MEMBER_GROUP = 'tidepool.dev';
-export const MEMBER_VERSION = 'v1alpha1';
-export const MEMBER_PLURAL = 'memberclusters';
+// Kept only until federation/index.ts and federation/registry.ts import these from api/
+// (files this change may not touch): then delete.
+export { MEMBER_GROUP, MEMBER_VERSION, MEMBER_PLURAL } from '../api/index.js';
 
 /** Where a member's credentials come from. */
 export type MemberAccess =
@@ -26,7 +26,6 @@ export interface MemberSpec {
 
 export type SpecResult = { ok: true; spec: MemberSpec } | { ok: false; errors: string[] };
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
 type Obj = Record<string, unknown>;
@@ -39,7 +38,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 export function parseMemberSpec(name: string, raw: unknown, opts: { prefix?: string; defaultKubeconfig?: string; defaultNamespace?: string } = {}): SpecResult {
   const p = opts.prefix ?? 'spec';
   const errors: string[] = [];
-  if (!NAME.test(name) || name.length > 63) errors.push(`metadata.name: "${name}" is not a DNS-1123 label`);
+  if (isDNS1123Label(name).length > 0) errors.push(`metadata.name: "${name}" is not a DNS-1123 label`);
   if (!isObj(raw)) return { ok: false, errors: [...errors, `${p}: must be an object`] };
 
   // --- access

@@ -3,8 +3,8 @@
  * a cluster's figures from scratch. O(nodes + pods) per call — for tests only; the model must
  * always agree with it.
  */
+import { isVirtualNodeLabels } from '../api/index.js';
 import { CPU_BOUNDS, MEMORY_BOUNDS, bucketOf } from './histogram.js';
-import { isVirtualNode } from './cluster-model.js';
 import { untoleratedTaint } from './matching.js';
 import type { CapacityEvent, ClusterCapacity, ClusterPolicy, NodeInfo, NodeUsage, PodInfo } from './types.js';
 
@@ -70,7 +70,7 @@ export function recount(name: string, policy: ClusterPolicy, state: ReferenceSta
   const histMem = MEMORY_BOUNDS.map(() => 0);
   const virtual: string[] = [];
   for (const n of state.nodes.values()) {
-    if (isVirtualNode(n.labels)) {
+    if (isVirtualNodeLabels(n.labels)) {
       virtual.push(n.name);
       continue;
     }

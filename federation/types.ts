@@ -4,7 +4,8 @@
  *
  * Amounts are integers: cpu in millicores, memory in bytes, pods and extended resources in units.
  */
-import type { ResourceAmounts, TidepoolQos } from '../kube/index.js';
+import type { AppRef, TidepoolQos } from '../api/index.js';
+import type { ResourceAmounts } from '../kube/index.js';
 
 /** A node taint as Kubernetes states it. */
 export interface Taint {
@@ -30,14 +31,6 @@ export interface NodeInfo {
   ready: boolean;
   /** spec.unschedulable (cordoned). */
   unschedulable: boolean;
-}
-
-/** Spark/Flink app membership, for app affinity. */
-export interface AppRef {
-  /** e.g. "spark:ns/spark-abc123" or "flink:ns/wordcount". */
-  key: string;
-  /** driver / jobmanager = leader; executor / taskmanager = worker. */
-  role: 'leader' | 'worker';
 }
 
 /** The projected pod the model keeps. */

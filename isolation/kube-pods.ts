@@ -5,7 +5,7 @@
 // unknown QoS label) is reported once per distinct problem, and when it cannot be
 // read at all the agent keeps its last good view of it: nothing is lost.
 import type { V1Pod } from '@kubernetes/client-node';
-import { createInformer, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
+import { createInformer, isDNS1123Subdomain, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
 import { silentLog, type Log } from './log.js';
 import { checkPod, toPodInfo } from './pod-projection.js';
 import type { PodInfo, PodSource } from './pods.js';
@@ -39,10 +39,9 @@ interface Projected {
   problems: { reason: string; message: string }[];
 }
 
-const NODE_NAME_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
+/** Node names are DNS-1123 subdomains, as the API server checks them. */
 export function isValidNodeName(name: string): boolean {
-  return NODE_NAME_RE.test(name);
+  return isDNS1123Subdomain(name).length === 0;
 }
 
 function project(raw: RawObject): Projected {

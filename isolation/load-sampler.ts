@@ -1,7 +1,7 @@
 // Node and per-QoS usage from cumulative counters: CPU as deltas between two
 // samples (cpuacct.usage / cpu.stat, /proc/stat), memory as working sets.
 import type { NodeReader, PodCgroup } from './node-reader.js';
-import type { TidepoolQos } from './pods.js';
+import type { TidepoolQos } from '../api/index.js';
 
 export type LoadClass = TidepoolQos | 'system';
 export const LOAD_CLASSES: readonly LoadClass[] = ['online', 'online-exclusive', 'offline', 'system'];

@@ -1,9 +1,10 @@
-// Project a Kubernetes Pod into the agent's PodInfo, with kube/'s resource math and
-// QoS classes (the same ones the scheduler and the admission webhook use).
+// Project a Kubernetes Pod into the agent's PodInfo, with kube/'s resource math and api/'s
+// QoS class (the one the scheduler, the admission webhook and federation use).
 import type { V1Pod } from '@kubernetes/client-node';
-import { QOS_LABEL, containerLimits, containerRequests, podRequests, qosClass, tidepoolQos, toMilli, type PodLike } from '../kube/index.js';
+import { BATCH_CPU, BATCH_MEMORY, QOS_CLASSES, QOS_LABEL, isTidepoolQos, qosClassOf, type TidepoolQos } from '../api/index.js';
+import { containerLimits, containerRequests, podRequests, qosClass, toMilli, type PodLike, type ResourceAmounts } from '../kube/index.js';
 import type { KubeQosClass } from './cgroup-layout.js';
-import { BATCH_CPU, BATCH_MEMORY, type ContainerInfo, type PodInfo, type PodPhase, type TidepoolQos } from './pods.js';
+import type { ContainerInfo, PodInfo, PodPhase } from './pods.js';
 
 const asPodLike = (pod: V1Pod): PodLike => pod as unknown as PodLike;
 
@@ -12,21 +13,11 @@ export function kubeQosClass(pod: V1Pod): KubeQosClass {
   return qosClass(asPodLike(pod));
 }
 
-/**
- * kube/'s Tidepool class, plus one rule of the agent's own: a pod that asks for the batch
- * resources (what the admission webhook turns offline requests into) is offline even when
- * nothing else marks it, since it was placed on reclaimed capacity.
- */
-export function resolvePodQos(pod: V1Pod): { qosClass: KubeQosClass; tidepoolQos: TidepoolQos } {
+/** Both classes of a pod: the kubelet's (which cgroup tier it is in) and Tidepool's (how the agent treats it). */
+export function resolvePodQos(pod: V1Pod, requests?: Readonly<ResourceAmounts>): { qosClass: KubeQosClass; tidepoolQos: TidepoolQos } {
   const p = asPodLike(pod);
-  let q = tidepoolQos(p);
-  const label = pod.metadata?.labels?.[QOS_LABEL];
-  const explicit = label === 'online' || label === 'online-exclusive' || label === 'offline';
-  if (q === 'online' && !explicit) {
-    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-    if (all.some((c) => c.resources?.requests?.[BATCH_CPU] !== undefined || c.resources?.requests?.[BATCH_MEMORY] !== undefined)) q = 'offline';
-  }
-  return { qosClass: qosClass(p), tidepoolQos: q };
+  const kubeQos = qosClass(p);
+  return { qosClass: kubeQos, tidepoolQos: qosClassOf(p, { kubeQos, ...(requests && { requests }) }) };
 }
 
 /**
@@ -36,10 +27,10 @@ export function resolvePodQos(pod: V1Pod): { qosClass: KubeQosClass; tidepoolQos
 export function checkPod(pod: V1Pod): { reason: string; message: string }[] {
   const out: { reason: string; message: string }[] = [];
   const label = pod.metadata?.labels?.[QOS_LABEL];
-  if (label !== undefined && label !== 'online' && label !== 'online-exclusive' && label !== 'offline') {
+  if (label !== undefined && !isTidepoolQos(label)) {
     out.push({
       reason: 'InvalidQosLabel',
-      message: `label ${QOS_LABEL}="${label}" is not one of online, online-exclusive, offline; the isolation agent ignores it and treats the pod as ${resolvePodQos(pod).tidepoolQos}`,
+      message: `label ${QOS_LABEL}="${label}" is not one of ${QOS_CLASSES.join(', ')}; the isolation agent ignores it and treats the pod as ${resolvePodQos(pod).tidepoolQos}`,
     });
   }
   if (label === 'online-exclusive') {
@@ -82,8 +73,8 @@ export function toPodInfo(pod: V1Pod): PodInfo {
   const name = pod.metadata?.name ?? '';
   const where = `pod ${ns}/${name}`;
   try {
-    const { qosClass: kubeClass, tidepoolQos: q } = resolvePodQos(pod);
     const req = podRequests(asPodLike(pod));
+    const { qosClass: kubeClass, tidepoolQos: q } = resolvePodQos(pod, req);
     const statuses = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
     const containers: ContainerInfo[] = (pod.spec?.containers ?? []).map((c) => {
       const r = containerRequests(c, where);

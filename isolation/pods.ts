@@ -1,11 +1,8 @@
 // The pods on this node, as the agent needs them: projected, integer units.
+import type { TidepoolQos } from '../api/index.js';
 import type { KubeQosClass } from './cgroup-layout.js';
 
-export type TidepoolQos = 'online' | 'online-exclusive' | 'offline';
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-
-export const BATCH_CPU = 'tidepool.dev/batch-cpu';
-export const BATCH_MEMORY = 'tidepool.dev/batch-memory';
 
 export interface ContainerInfo {
   name: string;

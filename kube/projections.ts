@@ -8,7 +8,11 @@
  */
 import type { RawObject } from './informer.js';
 import type { FieldSchema } from './json-skim.js';
-import { podRequests, qosClass, tidepoolQos, type KubeQosClass, type PodLike, type ResourceAmounts, type TidepoolQos, parseResourceList } from './resources.js';
+import { podRequests, qosClass, type KubeQosClass, type PodLike, type ResourceAmounts, parseResourceList } from './resources.js';
+// The one place kube/ reads api/: a pod's Tidepool class is decided there, and the projection
+// computes it once while it still has the containers (the summary keeps only their sums).
+import { GANG_INPUT_ANNOTATIONS, GANG_INPUT_LABELS } from '../api/gang.js';
+import { QOS_INPUT_ANNOTATIONS, QOS_INPUT_LABELS, qosClassOf, type TidepoolQos } from '../api/qos.js';
 
 /** What federation and the schedulers know about a pod. */
 export interface PodSummary {
@@ -29,6 +33,8 @@ export interface PodSummary {
   readonly terminating: boolean;
   /** The labels that were asked for (see PodProjectionOptions.labels). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Only the annotations Tidepool's rules read (Volcano's QoS level and group name); usually empty. */
+  readonly annotations: Readonly<Record<string, string>>;
   /** Kind/name of the controller owner (e.g. "ReplicaSet/web-7d4b"), '' when none. */
   readonly owner: string;
 }
@@ -58,16 +64,11 @@ export interface NodeTaint {
 
 /** Labels pods keep by default: what placement, QoS and grouping read. */
 export const DEFAULT_POD_LABELS: readonly string[] = [
-  'app',
-  'app.kubernetes.io/name',
-  'app.kubernetes.io/instance',
-  'spark-role',
-  'spark-app-selector',
-  'component',
-  'tidepool.dev/qos',
-  'tidepool.dev/gang',
-  'tidepool.dev/cluster',
+  ...new Set(['app', 'app.kubernetes.io/name', 'app.kubernetes.io/instance', ...QOS_INPUT_LABELS, ...GANG_INPUT_LABELS]),
 ];
+
+/** Annotations kept: the few other systems' conventions put in annotations (Volcano's QoS level and group). */
+const POD_ANNOTATIONS: readonly string[] = [...new Set([...QOS_INPUT_ANNOTATIONS, ...GANG_INPUT_ANNOTATIONS])];
 
 export interface PodProjectionOptions {
   /** Label keys to keep (exact), or a predicate. Default DEFAULT_POD_LABELS. */
@@ -81,7 +82,16 @@ const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPol
  * `fields` so the rest of each pod is skipped while decoding, never built.
  */
 export const POD_FIELDS: FieldSchema = {
-  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true, deletionTimestamp: true, ownerReferences: true },
+  metadata: {
+    name: true,
+    namespace: true,
+    uid: true,
+    resourceVersion: true,
+    labels: true,
+    annotations: Object.fromEntries(POD_ANNOTATIONS.map((k) => [k, true] as const)),
+    deletionTimestamp: true,
+    ownerReferences: true,
+  },
   spec: {
     nodeName: true,
     priority: true,
@@ -121,6 +131,7 @@ export class Interner {
 const shared = new Interner();
 
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const isPodAnnotation = ((set: Set<string>) => (k: string) => set.has(k))(new Set(POD_ANNOTATIONS));
 
 /** Returns a projection of raw Pod JSON to a PodSummary. Throws on a pod whose quantities are malformed. */
 export function podProjection(options: PodProjectionOptions = {}): (obj: RawObject) => PodSummary {
@@ -139,14 +150,16 @@ function projectPodWith(raw: RawObject, wanted: (key: string) => boolean): PodSu
     namespace?: string;
     uid?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     deletionTimestamp?: string;
     ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
   };
   const spec = (raw['spec'] ?? {}) as { nodeName?: string; priority?: number; schedulerName?: string };
   const status = (raw['status'] ?? {}) as { phase?: string };
   const owner = meta.ownerReferences?.find((o) => o.controller) ?? meta.ownerReferences?.[0];
-  const requests = compact(podRequests(pod));
-  const kubeQos = qosClass(pod); // once: tidepoolQos needs it too
+  const allRequests = podRequests(pod);
+  const kubeQos = qosClass(pod); // once each: qosClassOf needs both
+  const requests = compact(allRequests);
   return {
     uid: str(meta.uid),
     namespace: shared.intern(str(meta.namespace)),
@@ -154,12 +167,13 @@ function projectPodWith(raw: RawObject, wanted: (key: string) => boolean): PodSu
     node: shared.intern(str(spec.nodeName)),
     phase: shared.intern(str(status.phase) || 'Pending'),
     requests,
-    qos: tidepoolQos(pod, kubeQos),
+    qos: qosClassOf(pod, { kubeQos, requests: allRequests }),
     kubeQos,
     priority: typeof spec.priority === 'number' ? spec.priority : 0,
     schedulerName: shared.intern(str(spec.schedulerName) || 'default-scheduler'),
     terminating: typeof meta.deletionTimestamp === 'string' && meta.deletionTimestamp !== '',
     labels: pickLabels(meta.labels, wanted),
+    annotations: pickLabels(meta.annotations, isPodAnnotation),
     owner: owner?.kind && owner.name ? `${shared.intern(owner.kind)}/${owner.name}` : '',
   };
 }

@@ -1,10 +1,11 @@
 /**
- * Pod resource math: effective requests and limits, Kubernetes QoS class, Tidepool QoS class,
- * and the integer arithmetic every capacity figure is built from.
+ * Pod resource math: effective requests and limits, the Kubernetes QoS class, and the integer
+ * arithmetic every capacity figure is built from. Plumbing only: Tidepool's own QoS classes
+ * are decided in api/qos.ts on top of this.
  *
  * Inputs are plain Kubernetes JSON (or @kubernetes/client-node objects, which have the same
  * shape). Outputs are integers: `cpu` in millicores, every other resource (memory,
- * ephemeral-storage, hugepages-*, pods, extended resources such as tidepool.dev/batch-cpu) in
+ * ephemeral-storage, hugepages-*, pods, extended resources such as kubernetes.io/batch-cpu) in
  * whole units, rounded up as Kubernetes' MilliValue()/Value() do.
  */
 import { QuantityError, formatBytes, formatCpuMilli, parseQuantity, toMilli, toUnits } from './quantity.js';
@@ -46,17 +47,9 @@ export interface PodLike {
 }
 
 export type KubeQosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
-export type TidepoolQos = 'online' | 'online-exclusive' | 'offline';
 
 export const RESOURCE_CPU = 'cpu';
 export const RESOURCE_MEMORY = 'memory';
-/** Label that states a pod's Tidepool QoS class outright. */
-export const QOS_LABEL = 'tidepool.dev/qos';
-/** Priority class the admission webhook gives offline pods. */
-export const OFFLINE_PRIORITY_CLASS = 'tidepool-offline';
-
-const TIDEPOOL_QOS_VALUES: ReadonlySet<string> = new Set<TidepoolQos>(['online', 'online-exclusive', 'offline']);
-
 /**
  * Parsed amounts by quantity string ("m500m" = cpu millis of "500m", "u1Gi" = units of "1Gi").
  * A cluster's pods use a few hundred distinct quantities, and informers parse every pod on
@@ -250,49 +243,6 @@ export function qosClass(pod: PodLike): KubeQosClass {
   return 'Guaranteed';
 }
 
-/**
- * Tidepool's QoS class, decided in this order (first match wins):
- * 1. the `tidepool.dev/qos` label, when it holds a valid class: the owner said so;
- * 2. priority class `tidepool-offline`: the admission webhook (or an admin) already made the pod
- *    preemptible batch work, so the rest of the system must treat it as offline too;
- * 3. Spark executors (`spark-role=executor`) and Flink taskmanagers (`component=taskmanager`)
- *    are offline: losing one costs a retried task, not the job;
- * 4. Spark drivers (`spark-role=driver`) and Flink jobmanagers (`component=jobmanager`) are
- *    online: losing one loses the whole job;
- * 5. a Guaranteed pod whose every long-running container (app containers and sidecars)
- *    requests whole CPUs is online-exclusive, the pods the kubelet's static CPU manager would
- *    give dedicated cores;
- * 6. everything else is online.
- * A caller that has already computed qosClass(pod) passes it as kubeQos so it is not computed twice.
- */
-export function tidepoolQos(pod: PodLike, kubeQos?: KubeQosClass): TidepoolQos {
-  const labels = pod.metadata?.labels ?? {};
-  const explicit = labels[QOS_LABEL];
-  if (explicit !== undefined && TIDEPOOL_QOS_VALUES.has(explicit)) return explicit as TidepoolQos;
-  if (pod.spec?.priorityClassName === OFFLINE_PRIORITY_CLASS) return 'offline';
-  if (labels['spark-role'] === 'executor' || labels['component'] === 'taskmanager') return 'offline';
-  if (labels['spark-role'] === 'driver' || labels['component'] === 'jobmanager') return 'online';
-  if ((kubeQos ?? qosClass(pod)) === 'Guaranteed' && requestsWholeCpus(pod)) return 'online-exclusive';
-  return 'online';
-}
-
-function requestsWholeCpus(pod: PodLike): boolean {
-  const where = describePod(pod);
-  const podLevel = pod.spec?.resources;
-  if (podLevel?.requests?.[RESOURCE_CPU] !== undefined || podLevel?.limits?.[RESOURCE_CPU] !== undefined) {
-    return isWholeCpus(containerRequests({ name: 'spec.resources', resources: podLevel }, where)[RESOURCE_CPU]);
-  }
-  const longRunning = [
-    ...(pod.spec?.containers ?? []),
-    ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
-  ];
-  return longRunning.length > 0 && longRunning.every((c) => isWholeCpus(containerRequests(c, where)[RESOURCE_CPU]));
-}
-
-function isWholeCpus(milli: number | undefined): boolean {
-  return milli !== undefined && milli > 0 && milli % 1000 === 0;
-}
-
 /** a + b per resource (union of names). */
 export function addResources(a: Readonly<ResourceAmounts>, b: Readonly<ResourceAmounts>): ResourceAmounts {
   const out: ResourceAmounts = { ...a };
@@ -326,13 +276,18 @@ export function fits(request: Readonly<ResourceAmounts>, free: Readonly<Resource
   return short;
 }
 
+/**
+ * Resources counted in bytes: Kubernetes' own, and extended resources named like them
+ * ("kubernetes.io/batch-memory", "example.com/gpu-memory"), so they print as "1Gi".
+ */
 function isByteResource(name: string): boolean {
+  const base = name.slice(name.lastIndexOf('/') + 1);
   return (
-    name === RESOURCE_MEMORY ||
-    name === 'ephemeral-storage' ||
-    name === 'storage' ||
-    name.startsWith('hugepages-') ||
-    name === 'tidepool.dev/batch-memory'
+    base === RESOURCE_MEMORY ||
+    base.endsWith('-memory') ||
+    base === 'ephemeral-storage' ||
+    base === 'storage' ||
+    base.startsWith('hugepages-')
   );
 }
 

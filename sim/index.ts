@@ -12,7 +12,7 @@ import type { NodeShape } from './kubelet.js';
 import { seedOnlineLoad } from './workloads.js';
 import { createCertificateAuthority } from './tls.js';
 import type { DayCurve } from './usage.js';
-import { isDNS1123Label } from './validation/names.js';
+import { isDNS1123Label } from '../kube/index.js';
 
 export { SimCluster, DEFAULT_NODE_SHAPE } from './cluster.js';
 export type { ClusterOptions } from './cluster.js';

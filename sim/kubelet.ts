@@ -22,7 +22,8 @@ import {
   type DayCurve,
   type UsageSpec,
 } from './usage.js';
-import { parseQuantity, podRequests, tidepoolQos, toMilli, toUnits, type PodLike } from '../kube/index.js';
+import { qosClassOf } from '../api/index.js';
+import { parseQuantity, podRequests, toMilli, toUnits, type PodLike } from '../kube/index.js';
 
 export interface NodeShape {
   cpu: string;
@@ -562,7 +563,7 @@ export class NodeFleet {
 
 function safeQos(pod: KubeObject): string {
   try {
-    return tidepoolQos(pod as unknown as PodLike);
+    return qosClassOf(pod as unknown as PodLike);
   } catch {
     return 'online';
   }

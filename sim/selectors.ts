@@ -6,7 +6,7 @@
 // `spec.nodeName=n1` from a by-node index).
 
 import { isRecord } from './object.js';
-import { isValidLabelValue } from './validation/names.js';
+import { DNS1123_SUBDOMAIN_RE, isValidLabelValue } from '../kube/index.js';
 
 export class SelectorError extends Error {
   constructor(message: string) {
@@ -19,7 +19,6 @@ export class SelectorError extends Error {
 // Label keys and values (k8s.io/apimachinery/pkg/util/validation)
 
 const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAME_PART_RULE =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 const PREFIX_RULE =
@@ -37,7 +36,7 @@ export function validateLabelKey(key: string): string[] {
     name = parts[1]!;
     if (prefix.length === 0) errs.push('prefix part must be non-empty');
     else if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
-    else if (!DNS1123_SUBDOMAIN.test(prefix)) errs.push(PREFIX_RULE);
+    else if (!DNS1123_SUBDOMAIN_RE.test(prefix)) errs.push(PREFIX_RULE);
   } else {
     return [
       "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",

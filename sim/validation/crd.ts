@@ -4,7 +4,7 @@
 // have items, and metadata says nothing beyond name and generateName.
 import { isRecord, type KubeObject } from '../object.js';
 import { fe, type Causes } from './errors.js';
-import { isDNS1035Label, isDNS1123Subdomain } from './names.js';
+import { isDNS1035Label, isDNS1123Subdomain } from '../../kube/index.js';
 
 type Obj = Record<string, unknown>;
 

@@ -6,4 +6,3 @@ export { duplicateFields } from './duplicates.js';
 export { applyDefaults, carryOver, defaultPodSpec, defaultPullPolicy } from './defaults.js';
 export { validateCreate, validateUpdate, type ValidateOptions } from './kinds.js';
 export { invalidError, fe, qualifiedKind, type Causes } from './errors.js';
-export { isConfigMapKey, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.js';

@@ -6,7 +6,7 @@ import { validateCrd } from './crd.js';
 import { EXTRA_CREATE, EXTRA_UPDATE } from './kinds-extra.js';
 import { fe, fmtValue, type Causes } from './errors.js';
 import { validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, validateTemplateMeta } from './meta.js';
-import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isQualifiedName } from './names.js';
+import { isConfigMapKey, isDNS1035Label, isDNS1123Label, isQualifiedName } from '../../kube/index.js';
 import { TAINT_EFFECTS, validatePodSpec, validatePodSpecUpdate } from './pod.js';
 
 type Obj = Record<string, unknown>;

@@ -1,7 +1,8 @@
 // ValidateObjectMeta: name (or generateName), labels, annotations, finalizers.
 import type { KubeObject } from '../object.js';
 import { fe, type Causes } from './errors.js';
-import { isQualifiedName, isValidLabelValue, nameRuleFor } from './names.js';
+import { isQualifiedName, isValidLabelValue } from '../../kube/index.js';
+import { nameRuleFor } from './names.js';
 
 const TOTAL_ANNOTATION_SIZE = 256 * 1024;
 

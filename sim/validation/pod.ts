@@ -5,7 +5,7 @@ import { compareQuantities, tryParseQuantity, type Quantity } from '../../kube/i
 import { deepClone, isRecord } from '../object.js';
 import { fe, type Causes } from './errors.js';
 import { QUANTITY_ERROR } from './fields.js';
-import { DNS1123_SUBDOMAIN_RE, isDNS1123Label, isQualifiedName } from './names.js';
+import { DNS1123_SUBDOMAIN_RE, isDNS1123Label, isQualifiedName } from '../../kube/index.js';
 
 type Obj = Record<string, unknown>;
 

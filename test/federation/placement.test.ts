@@ -149,11 +149,11 @@ describe('place()', () => {
     const other = pod('exec-9', '1', '1Gi', { namespace: 'spark', labels: { 'spark-app-selector': 'app-2', 'spark-role': 'executor' } });
     expect(placer.place(placementPod(other))).toMatchObject({ ok: true, cluster: 'big' });
     // Flink: the jobmanager placed through Tidepool pulls its taskmanagers after it.
-    const jm = pod('jm', '1', '1Gi', { namespace: 'flink', labels: { app: 'wordcount', component: 'jobmanager' } });
+    const jm = pod('jm', '1', '1Gi', { namespace: 'flink', labels: { type: 'flink-native-kubernetes', app: 'wordcount', component: 'jobmanager' } });
     const placedJm = placer.place(placementPod(jm));
     expect(placedJm).toMatchObject({ ok: true, cluster: 'big' });
     m.cluster('small')!.apply({ kind: 'node-usage', name: 's0', usage: { cpu: 0, memory: 0 } });
-    const tm = pod('tm-1', '1', '1Gi', { namespace: 'flink', labels: { app: 'wordcount', component: 'taskmanager' } });
+    const tm = pod('tm-1', '1', '1Gi', { namespace: 'flink', labels: { type: 'flink-native-kubernetes', app: 'wordcount', component: 'taskmanager' } });
     expect(new Placer(m, 'bin-pack').place(placementPod(tm))).toMatchObject({ ok: true, cluster: 'big' });
   });
 

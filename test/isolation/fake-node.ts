@@ -15,7 +15,8 @@ import {
   type Controller,
   type KubeQosClass,
 } from '../../isolation/cgroup-layout.js';
-import type { PodInfo, TidepoolQos } from '../../isolation/pods.js';
+import type { TidepoolQos } from '../../api/index.js';
+import type { PodInfo } from '../../isolation/pods.js';
 import { FakeFs } from './fake-fs.js';
 import {
   CgroupV1Hierarchy,

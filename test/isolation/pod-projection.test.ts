@@ -15,22 +15,17 @@ describe('pod projection', () => {
     expect(kubeQosClass(pod({ containers: [{ name: 'app' }] }))).toBe('BestEffort');
     expect(kubeQosClass(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '1', memory: '1Gi' } } }] }))).toBe('Guaranteed');
     expect(kubeQosClass(pod({ containers: [{ name: 'app', resources: { requests: { cpu: '1' } } }] }))).toBe('Burstable');
-    expect(kubeQosClass(pod({ containers: [{ name: 'app', resources: { requests: { 'tidepool.dev/batch-cpu': '1000' } } }] }))).toBe('BestEffort');
+    expect(kubeQosClass(pod({ containers: [{ name: 'app', resources: { requests: { 'kubernetes.io/batch-cpu': '1000' } } }] }))).toBe('BestEffort');
   });
 
-  it('recognises offline pods by label, Spark executors, Flink taskmanagers and batch resources', () => {
+  it("gives each pod both classes: the kubelet's tier and api/'s Tidepool class", () => {
+    // The classification itself is specified once, in test/api/qos.test.ts; here only that the
+    // agent uses it, including for pods that only their batch requests mark offline.
     const c = [{ name: 'app' }];
-    expect(resolvePodQos(pod({ containers: c }, { 'tidepool.dev/qos': 'online-exclusive' })).tidepoolQos).toBe('online-exclusive');
-    expect(resolvePodQos(pod({ containers: c }, { 'spark-role': 'executor' })).tidepoolQos).toBe('offline');
-    expect(resolvePodQos(pod({ containers: c }, { 'spark-role': 'driver' })).tidepoolQos).toBe('online');
-    expect(resolvePodQos(pod({ containers: c }, { component: 'taskmanager' })).tidepoolQos).toBe('offline');
-    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { requests: { 'tidepool.dev/batch-memory': '1Gi' } } }] })).tidepoolQos).toBe('offline');
-    // The same classes as the rest of Tidepool (kube/resources.ts):
-    expect(resolvePodQos(pod({ containers: c, priorityClassName: 'tidepool-offline' })).tidepoolQos).toBe('offline');
-    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '2', memory: '1Gi' } } }] })).tidepoolQos).toBe('online-exclusive');
-    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '1500m', memory: '1Gi' } } }] })).tidepoolQos).toBe('online');
-    // An explicit label wins over batch resources.
-    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { requests: { 'tidepool.dev/batch-cpu': '1000' } } }] }, { 'tidepool.dev/qos': 'online' })).tidepoolQos).toBe('online');
+    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { requests: { 'kubernetes.io/batch-memory': '1Gi' } } }] }))).toEqual({ qosClass: 'BestEffort', tidepoolQos: 'offline' });
+    expect(resolvePodQos(pod({ containers: [{ name: 'app', resources: { limits: { cpu: '2', memory: '1Gi' } } }] }))).toEqual({ qosClass: 'Guaranteed', tidepoolQos: 'online-exclusive' });
+    expect(resolvePodQos(pod({ containers: c }, { type: 'flink-native-kubernetes', component: 'taskmanager' })).tidepoolQos).toBe('offline');
+    expect(toPodInfo(pod({ containers: [{ name: 'app', resources: { requests: { 'kubernetes.io/batch-cpu': '1000' } } }] })).tidepoolQos).toBe('offline');
   });
 
   it('finds bad Tidepool input worth an Event', () => {
@@ -48,7 +43,7 @@ describe('pod projection', () => {
       pod({
         initContainers: [{ name: 'init', resources: { requests: { cpu: '3' } } }],
         containers: [
-          { name: 'app', resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi', 'tidepool.dev/batch-cpu': '500' } } },
+          { name: 'app', resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi', 'kubernetes.io/batch-cpu': '500' } } },
           { name: 'side', resources: { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } } },
         ],
         overhead: { cpu: '100m' },

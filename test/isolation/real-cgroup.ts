@@ -14,7 +14,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { joinCgroup, podDir, qosTierDir, type CgroupLayout, type Controller, type KubeQosClass } from '../../isolation/cgroup-layout.js';
-import type { PodInfo, TidepoolQos } from '../../isolation/pods.js';
+import type { TidepoolQos } from '../../api/index.js';
+import type { PodInfo } from '../../isolation/pods.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 const V1: readonly Controller[] = ['cpu', 'cpuacct', 'cpuset', 'memory'];

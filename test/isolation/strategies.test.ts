@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CgroupLayout, KubeQosClass } from '../../isolation/cgroup-layout.js';
 import type { PodCgroup } from '../../isolation/node-reader.js';
-import type { PodInfo, TidepoolQos } from '../../isolation/pods.js';
+import type { TidepoolQos } from '../../api/index.js';
+import type { PodInfo } from '../../isolation/pods.js';
 import { makePolicy } from '../../isolation/policy.js';
 import { planCpu, quotaUs, sharesToWeight } from '../../isolation/strategy-cpu.js';
 import { planMemory } from '../../isolation/strategy-memory.js';

@@ -41,8 +41,37 @@ describe('pod projection', () => {
       schedulerName: 'default-scheduler',
       terminating: false,
       labels: { 'spark-role': 'executor', app: 'etl' },
+      annotations: {},
       owner: 'Pod/driver',
     } satisfies PodSummary);
+  });
+
+  it('classifies with what only the full pod shows: batch requests and an annotated Volcano level', () => {
+    const batch = projectPod({
+      metadata: { name: 'b', namespace: 'ns' },
+      spec: { containers: [{ name: 'a', resources: { requests: { 'kubernetes.io/batch-cpu': '1000', 'kubernetes.io/batch-memory': '1Gi' } } }] },
+    });
+    expect(batch.qos).toBe('offline');
+    expect(batch.requests).toEqual({ 'kubernetes.io/batch-cpu': 1000, 'kubernetes.io/batch-memory': 1024 ** 3 });
+    const volcano = projectPod({
+      metadata: { name: 'v', namespace: 'ns', annotations: { 'volcano.sh/qos-level': 'BE', big: 'x'.repeat(100) } },
+      spec: { containers: [{ name: 'a' }] },
+    });
+    expect(volcano.qos).toBe('offline');
+    expect(volcano.annotations).toEqual({ 'volcano.sh/qos-level': 'BE' });
+  });
+
+  it('keeps the labels the QoS and gang rules read by default', () => {
+    const labels = {
+      'tidepool.dev/qos': 'offline',
+      'koordinator.sh/qosClass': 'BE',
+      type: 'flink-native-kubernetes',
+      component: 'taskmanager',
+      'scheduling.x-k8s.io/pod-group': 'g',
+      unrelated: 'dropped',
+    };
+    const { unrelated: _dropped, ...kept } = labels;
+    expect(projectPod({ metadata: { name: 'l', namespace: 'ns', labels }, spec: { containers: [{ name: 'a' }] } }).labels).toEqual(kept);
   });
 
   it('keeps the labels asked for', () => {

@@ -12,7 +12,6 @@ import {
   podRequests,
   qosClass,
   subtractResources,
-  tidepoolQos,
   type ContainerLike,
   type PodLike,
 } from '../../kube/resources.js';
@@ -35,8 +34,8 @@ const guaranteed = (cpu: string, memory: string) => container('app', { cpu, memo
 describe('parseResourceList / formatResourceList', () => {
   it('turns cpu into millicores and everything else into whole units, rounding up', () => {
     expect(
-      parseResourceList({ cpu: '1.5', memory: '1Gi', pods: '110', 'tidepool.dev/batch-cpu': '2500', 'example.com/gpu': '500m' }),
-    ).toEqual({ cpu: 1500, memory: 1073741824, pods: 110, 'tidepool.dev/batch-cpu': 2500, 'example.com/gpu': 1 });
+      parseResourceList({ cpu: '1.5', memory: '1Gi', pods: '110', 'kubernetes.io/batch-cpu': '2500', 'example.com/gpu': '500m' }),
+    ).toEqual({ cpu: 1500, memory: 1073741824, pods: 110, 'kubernetes.io/batch-cpu': 2500, 'example.com/gpu': 1 });
   });
 
   it('says where a malformed quantity was found', () => {
@@ -47,8 +46,10 @@ describe('parseResourceList / formatResourceList', () => {
 
   it('formats amounts back into canonical wire quantities', () => {
     expect(
-      formatResourceList({ cpu: 2500, memory: 2 * 2 ** 30, 'ephemeral-storage': 1_000_000_000, pods: 110, 'tidepool.dev/batch-memory': 2 ** 20 }),
-    ).toEqual({ cpu: '2500m', memory: '2Gi', 'ephemeral-storage': '1000000000', pods: '110', 'tidepool.dev/batch-memory': '1Mi' });
+      formatResourceList({ cpu: 2500, memory: 2 * 2 ** 30, 'ephemeral-storage': 1_000_000_000, pods: 110, 'kubernetes.io/batch-memory': 2 ** 20 }),
+    ).toEqual({ cpu: '2500m', memory: '2Gi', 'ephemeral-storage': '1000000000', pods: '110', 'kubernetes.io/batch-memory': '1Mi' });
+    // Extended resources named like memory are bytes too; other extended resources are counts.
+    expect(formatResourceList({ 'example.com/gpu-memory': 2 ** 30, 'example.com/gpu': 2 })).toEqual({ 'example.com/gpu-memory': '1Gi', 'example.com/gpu': '2' });
   });
 });
 
@@ -173,26 +174,6 @@ describe('qosClass', () => {
   });
 });
 
-describe('tidepoolQos', () => {
-  it.each<[string, PodLike, string]>([
-    ['a valid label wins over everything', pod({ containers: [guaranteed('2', '1Gi')] }, { 'tidepool.dev/qos': 'offline', 'spark-role': 'driver' }), 'offline'],
-    ['the label can ask for exclusive cores', pod({ containers: [container('a')] }, { 'tidepool.dev/qos': 'online-exclusive' }), 'online-exclusive'],
-    ['an invalid label is ignored', pod({ containers: [container('a')] }, { 'tidepool.dev/qos': 'batch', 'spark-role': 'executor' }), 'offline'],
-    ['Spark executors are offline', pod({ containers: [guaranteed('2', '1Gi')] }, { 'spark-role': 'executor' }), 'offline'],
-    ['Flink taskmanagers are offline', pod({ containers: [container('a')] }, { component: 'taskmanager' }), 'offline'],
-    ['Spark drivers are online even with whole cores', pod({ containers: [guaranteed('2', '1Gi')] }, { 'spark-role': 'driver' }), 'online'],
-    ['Flink jobmanagers are online', pod({ containers: [container('a')] }, { component: 'jobmanager' }), 'online'],
-    ['the offline priority class makes a pod offline', pod({ priorityClassName: 'tidepool-offline', containers: [container('a')] }, { 'spark-role': 'driver' }), 'offline'],
-    ['Guaranteed with whole CPUs is online-exclusive', pod({ containers: [guaranteed('2', '1Gi'), guaranteed('1', '1Gi')] }), 'online-exclusive'],
-    ['Guaranteed with a fractional CPU is shared', pod({ containers: [guaranteed('2', '1Gi'), guaranteed('500m', '1Gi')] }), 'online'],
-    ['Guaranteed with a fractional sidecar is shared', pod({ initContainers: [container('proxy', { cpu: '100m', memory: '1Gi' }, { cpu: '100m', memory: '1Gi' }, 'Always')], containers: [guaranteed('2', '1Gi')] }), 'online'],
-    ['Burstable with whole CPUs is online', pod({ containers: [container('a', { cpu: '2' })] }), 'online'],
-    ['everything else is online', pod({ containers: [container('a')] }), 'online'],
-  ])('%s', (_why, p, want) => {
-    expect(tidepoolQos(p)).toBe(want);
-  });
-});
-
 describe('resource arithmetic', () => {
   it('adds, subtracts and takes maxima over the union of names without mutating inputs', () => {
     const a = Object.freeze({ cpu: 1000, memory: 10 });
@@ -206,10 +187,10 @@ describe('resource arithmetic', () => {
   it('fits lists every resource that is short, treating a missing free entry as none free', () => {
     const free = { cpu: 1000, memory: 2 ** 30 };
     expect(fits({ cpu: 1000, memory: 2 ** 30 }, free)).toEqual([]);
-    expect(fits({ cpu: 1001, memory: 2 ** 31, 'tidepool.dev/batch-cpu': 1, pods: 0 }, free)).toEqual([
+    expect(fits({ cpu: 1001, memory: 2 ** 31, 'kubernetes.io/batch-cpu': 1, pods: 0 }, free)).toEqual([
       'cpu',
       'memory',
-      'tidepool.dev/batch-cpu',
+      'kubernetes.io/batch-cpu',
     ]);
   });
 });
