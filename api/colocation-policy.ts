@@ -68,12 +68,13 @@ export interface EffectiveColocation extends ColocationSettings {
   pool: string | null;
 }
 
+/** Frozen all the way down: every policy is merged from it, none may change it. */
 export const DEFAULT_COLOCATION_SETTINGS: Readonly<ColocationSettings> = Object.freeze({
-  thresholds: {
-    reclaimPercent: { cpu: 65, memory: 65 },
-    offlineLoadPercent: { cpu: 65, memory: 80 },
-    evictionPercent: { cpu: 80, memory: 90 },
-  },
+  thresholds: Object.freeze({
+    reclaimPercent: Object.freeze({ cpu: 65, memory: 65 }),
+    offlineLoadPercent: Object.freeze({ cpu: 65, memory: 80 }),
+    evictionPercent: Object.freeze({ cpu: 80, memory: 90 }),
+  }),
   usageWindowSeconds: 300,
   staleAfterSeconds: 120,
 });
