@@ -5,6 +5,7 @@ import { registerAgentCommand } from '../isolation/cli.js';
 import { registerCapacityCommand } from './capacity.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
 import { registerStartCommand } from './start.js';
+import { registerVirtualNodeCommand } from './virtual-node.js';
 
 const program = new Command()
   .name('tidepool')
@@ -22,5 +23,8 @@ registerAgentCommand(program);
 
 // `tidepool capacity`: the federation's capacity view (flags and wiring in cli/capacity.ts).
 registerCapacityCommand(program);
+
+// `tidepool virtual-node`: the virtual-kubelet (flags and wiring in cli/virtual-node.ts).
+registerVirtualNodeCommand(program);
 
 await program.parseAsync(process.argv);

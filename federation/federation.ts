@@ -5,7 +5,7 @@
  */
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../kube/index.js';
 import type { ClusterEntry } from './model.js';
-import type { PoolCapacity, PoolProvider, PlaceRequest, Slot } from './provider.js';
+import type { MemberStatus, PoolCapacity, PoolProvider, PlaceRequest, Slot } from './provider.js';
 import { Member, type MemberHealth, type MemberOptions } from './member.js';
 import type { MemberAccess, MemberSpec } from './member-spec.js';
 import { FederationModel } from './model.js';
@@ -46,7 +46,7 @@ export function federationInternals(fed: Federation): { model: FederationModel; 
 export class Federation implements PoolProvider {
   private readonly model: FederationModel;
   private readonly placer: Placer;
-  private readonly members = new Map<string, { member: Member; access: string }>();
+  private readonly runtimes = new Map<string, { member: Member; access: string }>();
   private readonly history: HistorySample[] = [];
   private timers: NodeJS.Timeout[] = [];
 
@@ -66,8 +66,8 @@ export class Federation implements PoolProvider {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    await Promise.all([...this.members.values()].map((m) => m.member.stop()));
-    this.members.clear();
+    await Promise.all([...this.runtimes.values()].map((m) => m.member.stop()));
+    this.runtimes.clear();
   }
 
   /**
@@ -76,13 +76,13 @@ export class Federation implements PoolProvider {
    */
   async upsertMember(spec: MemberSpec, clientFor: ClientFactory = defaultClientFactory(this.opts.client)): Promise<void> {
     const accessKey = JSON.stringify(spec.access);
-    const existing = this.members.get(spec.name);
+    const existing = this.runtimes.get(spec.name);
     this.model.ensureCluster(spec.name, spec.policy);
     if (existing && existing.access === accessKey) return;
     if (existing) await this.stopMember(spec.name);
     const client = await clientFor(spec.name, spec.access);
     const member = new Member(spec.name, client, this.model, this.opts);
-    this.members.set(spec.name, { member, access: accessKey });
+    this.runtimes.set(spec.name, { member, access: accessKey });
     member.start();
   }
 
@@ -90,7 +90,7 @@ export class Federation implements PoolProvider {
   addMemberWithClient(name: string, client: KubeClient, policy?: ClusterPolicy): Member {
     this.model.ensureCluster(name, policy);
     const member = new Member(name, client, this.model, this.opts);
-    this.members.set(name, { member, access: `client:${name}` });
+    this.runtimes.set(name, { member, access: `client:${name}` });
     member.start();
     return member;
   }
@@ -101,21 +101,21 @@ export class Federation implements PoolProvider {
   }
 
   private async stopMember(name: string): Promise<void> {
-    const m = this.members.get(name);
-    this.members.delete(name);
+    const m = this.runtimes.get(name);
+    this.runtimes.delete(name);
     await m?.member.stop();
   }
 
   member(name: string): Member | undefined {
-    return this.members.get(name)?.member;
+    return this.runtimes.get(name)?.member;
   }
 
   health(name: string): MemberHealth | undefined {
-    return this.members.get(name)?.member.health();
+    return this.runtimes.get(name)?.member.health();
   }
 
   memberNames(): string[] {
-    return [...this.members.keys()].sort();
+    return [...this.runtimes.keys()].sort();
   }
 
   /** Places a pod (Kubernetes JSON); `key` is its namespace/name in the member cluster. */
@@ -133,7 +133,7 @@ export class Federation implements PoolProvider {
   }
 
   memberClient(name: string): KubeClient | undefined {
-    return this.members.get(name)?.member.client;
+    return this.runtimes.get(name)?.member.client;
   }
 
   isReady(name: string): boolean {
@@ -162,6 +162,21 @@ export class Federation implements PoolProvider {
     return this.model.onChange(cb);
   }
 
+  members(): MemberStatus[] {
+    return this.model.clusterNames().map((name) => this.memberStatus(name));
+  }
+
+  private memberStatus(name: string): MemberStatus {
+    const e = this.model.entry(name)!;
+    const cond = e.conditions.find((x) => x.type === 'Ready');
+    return {
+      name,
+      ready: e.ready,
+      ...(cond && cond.status !== 'True' ? { reason: cond.reason, message: cond.message } : {}),
+      allowHostNetwork: e.model.policy.allowHostNetwork === true,
+    };
+  }
+
   capacity(clusters?: readonly string[]): PoolCapacity {
     const out: PoolCapacity = { members: [], cpu: 0, memory: 0, pods: 0, ephemeralStorage: 0, batchCpu: 0, batchMemory: 0, largestSlots: [] };
     let byCpu: Slot | undefined;
@@ -170,13 +185,7 @@ export class Federation implements PoolProvider {
       if (clusters && !clusters.includes(name)) continue;
       const e = this.model.entry(name)!;
       const c = e.model;
-      const cond = e.conditions.find((x) => x.type === 'Ready');
-      out.members.push({
-        name,
-        ready: e.ready,
-        ...(cond && cond.status !== 'True' ? { reason: cond.reason, message: cond.message } : {}),
-        allowHostNetwork: c.policy.allowHostNetwork === true,
-      });
+      out.members.push(this.memberStatus(name));
       if (!e.ready || c.policy.paused) continue;
       out.cpu += c.idle('cpu');
       out.memory += c.idle('memory');

@@ -57,6 +57,8 @@ export interface PlaceRequest {
 
 export interface PoolProvider {
   memberNames(): string[];
+  /** Each member's readiness and policy (cheap: no capacity is computed). */
+  members(): MemberStatus[];
   /** A client for a member's API (mirror writes, logs, exec); undefined for an unknown member. */
   memberClient(name: string): KubeClient | undefined;
   /** Places a pod (Kubernetes JSON) and holds its requests until the member reports the mirror. Throws on a malformed pod. */
