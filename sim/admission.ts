@@ -94,6 +94,14 @@ function decodeChecks(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions)
   return problems;
 }
 
+/**
+ * The decode step alone, for a caller that must run it before admission webhooks see the
+ * object (kube decodes a body before it admits it; see sim/webhooks/writes.ts). Returns warnings.
+ */
+export function admitDecode(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions): string[] {
+  return decodeChecks(rt, obj, opts);
+}
+
 /** Defaults, validates and returns warnings for a new object; throws 400/422 on bad input. */
 export function admitCreate(rt: ResourceType, obj: KubeObject, opts: AdmissionOptions): string[] {
   const warnings = decodeChecks(rt, obj, opts);

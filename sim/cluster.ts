@@ -19,6 +19,7 @@ import { SimScheduler } from './scheduler.js';
 import { Store } from './store.js';
 import { systemClock, type Clock } from './time.js';
 import type { CertificateAuthority } from './tls.js';
+import { AdmissionWebhooks } from './webhooks/index.js';
 
 export interface ClusterOptions {
   name: string;
@@ -51,6 +52,8 @@ export class SimCluster {
   readonly fleet: NodeFleet;
   readonly scheduler: SimScheduler;
   readonly watches: WatchRegistry;
+  /** The stored MutatingWebhookConfigurations, called on client writes. */
+  readonly webhooks: AdmissionWebhooks;
   readonly token: string;
   private readonly server: ServerHandle;
   private faultSettings: FaultSettings = NO_FAULTS;
@@ -73,6 +76,7 @@ export class SimCluster {
     this.scheduler = new SimScheduler(this.api);
     if (opts.scheduler === false) this.scheduler.setEnabled(false);
     this.watches = new WatchRegistry(opts.bookmarkIntervalMs);
+    this.webhooks = new AdmissionWebhooks(this.api);
     this.caPem = opts.ca.cert;
     const serving = opts.ca.issue({ commonName: `${opts.name}-apiserver`, usage: 'server', dnsNames: ['localhost'], ipAddresses: [this.host] });
     const kubeletClient = opts.ca.issue({ commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'], usage: 'client' });
@@ -82,6 +86,7 @@ export class SimCluster {
         watches: this.watches,
         pods: podSubresources(this.api, this.fleet, kubeletClient),
         metrics: (rt, ns, name) => (rt.resource === 'nodes' ? this.fleet.nodeMetrics(name) : this.fleet.podMetrics(ns, name)),
+        webhooks: this.webhooks,
       },
       tls: serving,
       tokens: [this.token],
@@ -229,6 +234,7 @@ export class SimCluster {
     this.scheduler.stop();
     this.fleet.stop();
     if (this.nsTimer) clearTimeout(this.nsTimer);
+    this.webhooks.close();
     this.watches.dropAll();
     if (this.down) {
       this.down = false;

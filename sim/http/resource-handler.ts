@@ -22,6 +22,7 @@ import type { StoredObject } from '../store.js';
 import { apiVersionOf, negotiate, renderList, renderOne, type Rendering } from './render.js';
 import type { RequestInfo } from './request-info.js';
 import { streamWatch, type WatchRegistry } from './watch.js';
+import { createWithWebhooks, deleteWithWebhooks, patchWithWebhooks, updateWithWebhooks, type AdmissionWebhooks } from '../webhooks/index.js';
 
 export interface PodSubresources {
   /** Serves pods/log (synthetic for simulated nodes, proxied to a real kubelet otherwise). */
@@ -36,6 +37,8 @@ export interface HandlerContext {
   pods: PodSubresources;
   /** Read-only metrics.k8s.io lists. */
   metrics(rt: ResourceType, namespace: string | undefined, name: string | undefined): KubeObject[];
+  /** Mutating admission webhooks; writes go through them only when one has a rule for the request. */
+  webhooks?: AdmissionWebhooks;
 }
 
 
@@ -296,7 +299,10 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         const fv = fieldValidation(query);
         // events.k8s.io/v1 Events are stored as the core/v1 Events they were converted to.
         const storeAs = rt.group === 'events.k8s.io' ? (api.registry.lookup('', 'v1', 'events') ?? rt) : rt;
-        const res = api.create(storeAs, nsForWrite, obj, { dryRun: dryRun(query), rawBody: raw, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}) });
+        const createOpts = { dryRun: dryRun(query), rawBody: raw, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}) };
+        const res = ctx.webhooks?.mayCall(storeAs, 'CREATE', undefined)
+          ? await createWithWebhooks(ctx.webhooks, api, storeAs, nsForWrite, obj, createOpts)
+          : api.create(storeAs, nsForWrite, obj, createOpts);
         sendJson(reply, 201, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
         return;
       }
@@ -336,7 +342,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       }
       const { obj, raw, duplicates } = decodeObject(req, rt);
       const fv = fieldValidation(query);
-      const res = api.update(rt, nsForWrite, info.name, obj, {
+      const updateOpts = {
         dryRun: dryRun(query),
         rawBody: raw,
         ...(duplicates ? { duplicates } : {}),
@@ -344,7 +350,10 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         ...(info.subresource === 'status' ? { subresource: 'status' } : {}),
         ...(info.subresource === 'finalize' ? { subresource: 'finalize' } : {}),
         fieldManager: writer(req, query),
-      });
+      };
+      const res = ctx.webhooks?.mayCall(rt, 'UPDATE', info.subresource)
+        ? await updateWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, obj, updateOpts)
+        : api.update(rt, nsForWrite, info.name, obj, updateOpts);
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
     }
@@ -394,28 +403,26 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       const { obj: patch, raw: rawPatch, duplicates } = decodeBody(req);
       const fv = fieldValidation(query);
       // applyPatch returns a copy and leaves the stored object alone: no draft copy needed.
-      const res = api.derive(
-        rt,
-        nsForWrite,
-        info.name,
-        (current) => {
-          const view = conv.out ? conv.out(current) : current;
-          let patched: KubeObject;
-          try {
-            patched = applyPatch(ct, view, patch, { group: rt.group, kind: rt.kind, custom: rt.custom !== undefined }) as KubeObject;
-          } catch (e) {
-            if (e instanceof PatchError) {
-              const code = e.reason === 'UnsupportedMediaType' ? 415 : e.reason === 'Invalid' ? 422 : 400;
-              throw new ApiError(code, e.reason, e.message);
-            }
-            throw e;
+      const patchFn = (current: Readonly<KubeObject>): KubeObject => {
+        const view = conv.out ? conv.out(current) : current;
+        let patched: KubeObject;
+        try {
+          patched = applyPatch(ct, view, patch, { group: rt.group, kind: rt.kind, custom: rt.custom !== undefined }) as KubeObject;
+        } catch (e) {
+          if (e instanceof PatchError) {
+            const code = e.reason === 'UnsupportedMediaType' ? 415 : e.reason === 'Invalid' ? 422 : 400;
+            throw new ApiError(code, e.reason, e.message);
           }
-          if (!isRecord(patched) || !isRecord(patched.metadata)) throw badRequest('the patch must leave an object with metadata');
-          return conv.in ? conv.in(patched) : patched;
-        },
-        // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
-        { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}), fieldManager: writer(req, query) },
-      );
+          throw e;
+        }
+        if (!isRecord(patched) || !isRecord(patched.metadata)) throw badRequest('the patch must leave an object with metadata');
+        return conv.in ? conv.in(patched) : patched;
+      };
+      // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
+      const patchOpts = { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}), fieldManager: writer(req, query) };
+      const res = ctx.webhooks?.mayCall(rt, 'UPDATE', info.subresource)
+        ? await patchWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, patchFn, patchOpts)
+        : api.derive(rt, nsForWrite, info.name, patchFn, patchOpts);
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
     }
@@ -435,9 +442,11 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         reply.code(200).type('application/json').send([...renderList(rt, deleted, { resourceVersion: api.store.currentRv() }, { as: 'object' }, now, conv.out)].join(''));
         return;
       }
-      const res = api.delete(rt, nsForWrite, info.name, opts);
+      const res = ctx.webhooks?.mayCall(rt, 'DELETE', undefined)
+        ? await deleteWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, opts)
+        : { ...api.delete(rt, nsForWrite, info.name, opts), warnings: [] };
       // Like kube: 200 with the object, whether it is gone or only terminating (graceful pod deletion, finalizers).
-      sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out));
+      sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
     }
     default:
