@@ -14,7 +14,7 @@ beforeAll(async () => {
   f = await startFixture({ authorizationMode: 'AlwaysAllow' });
   admin = f.clientCa.issue({ commonName: 'log-reader', usage: 'client' });
   await f.addPlacedPod('web');
-  await f.addPlacedPod('duo', ['main', 'sidecar']);
+  await f.addPlacedPod('duo', { containers: ['main', 'sidecar'] });
   await f.addUnplacedPod('waiting');
 });
 

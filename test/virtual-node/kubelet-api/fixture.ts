@@ -61,8 +61,12 @@ export interface Fixture {
   simCa: string;
   registry: Registry;
   api: KubeletApi;
-  /** Host pod default/<name> bound to the virtual node, with a running mirror `<name>-mirror` in the member. */
-  addPlacedPod(name: string, containers?: string[]): Promise<RawObject>;
+  /**
+   * Host pod default/<name> bound to the virtual node, with a mirror `<name>-mirror` in the
+   * member: running on a simulated node, or bound to `memberNode` (a Node registered with
+   * registerNode, whose stand-in kubelet runs it).
+   */
+  addPlacedPod(name: string, opts?: { containers?: string[]; memberNode?: string }): Promise<RawObject>;
   /** Host pod default/<name> bound to the virtual node, not placed anywhere yet. */
   addUnplacedPod(name: string): Promise<RawObject>;
   get(path: string, opts?: { cert?: CertificateKeyPair; token?: string; method?: string }): Promise<RawResponse>;
@@ -115,13 +119,17 @@ export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promi
     simCa,
     registry,
     api,
-    async addPlacedPod(name, containers = ['app']) {
+    async addPlacedPod(name, o = {}) {
+      const containers = o.containers ?? ['app'];
       const mirrorName = `${name}-mirror`;
-      await member.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: podBody(mirrorName, { containers }) });
-      await waitFor(`mirror ${mirrorName} running`, async () => {
-        const p = await member.requestJson<{ status?: { phase?: string } }>({ path: `/api/v1/namespaces/default/pods/${mirrorName}` });
-        return p.status?.phase === 'Running';
-      });
+      const placement = o.memberNode ? { nodeName: o.memberNode, schedulerName: 'none' } : {};
+      await member.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: podBody(mirrorName, { containers, ...placement }) });
+      if (!o.memberNode) {
+        await waitFor(`mirror ${mirrorName} running`, async () => {
+          const p = await member.requestJson<{ status?: { phase?: string } }>({ path: `/api/v1/namespaces/default/pods/${mirrorName}` });
+          return p.status?.phase === 'Running';
+        });
+      }
       const pod = await host.requestJson<RawObject>({
         method: 'POST',
         path: '/api/v1/namespaces/default/pods',
@@ -156,6 +164,28 @@ export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promi
     },
   };
   return fixture;
+}
+
+/**
+ * Registers a Node as a kubelet does (the Node, then its status) with its kubelet endpoint at
+ * 127.0.0.1:`port`, so the cluster proxies logs and exec of its pods there.
+ */
+export async function registerNode(client: KubeClient, name: string, port: number): Promise<void> {
+  await client.request({ method: 'POST', path: '/api/v1/nodes', body: { apiVersion: 'v1', kind: 'Node', metadata: { name } } });
+  await client.request({
+    method: 'PUT',
+    path: `/api/v1/nodes/${name}/status`,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    },
+  });
 }
 
 /** The value of one series of a prom-client registry (0 when absent). */
