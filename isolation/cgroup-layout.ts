@@ -8,12 +8,12 @@
 //             kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_>.slice/cri-containerd-<id>.scope
 //             (uid dashes become underscores; docker-<id>.scope, crio-<id>.scope likewise)
 import { join } from 'node:path';
+import type { KubeQosClass } from '../kube/index.js';
 import type { Fs } from './fs.js';
 
 export type CgroupVersion = 'v1' | 'v2';
 export type CgroupDriver = 'cgroupfs' | 'systemd';
 export type Controller = 'cpu' | 'cpuacct' | 'cpuset' | 'memory';
-export type KubeQosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
 export const CONTROLLERS: readonly Controller[] = ['cpu', 'cpuacct', 'cpuset', 'memory'];
 

@@ -12,8 +12,8 @@ import {
   type CgroupDir,
   type CgroupLayout,
   type Controller,
-  type KubeQosClass,
 } from './cgroup-layout.js';
+import type { KubeQosClass } from '../kube/index.js';
 import { parseCpuList } from './cpulist.js';
 import { errnoOf, readOptional, type Fs } from './fs.js';
 import type { PodInfo } from './pods.js';

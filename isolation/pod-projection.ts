@@ -2,8 +2,7 @@
 // QoS class (the one the scheduler, the admission webhook and federation use).
 import type { V1Pod } from '@kubernetes/client-node';
 import { BATCH_CPU, BATCH_MEMORY, QOS_CLASSES, QOS_LABEL, isTidepoolQos, qosClassOf, type TidepoolQos } from '../api/index.js';
-import { containerLimits, containerRequests, podRequests, qosClass, toMilli, type PodLike, type ResourceAmounts } from '../kube/index.js';
-import type { KubeQosClass } from './cgroup-layout.js';
+import { containerLimits, containerRequests, podRequests, qosClass, toMilli, type KubeQosClass, type PodLike, type ResourceAmounts } from '../kube/index.js';
 import type { ContainerInfo, PodInfo, PodPhase } from './pods.js';
 
 const asPodLike = (pod: V1Pod): PodLike => pod as unknown as PodLike;

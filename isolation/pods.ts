@@ -1,6 +1,6 @@
 // The pods on this node, as the agent needs them: projected, integer units.
 import type { TidepoolQos } from '../api/index.js';
-import type { KubeQosClass } from './cgroup-layout.js';
+import type { KubeQosClass } from '../kube/index.js';
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 

@@ -13,8 +13,8 @@ import {
   type CgroupLayout,
   type CgroupVersion,
   type Controller,
-  type KubeQosClass,
 } from '../../isolation/cgroup-layout.js';
+import type { KubeQosClass } from '../../kube/index.js';
 import type { TidepoolQos } from '../../api/index.js';
 import type { PodInfo } from '../../isolation/pods.js';
 import { FakeFs } from './fake-fs.js';

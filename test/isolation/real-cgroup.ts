@@ -13,7 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { joinCgroup, podDir, qosTierDir, type CgroupLayout, type Controller, type KubeQosClass } from '../../isolation/cgroup-layout.js';
+import { joinCgroup, podDir, qosTierDir, type CgroupLayout, type Controller } from '../../isolation/cgroup-layout.js';
+import type { KubeQosClass } from '../../kube/index.js';
 import type { TidepoolQos } from '../../api/index.js';
 import type { PodInfo } from '../../isolation/pods.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CgroupLayout, KubeQosClass } from '../../isolation/cgroup-layout.js';
+import type { CgroupLayout } from '../../isolation/cgroup-layout.js';
+import type { KubeQosClass } from '../../kube/index.js';
 import type { PodCgroup } from '../../isolation/node-reader.js';
 import type { TidepoolQos } from '../../api/index.js';
 import type { PodInfo } from '../../isolation/pods.js';
