@@ -177,6 +177,48 @@ export function wantsHostApi(spec: Obj): boolean {
   return arr(spec['volumes']).some(isTokenVolume);
 }
 
+/**
+ * The pod as a member cluster should see it: the terms that chose the *virtual* node (a
+ * nodeSelector or required node-affinity expression on one of its labels, a matchFields on its
+ * name) are dropped — they were satisfied on the host and mean nothing among member nodes — and
+ * everything else the user asked for stays, for placement and the mirror alike.
+ */
+export function forMember(pod: PodJson, virtualNodeLabels: Readonly<Record<string, string>>): PodJson {
+  const spec = pod.spec;
+  if (!isRecord(spec)) return pod;
+  const ours = (key: unknown): boolean => typeof key === 'string' && key in virtualNodeLabels;
+  const out: Obj = { ...spec };
+  const sel = spec['nodeSelector'];
+  if (isRecord(sel)) {
+    const kept = Object.fromEntries(Object.entries(sel).filter(([k]) => !ours(k)));
+    if (Object.keys(kept).length > 0) out['nodeSelector'] = kept;
+    else delete out['nodeSelector'];
+  }
+  const affinity = spec['affinity'];
+  const nodeAffinity = isRecord(affinity) ? affinity['nodeAffinity'] : undefined;
+  const required = isRecord(nodeAffinity) ? nodeAffinity['requiredDuringSchedulingIgnoredDuringExecution'] : undefined;
+  if (isRecord(affinity) && isRecord(nodeAffinity) && isRecord(required)) {
+    const terms = arr(required['nodeSelectorTerms']).map((t) => {
+      const term: Obj = {};
+      const exprs = arr(t['matchExpressions']).filter((e) => !ours(e['key']));
+      const fields = arr(t['matchFields']).filter((f) => f['key'] !== 'metadata.name');
+      if (exprs.length > 0) term['matchExpressions'] = exprs;
+      if (fields.length > 0) term['matchFields'] = fields;
+      return term;
+    });
+    // A term left empty matched only the virtual node: it no longer constrains anything, and
+    // (terms being ORed) neither does the whole requirement.
+    const na: Obj = { ...nodeAffinity };
+    if (terms.some((t) => Object.keys(t).length === 0) || terms.length === 0) delete na['requiredDuringSchedulingIgnoredDuringExecution'];
+    else na['requiredDuringSchedulingIgnoredDuringExecution'] = { ...required, nodeSelectorTerms: terms };
+    const aff: Obj = { ...affinity, nodeAffinity: na };
+    if (Object.keys(na).length === 0) delete aff['nodeAffinity'];
+    if (Object.keys(aff).length > 0) out['affinity'] = aff;
+    else delete out['affinity'];
+  }
+  return { ...pod, spec: out };
+}
+
 /** Builds the mirror of `pod` for a member cluster, or says why it cannot cross. */
 export function buildMirror(pod: PodJson, opts: MirrorOptions): MirrorResult {
   const meta = pod.metadata ?? {};

@@ -89,7 +89,7 @@ export function nodeObject(id: NodeIdentity, cap: PoolCapacity, now: Date): Obj 
   };
 }
 
-export function nodeLabels(id: NodeIdentity): Record<string, string> {
+export function nodeLabels(id: Pick<NodeIdentity, 'name' | 'memberCluster'>): Record<string, string> {
   return {
     [VIRTUAL_NODE_TYPE_LABEL]: VIRTUAL_NODE_TYPE_VALUE,
     [NODE_ROLE_LABEL]: VIRTUAL_NODE_ROLE,

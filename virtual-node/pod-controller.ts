@@ -16,7 +16,7 @@
  */
 import { isNotFound, KubeApiError, WorkQueue, createInformer, type EventRecorder, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
 import type { PoolProvider } from '../federation/index.js';
-import { buildMirror, hostKeyOf, isDaemonSetPod, isTerminal, mirrorName, wantsHostApi, type PodJson } from './mirror.js';
+import { buildMirror, forMember, hostKeyOf, isDaemonSetPod, isTerminal, mirrorName, wantsHostApi, type PodJson } from './mirror.js';
 import { MemberCache, type MirrorState, type SyncedState } from './member-caches.js';
 import { failedStatus, hostStatusFrom, statusDiffers, unreachableStatus, unschedulableStatus } from './pod-status.js';
 import { RefSync } from './ref-sync.js';
@@ -32,6 +32,8 @@ export interface ServedNode {
   address: string;
   /** Members this node places into (a per-cluster node); all when absent. */
   clusters?: readonly string[];
+  /** The node's labels: selector terms on them chose the virtual node and do not cross. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export interface PodControllerOptions {
@@ -471,7 +473,8 @@ export class PodController implements KubeletBackend {
     }
   }
 
-  private async place(key: string, pod: PodJson, node: ServedNode): Promise<{ requeueAfterMs?: number } | void> {
+  private async place(key: string, hostPod: PodJson, node: ServedNode): Promise<{ requeueAfterMs?: number } | void> {
+    const pod = forMember(hostPod, node.labels ?? {});
     if (isDaemonSetPod(pod)) {
       this.eventOnce(key, pod, 'Warning', 'DaemonSetPodNotMirrored', 'DaemonSet pods are not mirrored to member clusters: a DaemonSet runs one pod per real node, and the virtual node is not one');
       return;

@@ -12,6 +12,7 @@ import type { PoolProvider } from '../federation/index.js';
 import { startKubeletApi, type KubeletApi } from './kubelet-api/index.js';
 import { virtualNodeMetrics, type VirtualNodeMetrics } from './metrics.js';
 import { NodeController } from './node-controller.js';
+import { nodeLabels } from './node-object.js';
 import { PodController, type ServedNode } from './pod-controller.js';
 import type { HostApiAccess } from './host-token.js';
 import type { Registry } from 'prom-client';
@@ -63,8 +64,13 @@ const VERSION = 'v1.32.0-tidepool';
 /** The virtual nodes this process serves, from the members known now. */
 export function servedNodes(config: Pick<VirtualNodeConfig, 'nodeName' | 'aggregate' | 'perCluster' | 'address'>, members: readonly string[]): ServedNode[] {
   const out: ServedNode[] = [];
-  if (config.aggregate !== false) out.push({ name: config.nodeName, address: config.address });
-  if (config.perCluster) for (const m of members) out.push({ name: `${config.nodeName}-${m}`, address: config.address, clusters: [m] });
+  if (config.aggregate !== false) out.push({ name: config.nodeName, address: config.address, labels: nodeLabels({ name: config.nodeName }) });
+  if (config.perCluster) {
+    for (const m of members) {
+      const name = `${config.nodeName}-${m}`;
+      out.push({ name, address: config.address, clusters: [m], labels: nodeLabels({ name, memberCluster: m }) });
+    }
+  }
   return out;
 }
 
