@@ -5,7 +5,7 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Registry } from 'prom-client';
-import { createCertificateAuthority, KubeClient, type CertificateAuthority, type CertificateKeyPair, type RawObject } from '../../../kube/index.js';
+import { createCertificateAuthority, KubeClient, type CertificateAuthority, type CertificateKeyPair, type KubeClientOptions, type RawObject, type RequestEvent } from '../../../kube/index.js';
 import type { KubeletBackend, MirrorLocation } from '../../../virtual-node/kubelet-backend.js';
 import { startKubeletApi, type KubeletApi, type KubeletApiOptions } from '../../../virtual-node/kubelet-api/index.js';
 import { accessFor, readResponse, startTestSim, type RawResponse, type TestSim } from '../../sim/e2e/helpers.js';
@@ -33,8 +33,8 @@ export class MemoryBackend implements KubeletBackend {
   }
 }
 
-export function clientFor(t: TestSim, context: string, registry?: Registry): KubeClient {
-  return new KubeClient({ config: { kind: 'inline', text: t.sim.kubeconfig, context }, cluster: context, qps: 1000, burst: 1000, timeoutMs: 5_000, maxAttempts: 1, ...(registry ? { registry } : {}) });
+export function clientFor(t: TestSim, context: string, onRequest?: KubeClientOptions['onRequest']): KubeClient {
+  return new KubeClient({ config: { kind: 'inline', text: t.sim.kubeconfig, context }, cluster: context, qps: 1000, burst: 1000, timeoutMs: 5_000, maxAttempts: 1, ...(onRequest ? { onRequest } : {}) });
 }
 
 export function podBody(name: string, extra: { nodeName?: string; containers?: string[]; schedulerName?: string } = {}): Record<string, unknown> {
@@ -53,6 +53,8 @@ export function podBody(name: string, extra: { nodeName?: string; containers?: s
 export interface Fixture {
   t: TestSim;
   host: KubeClient;
+  /** Every request the host client sent (TokenReviews and SubjectAccessReviews among them). */
+  hostRequests: RequestEvent[];
   member: KubeClient;
   backend: MemoryBackend;
   /** Signs client certificates the kubelet API accepts (besides the sim's own kubelet-client certificate). */
@@ -69,16 +71,17 @@ export interface Fixture {
   addPlacedPod(name: string, opts?: { containers?: string[]; memberNode?: string }): Promise<RawObject>;
   /** Host pod default/<name> bound to the virtual node, not placed anywhere yet. */
   addUnplacedPod(name: string): Promise<RawObject>;
-  get(path: string, opts?: { cert?: CertificateKeyPair; token?: string; method?: string }): Promise<RawResponse>;
+  get(path: string, opts?: CallOptions): Promise<RawResponse>;
   /** Opens a request and resolves at the response headers, body unread. */
-  open(path: string, opts?: { cert?: CertificateKeyPair; token?: string; signal?: AbortSignal }): Promise<IncomingMessage>;
+  open(path: string, opts?: CallOptions): Promise<IncomingMessage>;
   stop(): Promise<void>;
 }
 
 export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promise<Fixture> {
   const t = await startTestSim({ clusters: ['host', 'member'], nodes: 1, hostNodes: 0, startDelayMs: 20 });
   const registry = new Registry();
-  const host = clientFor(t, 'host');
+  const hostRequests: RequestEvent[] = [];
+  const host = clientFor(t, 'host', (e) => hostRequests.push(e));
   const member = clientFor(t, 'member');
   const backend = new MemoryBackend();
   const clientCa = createCertificateAuthority('test-client-ca');
@@ -97,22 +100,10 @@ export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promi
     return res;
   };
 
-  const requestOptions = (path: string, o: { cert?: CertificateKeyPair; token?: string; method?: string; signal?: AbortSignal }): RequestOptions => ({
-    host: '127.0.0.1',
-    port: api.port,
-    path,
-    method: o.method ?? 'GET',
-    ca: api.certPem,
-    agent: false,
-    timeout: 10_000,
-    ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
-    headers: o.token ? { Authorization: `Bearer ${o.token}` } : {},
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
-
   const fixture: Fixture = {
     t,
     host,
+    hostRequests,
     member,
     backend,
     clientCa,
@@ -140,22 +131,8 @@ export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promi
       return pod;
     },
     addUnplacedPod: createHostPod,
-    get(path, o = {}) {
-      return new Promise((resolve, reject) => {
-        const req = httpsRequest(requestOptions(path, o), (res) => readResponse(res).then(resolve, reject));
-        req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-        req.on('error', reject);
-        req.end();
-      });
-    },
-    open(path, o = {}) {
-      return new Promise((resolve, reject) => {
-        const req = httpsRequest(requestOptions(path, o), resolve);
-        req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-        req.on('error', reject);
-        req.end();
-      });
-    },
+    get: (path, o = {}) => requestTo(api, path, o),
+    open: (path, o = {}) => openTo(api, path, o),
     async stop() {
       await api.close();
       host.close();
@@ -164,6 +141,48 @@ export async function startFixture(opts: Partial<KubeletApiOptions> = {}): Promi
     },
   };
   return fixture;
+}
+
+export interface CallOptions {
+  cert?: CertificateKeyPair;
+  token?: string;
+  method?: string;
+  signal?: AbortSignal;
+}
+
+function requestOptions(api: KubeletApi, path: string, o: CallOptions): RequestOptions {
+  return {
+    host: '127.0.0.1',
+    port: api.port,
+    path,
+    method: o.method ?? 'GET',
+    ca: api.certPem,
+    agent: false,
+    timeout: 10_000,
+    ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
+    headers: o.token ? { Authorization: `Bearer ${o.token}` } : {},
+    ...(o.signal ? { signal: o.signal } : {}),
+  };
+}
+
+/** One request to a kubelet API, trusting its serving certificate; the whole answer. */
+export function requestTo(api: KubeletApi, path: string, o: CallOptions = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(requestOptions(api, path, o), (res) => readResponse(res).then(resolve, reject));
+    req.on('timeout', () => req.destroy(new Error(`${o.method ?? 'GET'} ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One request to a kubelet API, resolved at the response headers with the body unread. */
+export function openTo(api: KubeletApi, path: string, o: CallOptions = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(requestOptions(api, path, o), resolve);
+    req.on('timeout', () => req.destroy(new Error(`${o.method ?? 'GET'} ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**
