@@ -1,0 +1,213 @@
+/**
+ * Runs a profile's plugins for one pod: the extension points in order, the per-node filter
+ * walk with early stop, weighted scores, reserve/unreserve, permit and bind. Policy lives in
+ * the plugins; this file only sequences them.
+ */
+import type { Clock } from '../../../kube/index.js';
+import type { NodeInfo } from '../node-info.js';
+import type { SchedPod } from '../types.js';
+import type { CycleState } from './cycle-state.js';
+import type { FilterPlugin, Profile, ScorePlugin } from './interfaces.js';
+import { errorStatus, isRejection, type Status } from './status.js';
+import { WaitingPods, type WaitingPod } from './waiting-pods.js';
+
+/** A rejection and the plugin that made it. */
+export interface PluginStatus {
+  status: Status;
+  plugin: string;
+}
+
+export interface FilterOutcome {
+  feasible: NodeInfo[];
+  /** kube-scheduler reason -> how many nodes gave it (for "0/N nodes are available: ..."). */
+  reasons: Map<string, number>;
+  /** Plugins that rejected at least one node. */
+  rejectedBy: Set<string>;
+  /** Nodes looked at (the walk stops once enough are feasible). */
+  examined: number;
+}
+
+export class Framework {
+  readonly waiting: WaitingPods;
+
+  constructor(
+    readonly profile: Profile,
+    clock: Clock,
+  ) {
+    this.waiting = new WaitingPods(clock);
+  }
+
+  runPreFilter(state: CycleState, pod: SchedPod): PluginStatus | undefined {
+    for (const p of this.profile.preFilter) {
+      let s: Status | undefined;
+      try {
+        s = p.preFilter(state, pod);
+      } catch (err) {
+        s = errorStatus(`${p.name} pre-filter failed: ${(err as Error).message}`);
+      }
+      if (s === undefined) continue;
+      if (s.code === 'Skip') state.skipFilter.add(p.name);
+      else if (isRejection(s)) return { status: s, plugin: p.name };
+    }
+    return undefined;
+  }
+
+  /** The filters that run this cycle (pre-filter may have skipped some). */
+  activeFilters(state: CycleState): FilterPlugin[] {
+    return state.skipFilter.size === 0 ? this.profile.filter : this.profile.filter.filter((p) => !state.skipFilter.has(p.name));
+  }
+
+  /** Runs filters on one node; the first rejection ends it, as in kube-scheduler. */
+  runFilters(filters: readonly FilterPlugin[], state: CycleState, pod: SchedPod, node: NodeInfo): PluginStatus | undefined {
+    for (let i = 0; i < filters.length; i++) {
+      const p = filters[i]!;
+      const s = p.filter(state, pod, node);
+      if (s !== undefined && isRejection(s)) return { status: s, plugin: p.name };
+    }
+    return undefined;
+  }
+
+  /**
+   * Walks `nodes` round-robin from `start` until `want` feasible nodes are found or every node
+   * has been looked at (kube-scheduler's percentageOfNodesToScore walk).
+   */
+  findFeasible(state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], start: number, want: number): FilterOutcome {
+    const filters = this.activeFilters(state);
+    const feasible: NodeInfo[] = [];
+    const reasons = new Map<string, number>();
+    const rejectedBy = new Set<string>();
+    const n = nodes.length;
+    let examined = 0;
+    for (; examined < n && feasible.length < want; examined++) {
+      const node = nodes[(start + examined) % n]!;
+      let rejected: PluginStatus | undefined;
+      try {
+        rejected = this.runFilters(filters, state, pod, node);
+      } catch (err) {
+        rejected = { status: errorStatus(`filter failed on node ${node.name}: ${(err as Error).message}`), plugin: 'framework' };
+      }
+      if (rejected === undefined) {
+        feasible.push(node);
+        continue;
+      }
+      rejectedBy.add(rejected.plugin);
+      for (const r of rejected.status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    }
+    return { feasible, reasons, rejectedBy, examined };
+  }
+
+  /**
+   * Weighted sum of every active score plugin's normalized score, per feasible node. A single
+   * node is not scored (there is no choice to make) unless `evenForOne`.
+   */
+  runScores(state: CycleState, pod: SchedPod, feasible: readonly NodeInfo[], evenForOne = false): number[] {
+    const totals = new Array<number>(feasible.length).fill(0);
+    if (feasible.length === 0 || (feasible.length === 1 && !evenForOne)) return totals;
+    for (const p of this.profile.preScore) {
+      const s = p.preScore(state, pod, feasible);
+      if (s?.code === 'Skip') state.skipScore.add(p.name);
+    }
+    const scores = new Array<number>(feasible.length);
+    for (const { plugin, weight } of this.profile.score) {
+      if (weight === 0 || state.skipScore.has(plugin.name)) continue;
+      scoreAll(plugin, state, pod, feasible, scores);
+      plugin.normalize?.(state, pod, scores);
+      for (let i = 0; i < scores.length; i++) totals[i]! += weight * clampScore(scores[i]!);
+    }
+    return totals;
+  }
+
+  /** Runs reserve plugins in order; on a rejection, unreserves all of them (reverse order). */
+  runReserve(state: CycleState, pod: SchedPod, node: string): PluginStatus | undefined {
+    for (const p of this.profile.reserve) {
+      let s: Status | undefined;
+      try {
+        s = p.reserve(state, pod, node);
+      } catch (err) {
+        s = errorStatus(`${p.name} reserve failed: ${(err as Error).message}`);
+      }
+      if (s !== undefined && isRejection(s)) {
+        this.runUnreserve(state, pod, node);
+        return { status: s, plugin: p.name };
+      }
+    }
+    return undefined;
+  }
+
+  runUnreserve(state: CycleState, pod: SchedPod, node: string): void {
+    for (let i = this.profile.reserve.length - 1; i >= 0; i--) {
+      try {
+        this.profile.reserve[i]!.unreserve(state, pod, node);
+      } catch {
+        // unreserve must not stop the others from running
+      }
+    }
+  }
+
+  /**
+   * Runs permit plugins: a rejection, or a WaitingPod that settles when every plugin that
+   * answered Wait has allowed the pod (already settled when none waits).
+   */
+  runPermit(state: CycleState, pod: SchedPod, node: string): PluginStatus | WaitingPod {
+    const waits: Array<{ plugin: string; timeoutMs: number }> = [];
+    for (const p of this.profile.permit) {
+      const r = p.permit(state, pod, node);
+      if (r.status === undefined) continue;
+      if (r.status.code === 'Wait') waits.push({ plugin: p.name, timeoutMs: r.timeoutMs ?? 60_000 });
+      else if (isRejection(r.status)) return { status: r.status, plugin: p.name };
+    }
+    return this.waiting.add(pod, node, waits);
+  }
+
+  async runBind(state: CycleState, pod: SchedPod, node: string, signal: AbortSignal | undefined): Promise<PluginStatus | undefined> {
+    for (const p of this.profile.bind) {
+      const s = await p.bind(state, pod, node, signal);
+      if (s?.code === 'Skip') continue;
+      return s === undefined ? undefined : { status: s, plugin: p.name };
+    }
+    return { status: errorStatus('no bind plugin bound the pod'), plugin: 'framework' };
+  }
+
+  /** Every plugin of the profile, once (for event registration and listing). */
+  plugins(): Array<{ name: string; events?: readonly string[] }> {
+    const p = this.profile;
+    const all = [p.queueSort, ...p.preFilter, ...p.filter, ...p.preScore, ...p.score.map((s) => s.plugin), ...p.reserve, ...p.permit, ...p.bind];
+    return [...new Map(all.map((x) => [x.name, x])).values()];
+  }
+}
+
+function scoreAll(plugin: ScorePlugin, state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], out: number[]): void {
+  for (let i = 0; i < nodes.length; i++) out[i] = plugin.score(state, pod, nodes[i]!);
+}
+
+function clampScore(s: number): number {
+  return Number.isFinite(s) ? Math.max(0, Math.min(100, s)) : 0;
+}
+
+/**
+ * kube-scheduler's adaptive percentageOfNodesToScore: all nodes up to 100; beyond, 50 % less
+ * 1 % per 125 nodes (at least 5 %), and never fewer than 100 nodes. `percentage` (1..100)
+ * overrides the adaptive figure.
+ */
+export function numFeasibleNodesToFind(numAllNodes: number, percentage?: number): number {
+  const MIN = 100;
+  if (numAllNodes < MIN) return numAllNodes;
+  let pct = percentage;
+  if (pct === undefined || pct <= 0) pct = Math.max(5, 50 - Math.floor(numAllNodes / 125));
+  if (pct >= 100) return numAllNodes;
+  return Math.max(MIN, Math.floor((numAllNodes * pct) / 100));
+}
+
+/** kube-scheduler's DefaultNormalizeScore: scale so the best is 100 (reversed: the lowest is 100). */
+export function defaultNormalize(scores: number[], reverse = false): void {
+  let max = 0;
+  for (const s of scores) if (s > max) max = s;
+  if (max === 0) {
+    if (reverse) scores.fill(100);
+    return;
+  }
+  for (let i = 0; i < scores.length; i++) {
+    const v = (scores[i]! * 100) / max;
+    scores[i] = reverse ? 100 - v : v;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The load threshold: an offline pod skips nodes whose *measured* CPU or memory usage is at or
+ * above the policy's offlineLoadPercent (per node pool), so batch work never lands where the
+ * online services already need the machine. Online pods are not affected (they have first
+ * claim). A node without a fresh sample passes: its batch resources, computed from the same
+ * load data, already drop to zero when the data goes stale.
+ */
+import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
+import { SKIP, unschedulable, type Status } from '../framework/status.js';
+import type { LoadEstimator } from '../load-estimator.js';
+import type { NodeSettings } from '../policy.js';
+
+export const LOAD_THRESHOLD = 'LoadThreshold';
+
+const CPU_HOT: Status = unschedulable('node(s) had cpu usage at or above the offline load threshold');
+const MEMORY_HOT: Status = unschedulable('node(s) had memory usage at or above the offline load threshold');
+const BOTH_HOT: Status = unschedulable(CPU_HOT.reasons[0]!, MEMORY_HOT.reasons[0]!);
+
+export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings): PreFilterPlugin & FilterPlugin {
+  return {
+    name: LOAD_THRESHOLD,
+    events: ['LoadSample', 'NodeChanged', 'NodeAdded'],
+    preFilter(_state, pod) {
+      return pod.qos === 'offline' ? undefined : SKIP;
+    },
+    filter(_state, _pod, info) {
+      const node = info.node!;
+      const s = settings.for(node.labels);
+      const sample = estimator.measured(info.name, s.staleAfterSeconds * 1000);
+      if (!sample) return undefined;
+      const t = s.thresholds.offlineLoadPercent;
+      const cpuAlloc = node.allocatable['cpu'] ?? 0;
+      const memAlloc = node.allocatable['memory'] ?? 0;
+      const cpuHot = cpuAlloc > 0 && (sample.cpu * 100) / cpuAlloc >= t.cpu;
+      const memHot = memAlloc > 0 && (sample.memory * 100) / memAlloc >= t.memory;
+      if (cpuHot && memHot) return BOTH_HOT;
+      if (cpuHot) return CPU_HOT;
+      if (memHot) return MEMORY_HOT;
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Does the pod's request fit the node's free room? Free = allocatable (Node status, batch
+ * resources included: kubernetes.io/batch-cpu and batch-memory as the batch controller
+ * publishes them) − requests of the pods bound or assumed there − room held for gangs other
+ * than the pod's own. Also the node's pod count. Every short resource is a reason, as in
+ * kube-scheduler ("Insufficient cpu", "Too many pods").
+ */
+import { stateKey } from '../framework/cycle-state.js';
+import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
+import { unschedulable, type Status } from '../framework/status.js';
+
+export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
+
+interface FitState {
+  names: string[];
+  amounts: number[];
+  gang: string | undefined;
+}
+
+const FIT_STATE = stateKey<FitState>(NODE_RESOURCES_FIT);
+const TOO_MANY_PODS = 'Too many pods';
+const single = new Map<string, Status>();
+
+function insufficient(resource: string): string {
+  return `Insufficient ${resource}`;
+}
+
+function statusOf(reasons: string[]): Status {
+  if (reasons.length !== 1) return unschedulable(...reasons);
+  const r = reasons[0]!;
+  let s = single.get(r);
+  if (!s) {
+    if (single.size > 1000) single.clear();
+    single.set(r, (s = unschedulable(r)));
+  }
+  return s;
+}
+
+export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
+  return {
+    name: NODE_RESOURCES_FIT,
+    events: ['NodeAdded', 'NodeChanged', 'PodGone', 'GangChanged'],
+    preFilter(state, pod) {
+      const names: string[] = [];
+      const amounts: number[] = [];
+      for (const r in pod.requests) {
+        const v = pod.requests[r]!;
+        if (v > 0 && r !== 'pods') {
+          names.push(r);
+          amounts.push(v);
+        }
+      }
+      state.write(FIT_STATE, { names, amounts, gang: pod.gang?.key });
+      return undefined;
+    },
+    filter(state, _pod, info) {
+      const fit = state.read(FIT_STATE)!;
+      let reasons: string[] | undefined;
+      if (info.podCount + 1 > info.maxPods) (reasons ??= []).push(TOO_MANY_PODS);
+      for (let i = 0; i < fit.names.length; i++) {
+        const r = fit.names[i]!;
+        if (fit.amounts[i]! > info.free(r, fit.gang)) (reasons ??= []).push(insufficient(r));
+      }
+      return reasons ? statusOf(reasons) : undefined;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** NoSchedule / NoExecute taints the pod does not tolerate (kube-scheduler's TaintToleration filter). */
+import type { FilterPlugin } from '../framework/interfaces.js';
+import { unresolvable, type Status } from '../framework/status.js';
+import { untoleratedTaint } from '../selectors.js';
+
+export const TAINT_TOLERATION = 'TaintToleration';
+
+/** One Status per distinct taint, so a big cluster with one taint makes one object. */
+const statuses = new Map<string, Status>();
+
+export function taintToleration(): FilterPlugin {
+  return {
+    name: TAINT_TOLERATION,
+    events: ['NodeAdded', 'NodeChanged'],
+    filter(_state, pod, info) {
+      const taints = info.node!.taints;
+      if (taints.length === 0) return undefined;
+      const t = untoleratedTaint(taints, pod.tolerations);
+      if (!t) return undefined;
+      const reason = `node(s) had untolerated taint {${t.key}: ${t.value}}`;
+      let s = statuses.get(reason);
+      if (!s) {
+        if (statuses.size > 1000) statuses.clear();
+        statuses.set(reason, (s = unresolvable(reason)));
+      }
+      return s;
+    },
+  };
+}
