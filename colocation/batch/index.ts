@@ -12,3 +12,6 @@ export { ColocationPolicyWatch, startPolicySource, staticPolicySource, DEFAULT_P
 export type { PolicySource, NodeColocation, PolicyState, PolicyWatchOptions } from './policy-source.js';
 export { desiredPolicyStatus } from './policy-status.js';
 export type { PolicyStatus, PolicyCondition } from './policy-status.js';
+export { parseBatchFlags, BatchConfigError } from './config.js';
+export type { BatchFlags, BatchConfig } from './config.js';
+export { registerBatchRoutes } from './routes.js';

@@ -12,3 +12,5 @@ export { loadMetrics } from './metrics.js';
 export type { LoadMetrics } from './metrics.js';
 export { silentLogger } from './log.js';
 export type { Logger } from './log.js';
+export { parseLoadFlags, startLoadSources, LoadConfigError } from './config.js';
+export type { LoadFlags, LoadConfig, LoadSources, LoadSourceKind } from './config.js';

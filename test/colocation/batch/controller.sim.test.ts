@@ -4,11 +4,12 @@
 // changes, holds small changes back, drops to 0 when the load data goes stale, honours the
 // ColocationPolicy (and its node pools), leaves virtual nodes alone, and writes only as leader.
 import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { BATCH_BREAKDOWN_ANNOTATION, BATCH_CPU, BATCH_MEMORY } from '../../../api/index.js';
-import { startBatchController, startPolicySource, type BatchController, type BatchControllerOptions, type ColocationPolicyWatch, type PublishedBreakdown } from '../../../colocation/batch/index.js';
+import { registerBatchRoutes, startBatchController, startPolicySource, type BatchController, type BatchControllerOptions, type ColocationPolicyWatch, type PublishedBreakdown } from '../../../colocation/batch/index.js';
 import { LoadStore, startMetricsApiSource, type MetricsApiSource } from '../../../colocation/load/index.js';
 import type { KubeClient } from '../../../kube/index.js';
 import { startSim, type Sim } from '../../../sim/index.js';
@@ -144,6 +145,27 @@ describe('batch capacity controller', () => {
     // The same figures are there to ask for (the capacity API's view).
     expect(c.breakdown(N0)).toMatchObject({ result: want0 });
     expect(c.published(N0)).toMatchObject({ cpu: want0.cpu, memory: want0.memory, explained: true });
+  });
+
+  it('explains a node over HTTP, and answers bad or unknown names with a Status', async () => {
+    const c = start();
+    const app = Fastify();
+    registerBatchRoutes(app, c);
+    try {
+      await waitFor('the node cache', () => c.ready());
+      expect((await app.inject('/readyz')).statusCode).toBe(200);
+      const ok = await app.inject(`/api/v1/batch/nodes/${N0}`);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ breakdown: { node: N0, policy: 'default', reclaimPercent: { cpu: 60 } } });
+      const missing = await app.inject('/api/v1/batch/nodes/no-such-node');
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
+      const bad = await app.inject('/api/v1/batch/nodes/Not_A_Node');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/not a valid node name/);
+    } finally {
+      await app.close();
+    }
   });
 
   it.skipIf(!hasKubectl)('shows the figures and the breakdown to kubectl', async () => {
