@@ -25,12 +25,6 @@ import type {
 } from './types.js';
 import { DEFAULT_POLICY } from './types.js';
 
-// Kept only until federation/index.ts imports these from api/ (the integrator's file): then delete.
-export {
-  VIRTUAL_NODE_TYPE_LABEL as VIRTUAL_NODE_LABEL,
-  VIRTUAL_NODE_TYPE_VALUE as VIRTUAL_NODE_VALUE,
-  isVirtualNodeLabels as isVirtualNode,
-} from '../api/index.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 const CORE = new Set(['cpu', 'memory', 'pods']);

@@ -1,12 +1,12 @@
 // federation/: member clusters, their capacity (incremental model), placement of a pod into a
 // cluster, and the capacity API + console page. Other rooms import only this file.
 export * from './types.js';
-export { ClusterModel, NodeState, isVirtualNode, VIRTUAL_NODE_LABEL, VIRTUAL_NODE_VALUE } from './cluster-model.js';
+export { ClusterModel, NodeState } from './cluster-model.js';
 export { FederationModel, totals } from './model.js';
 export { Placer, SCORE_POLICIES, nodeFits, type PlacementResult, type ScorePolicy, type PlaceOptions } from './placement.js';
-export { placementPod, appRefOf, MANAGED_BY_LABEL, type PlacementPod, type PodObject } from './pod.js';
+export { placementPod, type PlacementPod, type PodObject } from './pod.js';
 export { Member, nodeInfoOf, podInfoOf, type MemberHealth, type MemberOptions } from './member.js';
-export { parseMemberSpec, MEMBER_GROUP, MEMBER_VERSION, MEMBER_PLURAL, type MemberSpec, type MemberAccess, type SpecResult } from './member-spec.js';
+export { parseMemberSpec, type MemberSpec, type MemberAccess, type SpecResult } from './member-spec.js';
 export { Federation, defaultClientFactory, type FederationOptions, type HistorySample, type ClientFactory } from './federation.js';
 export type { PoolProvider, PoolCapacity, PlaceRequest, MemberStatus, Slot } from './provider.js';
 export { MemberClusterRegistry, loadFederationConfig, type FederationConfig, type RegistryOptions } from './registry.js';

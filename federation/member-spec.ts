@@ -7,9 +7,6 @@ import { isDNS1123Label, tryParseQuantity, toMilli, toUnits } from '../kube/inde
 import type { ClusterPolicy, Taint } from './types.js';
 import { DEFAULT_POLICY } from './types.js';
 
-// Kept only until federation/index.ts and federation/registry.ts import these from api/
-// (files this change may not touch): then delete.
-export { MEMBER_GROUP, MEMBER_VERSION, MEMBER_PLURAL } from '../api/index.js';
 
 /** Where a member's credentials come from. */
 export type MemberAccess =

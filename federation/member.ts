@@ -11,7 +11,7 @@
 import { createInformer, DEFAULT_POD_LABELS, KubeApiError, NODE_FIELDS, POD_FIELDS, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
 import type { Informer, InformerHandlers, KubeClient, NodeSummary, PodSummary } from '../kube/index.js';
 import type { FederationModel } from './model.js';
-import { MANAGED_BY_LABEL, appRefOf } from './pod.js';
+import { MANAGED_BY_LABEL, appRefOf } from '../api/index.js';
 import type { CapacityEvent, NodeInfo, PodInfo } from './types.js';
 
 export interface MemberOptions {

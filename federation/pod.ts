@@ -7,9 +7,6 @@ import { podRequests, type PodLike, type ResourceAmounts } from '../kube/index.j
 import type { NodeSelectorTerm } from './matching.js';
 import type { Toleration } from './types.js';
 
-// Kept only until federation/index.ts and federation/member.ts import these from api/ (files
-// this change may not touch): then delete.
-export { appRefOf, MANAGED_BY_LABEL } from '../api/index.js';
 
 /** The pod fields read here, beyond what kube/resources reads. */
 export interface PodObject extends PodLike {

@@ -10,7 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createInformer, createKubeClient, WorkQueue, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
 import type { Federation, FederationOptions } from './federation.js';
-import { MEMBER_GROUP, MEMBER_PLURAL, MEMBER_VERSION, parseMemberSpec, type MemberAccess, type MemberSpec } from './member-spec.js';
+import { MEMBER_GROUP, MEMBER_PLURAL, MEMBER_VERSION } from '../api/index.js';
+import { parseMemberSpec, type MemberAccess, type MemberSpec } from './member-spec.js';
 import { SCORE_POLICIES, type ScorePolicy } from './placement.js';
 import type { Condition } from './types.js';
 
