@@ -1,10 +1,22 @@
 // One simulated Kubernetes cluster: storage, the API over HTTPS, simulated kubelets,
-// the default scheduler, the namespace and service-account controllers, and fault
+// the default scheduler, the namespace and service-account controllers, authentication
+// (admin token, ServiceAccount tokens it signs) and RBAC authorization, and fault
 // injection (latency, errors, outage, dropped watches, compaction).
 
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ClusterApi } from './api.js';
+import {
+  bootstrapPolicy,
+  createClusterAuth,
+  createSigningKey,
+  grantToken,
+  installAuthRoutes,
+  startClusterRoleAggregation,
+  aggregateClusterRoles,
+  type ClusterAuth,
+  type TokenRequestSpec,
+} from './auth/index.js';
 import { ApiError } from './errors.js';
 import { mergeFaults, NO_FAULTS, type FaultSettings } from './faults.js';
 import { podSubresources } from './http/pod-logs.js';
@@ -55,7 +67,10 @@ export class SimCluster {
   /** The stored MutatingWebhookConfigurations, called on client writes. */
   readonly webhooks: AdmissionWebhooks;
   readonly token: string;
+  /** Authentication (admin and ServiceAccount tokens) and RBAC of this cluster's API. */
+  readonly auth: ClusterAuth;
   private readonly server: ServerHandle;
+  private stopAggregation: (() => void) | undefined;
   private faultSettings: FaultSettings = NO_FAULTS;
   private port = 0;
   private readonly host: string;
@@ -80,6 +95,8 @@ export class SimCluster {
     this.caPem = opts.ca.cert;
     const serving = opts.ca.issue({ commonName: `${opts.name}-apiserver`, usage: 'server', dnsNames: ['localhost'], ipAddresses: [this.host] });
     const kubeletClient = opts.ca.issue({ commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'], usage: 'client' });
+    this.auth = createClusterAuth(this.api, this.token);
+    const serverAddress = (): string => `${this.host}:${this.port}`;
     this.server = buildServer({
       ctx: {
         api: this.api,
@@ -89,10 +106,11 @@ export class SimCluster {
         webhooks: this.webhooks,
       },
       tls: serving,
-      tokens: [this.token],
+      auth: this.auth.requests,
       faults: () => this.faultSettings,
-      serverAddress: () => `${this.host}:${this.port}`,
+      serverAddress,
     });
+    installAuthRoutes(this.server.app, { api: this.api, auth: this.auth.requests, serverAddress });
     this.bootstrap();
   }
 
@@ -115,6 +133,8 @@ export class SimCluster {
       if ((JSON.parse(ev.object.json) as KubeObject).metadata.deletionTimestamp) this.kickNamespaceController();
     });
     for (const ns of SYSTEM_NAMESPACES) this.api.create(nsRt, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    bootstrapPolicy(this.api);
+    aggregateClusterRoles(this.api);
     const pcRt = this.registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')!;
     for (const [name, value] of [
       ['system-node-critical', 2000001000],
@@ -156,7 +176,11 @@ export class SimCluster {
   }
 
   async start(): Promise<void> {
+    // The ServiceAccount token key is made off the event loop while the server starts listening.
+    const key = createSigningKey();
     await this.listen(this.opts.port ?? 0);
+    this.auth.tokens.useKey(await key);
+    this.stopAggregation = startClusterRoleAggregation(this.api);
     this.fleet.start();
     this.scheduler.start();
   }
@@ -176,6 +200,15 @@ export class SimCluster {
 
   kubeconfigEntry(): KubeconfigCluster {
     return { name: this.name, server: this.url, caPem: this.caPem, token: this.token };
+  }
+
+  /**
+   * A ServiceAccount token, as `POST .../serviceaccounts/{name}/token` would return it
+   * (same checks: the ServiceAccount and any bound object must exist). For tests that need
+   * a non-admin caller. Needs a started cluster (the signing key is made by start()).
+   */
+  issueToken(namespace: string, serviceAccount: string, spec: TokenRequestSpec = {}): string {
+    return grantToken(this.api, this.auth.tokens, namespace, serviceAccount, spec).token;
   }
 
   // ------------------------------------------------------------ faults
@@ -231,6 +264,7 @@ export class SimCluster {
   }
 
   async stop(): Promise<void> {
+    this.stopAggregation?.();
     this.scheduler.stop();
     this.fleet.stop();
     if (this.nsTimer) clearTimeout(this.nsTimer);

@@ -58,6 +58,7 @@ const SUBRESOURCES: Record<string, SubresourceDoc> = {
   proxy: { kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { kind: 'Namespace', verbs: ['update'] },
   scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
+  token: { kind: 'TokenRequest', verbs: ['create'], group: 'authentication.k8s.io', version: 'v1' },
 };
 
 function resourceEntries(r: ResourceType): Record<string, unknown>[] {

@@ -395,6 +395,67 @@ KINDS['v1/ResourceQuota'] = {
   },
 };
 
+// authentication.k8s.io / authorization.k8s.io create-only kinds: kubectl create token
+// (TokenRequest), auth can-i (SelfSubjectAccessReview, SelfSubjectRulesReview), auth
+// whoami (SelfSubjectReview), and Go clients reviewing tokens and access. A review's
+// `extra` map (map<string, ExtraValue>) is not decoded (415 when set).
+KINDS['authentication.k8s.io/v1/TokenRequest'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: { name: 'audiences', kind: 'string', repeated: true },
+      3: {
+        name: 'boundObjectRef',
+        kind: { 1: { name: 'kind', kind: 'string' }, 2: { name: 'apiVersion', kind: 'string' }, 3: { name: 'name', kind: 'string' }, 4: { name: 'uid', kind: 'string' } },
+      },
+      4: { name: 'expirationSeconds', kind: 'int', keepZero: true },
+    },
+  },
+};
+KINDS['authentication.k8s.io/v1/TokenReview'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: { name: 'spec', kind: { 1: { name: 'token', kind: 'string' }, 2: { name: 'audiences', kind: 'string', repeated: true } } },
+};
+KINDS['authentication.k8s.io/v1/SelfSubjectReview'] = { 1: { name: 'metadata', kind: OBJECT_META } };
+const SELECTOR_REQUIREMENT: Message = { 1: { name: 'key', kind: 'string' }, 2: { name: 'operator', kind: 'string' }, 3: { name: 'values', kind: 'string', repeated: true } };
+const SELECTOR_ATTRIBUTES: Message = { 1: { name: 'rawSelector', kind: 'string' }, 2: { name: 'requirements', kind: SELECTOR_REQUIREMENT, repeated: true } };
+const RESOURCE_ATTRIBUTES: Message = {
+  1: { name: 'namespace', kind: 'string' },
+  2: { name: 'verb', kind: 'string' },
+  3: { name: 'group', kind: 'string' },
+  4: { name: 'version', kind: 'string' },
+  5: { name: 'resource', kind: 'string' },
+  6: { name: 'subresource', kind: 'string' },
+  7: { name: 'name', kind: 'string' },
+  8: { name: 'fieldSelector', kind: SELECTOR_ATTRIBUTES },
+  9: { name: 'labelSelector', kind: SELECTOR_ATTRIBUTES },
+};
+const NON_RESOURCE_ATTRIBUTES: Message = { 1: { name: 'path', kind: 'string' }, 2: { name: 'verb', kind: 'string' } };
+const SUBJECT_ACCESS_REVIEW: Message = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: {
+    name: 'spec',
+    kind: {
+      1: { name: 'resourceAttributes', kind: RESOURCE_ATTRIBUTES },
+      2: { name: 'nonResourceAttributes', kind: NON_RESOURCE_ATTRIBUTES },
+      3: { name: 'user', kind: 'string' },
+      4: { name: 'groups', kind: 'string', repeated: true },
+      6: { name: 'uid', kind: 'string' },
+    },
+  },
+};
+KINDS['authorization.k8s.io/v1/SubjectAccessReview'] = SUBJECT_ACCESS_REVIEW;
+KINDS['authorization.k8s.io/v1/LocalSubjectAccessReview'] = SUBJECT_ACCESS_REVIEW;
+KINDS['authorization.k8s.io/v1/SelfSubjectAccessReview'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: { name: 'spec', kind: { 1: { name: 'resourceAttributes', kind: RESOURCE_ATTRIBUTES }, 2: { name: 'nonResourceAttributes', kind: NON_RESOURCE_ATTRIBUTES } } },
+};
+KINDS['authorization.k8s.io/v1/SelfSubjectRulesReview'] = {
+  1: { name: 'metadata', kind: OBJECT_META },
+  2: { name: 'spec', kind: { 1: { name: 'namespace', kind: 'string' } } },
+};
+
 class Reader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}

@@ -1,6 +1,9 @@
 // Turns a Kubernetes API path into what it addresses, the way kube-apiserver's
 // RequestInfoFactory does: group, version, namespace, resource, name, subresource,
-// and whether it is a watch (`?watch=true` or the legacy /watch/ prefix).
+// and whether it is a watch (`?watch=true` or the legacy /watch/ prefix). For
+// authorization, `requestAttributes` adds the verb a method and query amount to.
+
+import { q1, type Query } from './query.js';
 
 export interface RequestInfo {
   group: string;
@@ -66,4 +69,78 @@ export function parseResourcePath(pathname: string): RequestInfo | undefined {
     info.rest = rest.slice(3);
   }
   return info;
+}
+
+/** What a request asks for, as an authorizer reads it (kube's authorizer.Attributes without the user). */
+export interface RequestAttributes {
+  /** get, list, watch, create, update, patch, delete, deletecollection; the lower-case method for non-resource paths. */
+  verb: string;
+  /** False for paths that are not API resources (discovery, /version, /openapi, /healthz). */
+  resourceRequest: boolean;
+  path: string;
+  apiGroup: string;
+  apiVersion: string;
+  namespace: string;
+  resource: string;
+  subresource: string;
+  name: string;
+}
+
+const METHOD_VERBS: Readonly<Record<string, string>> = {
+  GET: 'get',
+  HEAD: 'get',
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+/** A name kube accepts as one path segment (path.IsValidPathSegmentName). */
+function isPathSegmentName(s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('%');
+}
+
+/** The value `metadata.name` must equal under a field selector, if it pins one (RequiresExactMatch). */
+function exactName(fieldSelector: string | undefined): string | undefined {
+  if (!fieldSelector) return undefined;
+  for (const term of fieldSelector.split(/(?<!\\),/)) {
+    const m = /^\s*metadata\.name\s*(==|=)(.*)$/.exec(term);
+    if (m) return m[2]!.replace(/\\(.)/g, '$1');
+  }
+  return undefined;
+}
+
+/**
+ * The verb, resource and scope of a request, as kube's RequestInfoFactory derives them:
+ * a GET without a name is a list (a watch with `watch=true` or the /watch/ prefix, and
+ * named when a field selector pins metadata.name), a DELETE without one a
+ * deletecollection; /namespaces/{name} is in its own namespace.
+ */
+export function requestAttributes(method: string, path: string, query: Query): RequestAttributes {
+  const info = parseResourcePath(path);
+  if (!info) {
+    return { verb: method.toLowerCase(), resourceRequest: false, path, apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '' };
+  }
+  let verb = info.legacyWatch ? 'watch' : (METHOD_VERBS[method] ?? '');
+  let name = info.name ?? '';
+  // The namespaces resource addresses a namespace by its name: that is also its scope.
+  const namespace = info.namespace ?? (info.group === '' && info.resource === 'namespaces' ? name : '');
+  if (!name && verb === 'get') {
+    const w = q1(query, 'watch');
+    verb = w === 'true' || w === '1' ? 'watch' : 'list';
+    const pinned = exactName(q1(query, 'fieldSelector'));
+    if (pinned !== undefined && isPathSegmentName(pinned)) name = pinned;
+  }
+  if (!name && verb === 'delete') verb = 'deletecollection';
+  return {
+    verb,
+    resourceRequest: true,
+    path,
+    apiGroup: info.group,
+    apiVersion: info.version,
+    namespace,
+    resource: info.resource,
+    subresource: info.subresource ?? '',
+    name,
+  };
 }

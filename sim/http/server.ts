@@ -1,14 +1,16 @@
-// The HTTPS server of one simulated cluster: authentication, fault injection, request
-// size limits, Status errors, discovery, OpenAPI and the resource routes.
+// The HTTPS server of one simulated cluster: authentication and authorization (sim/auth),
+// fault injection, request size limits, Status errors, discovery, OpenAPI and the
+// resource routes.
 
-import { timingSafeEqual } from 'node:crypto';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, internalError, statusFailure, tooManyRequests } from '../errors.js';
+import type { RequestAuth } from '../auth/request-auth.js';
 import type { FaultSettings } from '../faults.js';
 import { openApiIndex, openApiDocument } from './openapi.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { Query } from './query.js';
 import { parseResourcePath } from './request-info.js';
 import { handleResource, type HandlerContext } from './resource-handler.js';
 
@@ -18,8 +20,11 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export interface ServerOptions {
   ctx: HandlerContext;
   tls: { key: string; cert: string };
-  /** Bearer tokens accepted; requests without one get 401. */
-  tokens: string[];
+  /**
+   * Authenticates (admin token first, then ServiceAccount tokens) and authorizes each
+   * request: 401 without valid credentials, 403 when RBAC denies it.
+   */
+  auth: Pick<RequestAuth, 'check'>;
   faults: () => FaultSettings;
   serverAddress: () => string;
 }
@@ -33,12 +38,6 @@ export interface ServerHandle {
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
-}
-
-function tokenOk(header: string | undefined, tokens: Buffer[]): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  const got = Buffer.from(header.slice(7).trim());
-  return tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
 }
 
 function sendStatus(reply: FastifyReply, e: ApiError): void {
@@ -78,8 +77,7 @@ export function buildServer(opts: ServerOptions): ServerHandle {
     socket.on('error', () => socket.destroy());
     app.routing(req, res);
   });
-  const tokens = opts.tokens.map((t) => Buffer.from(t));
-  const { ctx } = opts;
+  const { ctx, auth } = opts;
 
   // Bodies are parsed by the handlers, so malformed JSON becomes a Kubernetes Status.
   app.removeAllContentTypeParsers();
@@ -98,9 +96,10 @@ export function buildServer(opts: ServerOptions): ServerHandle {
   app.addHook('onRequest', (req, reply, done) => {
     const path = pathOf(req.url);
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || path === '/version') return done();
-    if (!tokenOk(req.headers.authorization, tokens)) {
+    const who = auth.check(req.method, path, req.query as Query, req.raw);
+    if (who instanceof ApiError) {
       // A reply sent from a callback hook ends the request; done() is not called.
-      sendStatus(reply, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+      sendStatus(reply, who);
       return;
     }
     const f = opts.faults();

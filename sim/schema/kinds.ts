@@ -12,6 +12,8 @@ import './defs/storage.js';
 import './defs/quota.js';
 import './defs/admissionregistration.js';
 import './defs/autoscaling.js';
+import './defs/authentication.js';
+import './defs/authorization.js';
 import type { GroupVersionKind } from './types.js';
 
 export interface BuiltinKind extends GroupVersionKind {
@@ -77,6 +79,13 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
   K('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration', false),
   K('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration', false),
   K('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler', true),
+  K('authentication.k8s.io', 'v1', 'TokenRequest', 'io.k8s.api.authentication.v1.TokenRequest', true),
+  K('authentication.k8s.io', 'v1', 'TokenReview', 'io.k8s.api.authentication.v1.TokenReview', false),
+  K('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'io.k8s.api.authentication.v1.SelfSubjectReview', false),
+  K('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'io.k8s.api.authorization.v1.SubjectAccessReview', false),
+  K('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview', false),
+  K('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'io.k8s.api.authorization.v1.LocalSubjectAccessReview', true),
+  K('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'io.k8s.api.authorization.v1.SelfSubjectRulesReview', false),
   K('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics', false),
   K('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics', true),
 ];

@@ -1,5 +1,5 @@
-// rbac.authorization.k8s.io/v1: Role, ClusterRole, RoleBinding, ClusterRoleBinding. Stored
-// and served only; the sim does not authorize requests, so nothing reads these rules.
+// rbac.authorization.k8s.io/v1: Role, ClusterRole, RoleBinding, ClusterRoleBinding. The
+// sim's RBAC authorizer (sim/auth/rbac.ts) evaluates them for every non-admin request.
 import { def, list, obj, str, strList } from '../dsl.js';
 import { labelSelector, typeMeta } from './meta.js';
 
