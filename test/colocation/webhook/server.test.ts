@@ -33,7 +33,7 @@ describe('serving reviews', () => {
   let registry: Registry;
   let synced = false;
   const namespaces: NamespaceLabels = {
-    get: (ns) => Promise.resolve(ns === 'batch' ? { 'tidepool.dev/colocation': 'enabled' } : {}),
+    get: (ns) => Promise.resolve<Record<string, string>>(ns === 'batch' ? { 'tidepool.dev/colocation': 'enabled' } : {}),
     synced: () => synced,
     stop: () => Promise.resolve(),
   };
