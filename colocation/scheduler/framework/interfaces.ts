@@ -40,6 +40,8 @@ export interface QueuedPod {
   tenant: string;
   /** When it first entered the queue: aging and end-to-end latency count from here. */
   readonly initialQueuedAt: number;
+  /** Arrival order (first entry), breaking ties between pods queued in the same millisecond. */
+  readonly seq: number;
   /** When it last entered the active queue. */
   queuedAt: number;
   /** Scheduling attempts so far. */

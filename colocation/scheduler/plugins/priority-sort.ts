@@ -1,4 +1,4 @@
-/** Queue sort: higher spec.priority first, then the pod that has waited longest (kube-scheduler's PrioritySort). */
+/** Queue sort: higher spec.priority first, then the pod that has waited longest, first come first served (kube-scheduler's PrioritySort). */
 import type { QueueSortPlugin, QueuedPod } from '../framework/interfaces.js';
 
 export const PRIORITY_SORT = 'PrioritySort';
@@ -9,7 +9,7 @@ export function prioritySort(): QueueSortPlugin {
     less(a: QueuedPod, b: QueuedPod): boolean {
       if (a.pod.priority !== b.pod.priority) return a.pod.priority > b.pod.priority;
       if (a.initialQueuedAt !== b.initialQueuedAt) return a.initialQueuedAt < b.initialQueuedAt;
-      return a.pod.key < b.pod.key;
+      return a.seq < b.seq;
     },
   };
 }

@@ -81,7 +81,7 @@ export class SchedulingQueue {
   private readonly online: FairShareQueue;
   private readonly offline: FairShareQueue;
   /** Offline entries of the active queue by first-queued time, for aging. */
-  private readonly aging = new Heap<QueueEntry>((a, b) => a.qp.initialQueuedAt < b.qp.initialQueuedAt);
+  private readonly aging = new Heap<QueueEntry>((a, b) => a.qp.initialQueuedAt < b.qp.initialQueuedAt || (a.qp.initialQueuedAt === b.qp.initialQueuedAt && a.qp.seq < b.qp.seq));
   private readonly active = new Map<string, QueueEntry>();
   private readonly backoff = new Heap<QueueEntry>((a, b) => a.qp.backoffUntil < b.qp.backoffUntil);
   private readonly backingOff = new Map<string, QueueEntry>();
@@ -89,6 +89,7 @@ export class SchedulingQueue {
   /** Pods popped and not yet back (scheduling or binding). */
   private readonly inFlight = new Map<string, InFlight>();
   private cycle = 0;
+  private arrivals = 0;
   private moveRequestCycle = -1;
   private waiters: Array<() => void> = [];
   private backoffTimer: { handle: TimerHandle; at: number } | undefined;
@@ -121,6 +122,7 @@ export class SchedulingQueue {
       pod,
       tenant: this.tenantOf(pod),
       initialQueuedAt: now,
+      seq: ++this.arrivals,
       queuedAt: now,
       attempts: 0,
       unschedulablePlugins: new Set(),

@@ -254,7 +254,7 @@ export async function settle(): Promise<void> {
 }
 
 /** A fresh cycle state that has run `plugin`'s pre-filter (when it has one). */
-export function stateFor(plugin: { preFilter?: (s: CycleState, p: SchedPod) => unknown }, p: SchedPod): CycleState {
+export function stateFor(plugin: { name: string; preFilter?: (s: CycleState, p: SchedPod) => unknown }, p: SchedPod): CycleState {
   const s = new CycleState();
   plugin.preFilter?.(s, p);
   return s;
