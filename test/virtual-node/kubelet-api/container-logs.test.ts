@@ -11,8 +11,9 @@ let f: Fixture;
 let admin: CertificateKeyPair;
 
 beforeAll(async () => {
-  f = await startFixture({ authorizationMode: 'AlwaysAllow' });
-  admin = f.clientCa.issue({ commonName: 'log-reader', usage: 'client' });
+  f = await startFixture();
+  // The identity kube-apiserver presents when it proxies `kubectl logs`.
+  admin = f.clientCa.issue({ commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'], usage: 'client' });
   await f.addPlacedPod('web');
   await f.addPlacedPod('duo', { containers: ['main', 'sidecar'] });
   await f.addUnplacedPod('waiting');

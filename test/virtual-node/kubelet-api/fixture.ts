@@ -207,6 +207,26 @@ export async function registerNode(client: KubeClient, name: string, port: numbe
   });
 }
 
+/** A ClusterRole with `verbs` on the core `resources` (e.g. nodes/proxy), bound to one subject on the host. */
+export async function grant(host: KubeClient, name: string, subject: { kind: 'User' | 'Group' | 'ServiceAccount'; name: string; namespace?: string }, resources: string[], verbs = ['get']): Promise<void> {
+  await host.request({
+    method: 'POST',
+    path: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources, verbs }] },
+  });
+  await host.request({
+    method: 'POST',
+    path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ ...subject, ...(subject.kind === 'ServiceAccount' ? {} : { apiGroup: 'rbac.authorization.k8s.io' }) }],
+    },
+  });
+}
+
 /** The value of one series of a prom-client registry (0 when absent). */
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const m = registry.getSingleMetric(name);

@@ -14,7 +14,8 @@ let kubelet: StandInKubelet;
 let kubectl: Kubectl;
 
 beforeAll(async () => {
-  f = await startFixture({ authorizationMode: 'AlwaysAllow' });
+  // Webhook authorization: the host sim's kubelet-client certificate (system:masters) passes its SubjectAccessReview.
+  f = await startFixture();
   kubelet = await startStandInKubelet();
   await registerNode(f.host, NODE, f.api.port);
   await registerNode(f.member, 'member-kubelet', kubelet.port);

@@ -19,8 +19,8 @@ const logger: KubeletApiLogger = {
 };
 
 beforeAll(async () => {
-  f = await startFixture({ authorizationMode: 'AlwaysAllow', logger });
-  admin = f.clientCa.issue({ commonName: 'admin', usage: 'client' });
+  f = await startFixture({ logger });
+  admin = f.clientCa.issue({ commonName: 'admin', organization: ['system:masters'], usage: 'client' });
   await f.addPlacedPod('web');
 });
 

@@ -7,7 +7,7 @@ import { KubeClient, type CertificateKeyPair, type RawObject } from '../../../ku
 import type { Summary } from '../../../virtual-node/kubelet-api/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { expectStatus } from '../../sim/e2e/helpers.js';
-import { NODE, startFixture, type Fixture } from './fixture.js';
+import { grant, NODE, startFixture, type Fixture } from './fixture.js';
 
 let f: Fixture;
 let scraper: CertificateKeyPair;
@@ -15,7 +15,9 @@ let web: RawObject;
 let duo: RawObject;
 
 beforeAll(async () => {
-  f = await startFixture({ authorizationMode: 'AlwaysAllow' });
+  f = await startFixture();
+  // What metrics-server and a node-inspecting admin are granted on the host.
+  await grant(f.host, 'node-reader', { kind: 'User', name: 'system:metrics-server' }, ['nodes/stats', 'nodes/metrics', 'nodes/proxy'], ['get', 'create']);
   scraper = f.clientCa.issue({ commonName: 'system:metrics-server', usage: 'client' });
   web = await f.addPlacedPod('web');
   duo = await f.addPlacedPod('duo', { containers: ['main', 'sidecar'] });

@@ -17,12 +17,12 @@ let kubelet: StandInKubelet;
 let apiserver: CertificateKeyPair;
 
 beforeAll(async () => {
-  f = await startFixture({ authorizationMode: 'AlwaysAllow' });
+  f = await startFixture();
   kubelet = await startStandInKubelet();
   await registerNode(f.member, 'member-kubelet', kubelet.port);
   await f.addPlacedPod('shell', { memberNode: 'member-kubelet' });
   await f.addUnplacedPod('waiting');
-  apiserver = f.clientCa.issue({ commonName: 'kube-apiserver-kubelet-client', usage: 'client' });
+  apiserver = f.clientCa.issue({ commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'], usage: 'client' });
 });
 
 afterAll(async () => {
