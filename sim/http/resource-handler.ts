@@ -23,6 +23,7 @@ import { apiVersionOf, negotiate, renderList, renderOne, type Rendering } from '
 import type { RequestInfo } from './request-info.js';
 import { streamWatch, type WatchRegistry } from './watch.js';
 import { createWithWebhooks, deleteWithWebhooks, patchWithWebhooks, updateWithWebhooks, type AdmissionWebhooks } from '../webhooks/index.js';
+import { requestUser } from '../auth/request-auth.js';
 
 export interface PodSubresources {
   /** Serves pods/log (synthetic for simulated nodes, proxied to a real kubelet otherwise). */
@@ -301,7 +302,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         const storeAs = rt.group === 'events.k8s.io' ? (api.registry.lookup('', 'v1', 'events') ?? rt) : rt;
         const createOpts = { dryRun: dryRun(query), rawBody: raw, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}) };
         const res = ctx.webhooks?.mayCall(storeAs, 'CREATE', undefined)
-          ? await createWithWebhooks(ctx.webhooks, api, storeAs, nsForWrite, obj, createOpts)
+          ? await createWithWebhooks(ctx.webhooks, api, storeAs, nsForWrite, obj, createOpts, requestUser(req.raw))
           : api.create(storeAs, nsForWrite, obj, createOpts);
         sendJson(reply, 201, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
         return;
@@ -352,7 +353,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         fieldManager: writer(req, query),
       };
       const res = ctx.webhooks?.mayCall(rt, 'UPDATE', info.subresource)
-        ? await updateWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, obj, updateOpts)
+        ? await updateWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, obj, updateOpts, requestUser(req.raw))
         : api.update(rt, nsForWrite, info.name, obj, updateOpts);
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
@@ -421,7 +422,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
       // rawBody marks the write as a client's (decode checks apply) and feeds duplicate-field detection.
       const patchOpts = { dryRun: dryRun(query), rawBody: rawPatch, ...(duplicates ? { duplicates } : {}), ...(fv ? { fieldValidation: fv } : {}), ...(info.subresource === 'status' ? { subresource: 'status' } : {}), fieldManager: writer(req, query) };
       const res = ctx.webhooks?.mayCall(rt, 'UPDATE', info.subresource)
-        ? await patchWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, patchFn, patchOpts)
+        ? await patchWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, patchFn, patchOpts, requestUser(req.raw))
         : api.derive(rt, nsForWrite, info.name, patchFn, patchOpts);
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);
       return;
@@ -443,7 +444,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
         return;
       }
       const res = ctx.webhooks?.mayCall(rt, 'DELETE', undefined)
-        ? await deleteWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, opts)
+        ? await deleteWithWebhooks(ctx.webhooks, api, rt, nsForWrite, info.name, opts, requestUser(req.raw))
         : { ...api.delete(rt, nsForWrite, info.name, opts), warnings: [] };
       // Like kube: 200 with the object, whether it is gone or only terminating (graceful pod deletion, finalizers).
       sendJson(reply, 200, renderOne(rt, res.object, { as: 'object' }, now, conv.out), res.warnings);

@@ -20,16 +20,13 @@ import { SelectorError, type LabelMatcher } from '../selectors.js';
 import { callWebhook, CallError, REVIEW_API_VERSION } from './client.js';
 import { compileConfigurations, rulesMatch, type CompiledWebhook, type Operation, type RequestTarget } from './configurations.js';
 
-/** Who made a request, as an AdmissionReview's request.userInfo tells the webhook. */
+/** Who made a request, as an AdmissionReview's request.userInfo tells the webhook (sim/auth's users are ones). */
 export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
 }
-
-/** The sim's bearer tokens are cluster-admin credentials, named as kubeadm names its admin. */
-export const SIM_ADMIN: UserInfo = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
 
 /** One request as the webhooks see it. */
 export interface AdmissionAttributes {
@@ -255,7 +252,12 @@ export class AdmissionWebhooks {
         ...(a.name ? { name: a.name } : {}),
         ...(a.namespace ? { namespace: a.namespace } : {}),
         operation: a.operation,
-        userInfo: { ...a.userInfo, groups: [...a.userInfo.groups] },
+        userInfo: {
+          username: a.userInfo.username,
+          ...(a.userInfo.uid ? { uid: a.userInfo.uid } : {}),
+          groups: a.userInfo.groups,
+          ...(a.userInfo.extra && Object.keys(a.userInfo.extra).length > 0 ? { extra: a.userInfo.extra } : {}),
+        },
         object: a.object ?? null,
         oldObject: a.oldObject ?? null,
         dryRun: a.dryRun,

@@ -21,7 +21,8 @@ import { conflict, STALE_OBJECT_MESSAGE } from '../errors.js';
 import { deepClone, type KubeObject } from '../object.js';
 import type { ResourceType } from '../resources.js';
 import { applyDefaults, carryOver } from '../validation/index.js';
-import { SIM_ADMIN, type AdmissionAttributes, type AdmissionWebhooks, type UserInfo } from './dispatcher.js';
+import { ADMIN_USER } from '../auth/user.js';
+import type { AdmissionAttributes, AdmissionWebhooks, UserInfo } from './dispatcher.js';
 
 export const MAX_ATTEMPTS = 5;
 
@@ -57,7 +58,7 @@ export async function createWithWebhooks(
   namespace: string,
   obj: KubeObject,
   opts: WriteOptions,
-  userInfo: UserInfo = SIM_ADMIN,
+  userInfo: UserInfo = ADMIN_USER,
 ): Promise<WriteResult> {
   if (rt.namespaced) {
     // A mismatched namespace and a closed namespace are api.create's errors to give.
@@ -152,7 +153,7 @@ export function updateWithWebhooks(
   name: string,
   body: KubeObject,
   opts: UpdateOptions,
-  userInfo: UserInfo = SIM_ADMIN,
+  userInfo: UserInfo = ADMIN_USER,
 ): Promise<WriteResult> {
   const plain = (): WriteResult => api.update(rt, namespace, name, body, opts);
   // api.update's own checks (name and namespace match, the client's resourceVersion) come first.
@@ -184,7 +185,7 @@ export function patchWithWebhooks(
   name: string,
   derive: (old: Readonly<KubeObject>) => KubeObject,
   opts: UpdateOptions,
-  userInfo: UserInfo = SIM_ADMIN,
+  userInfo: UserInfo = ADMIN_USER,
 ): Promise<WriteResult> {
   return updateThrough(hooks, api, rt, namespace, name, derive, opts, userInfo, () => api.derive(rt, namespace, name, derive, opts));
 }
@@ -197,7 +198,7 @@ export async function deleteWithWebhooks(
   namespace: string,
   name: string,
   opts: DeleteOptions,
-  userInfo: UserInfo = SIM_ADMIN,
+  userInfo: UserInfo = ADMIN_USER,
 ): Promise<DeleteResult & { warnings: string[] }> {
   const current = api.tryGet(rt, namespace, name);
   if (!current) return { ...api.delete(rt, namespace, name, opts), warnings: [] };

@@ -91,6 +91,27 @@ describe('a matching create goes through the webhook', () => {
     expect(obj.spec['schedulerName']).toBe('default-scheduler');
   });
 
+  it("tells the webhook who asked: a ServiceAccount token's user, not the admin", async () => {
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder' } };
+    expect((await raw(host, 'POST', '/api/v1/namespaces/default/serviceaccounts', { body: JSON.stringify(sa) })).status).toBe(201);
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'builder-edit' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: 'builder', namespace: 'default' }],
+    };
+    expect((await raw(host, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', { body: JSON.stringify(binding) })).status).toBe(201);
+    const tr = await raw(host, 'POST', '/api/v1/namespaces/default/serviceaccounts/builder/token', { body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} }) });
+    expect(tr.status, tr.body).toBe(201);
+    const token = (tr.json?.['status'] as { token: string }).token;
+    await configure('stand-in', webhook());
+    const r = await raw(host, 'POST', PODS(), { body: JSON.stringify(podManifest('by-builder')), token });
+    expect(r.status, r.body).toBe(201);
+    expect(hook.received[0]!.request.userInfo).toMatchObject({ username: 'system:serviceaccount:default:builder' });
+    expect(hook.received[0]!.request.userInfo.groups).toContain('system:serviceaccounts:default');
+  });
+
   it("returns the webhook's warnings as Warning headers", async () => {
     await configure('stand-in', webhook());
     hook.answer = (req) => allow(req, undefined, ['requests moved to batch resources', 'scheduler name replaced']);
