@@ -5,7 +5,7 @@
 // Validation and messages follow kube's authorization validation and REST storage.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest } from '../errors.js';
+import { badRequest, type StatusCause } from '../errors.js';
 import { isRecord } from '../object.js';
 import { fe, invalidError, type Causes } from '../validation/errors.js';
 import type { Authorizer } from './authorizer.js';
@@ -34,13 +34,23 @@ function specOf(obj: Obj): { spec: Obj } & ReviewSpec {
   };
 }
 
+/**
+ * field.Invalid for a NonResourceAttributes value: kube prints the internal struct with
+ * Go's %#v, which fe.invalid (JSON) cannot.
+ */
+function invalidNonResource(n: Obj, detail: string): StatusCause {
+  const printed = `authorization.NonResourceAttributes{Path:${JSON.stringify(stringOf(n['path']))}, Verb:${JSON.stringify(stringOf(n['verb']))}}`;
+  return { reason: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: `Invalid value: ${printed}: ${detail}` };
+}
+
 /** Exactly one of resourceAttributes / nonResourceAttributes (kube's wording for both mistakes). */
 function validateAttributes(s: ReviewSpec, out: Causes): void {
   if (s.resource && s.nonResource) {
-    out.push(fe.invalid('spec.nonResourceAttributes', s.nonResource, 'cannot be specified in combination with resourceAttributes'));
+    out.push(invalidNonResource(s.nonResource, 'cannot be specified in combination with resourceAttributes'));
   }
   if (!s.resource && !s.nonResource) {
-    out.push(fe.invalid('spec.resourceAttributes', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
+    // A nil pointer is printed as the string "null".
+    out.push(fe.invalid('spec.resourceAttributes', 'null', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
   }
 }
 
@@ -113,7 +123,7 @@ export function handleLocalSubjectAccessReview(authorizer: Authorizer, req: Fast
   if (!stringOf(s.spec['user']) && stringList(s.spec['groups']).length === 0) {
     causes.push(fe.invalid('spec.user', stringOf(s.spec['user']), 'at least one of user or group must be specified'));
   }
-  if (s.nonResource) causes.push(fe.invalid('spec.nonResourceAttributes', s.nonResource, 'disallowed on this kind of request'));
+  if (s.nonResource) causes.push(invalidNonResource(s.nonResource, 'disallowed on this kind of request'));
   if (causes.length) throw invalidError('LocalSubjectAccessReview', GROUP, '', causes);
   if (stringOf(s.resource?.['namespace']) !== namespace) throw badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace}`);
   const d = authorizer.authorize(attributesOf(specUser(s.spec), s));
