@@ -18,3 +18,4 @@ export * from './workqueue.js';
 export * from './event-recorder.js';
 export * from './leader-election.js';
 export * from './tls.js';
+export * from './streams/index.js';
