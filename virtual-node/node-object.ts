@@ -29,6 +29,8 @@ export interface NodeIdentity {
 
 type Obj = Record<string, unknown>;
 
+const MIB = 1024 * 1024;
+
 /** The figures a Node advertises (strings as the API wants them), from the pool. */
 export function capacityOf(cap: PoolCapacity): Record<string, string> {
   return {
@@ -48,7 +50,8 @@ function milli(m: number): string {
 
 /** The largest-slot annotation: the biggest pods that fit on one member node now, as JSON. */
 export function largestSlotText(cap: PoolCapacity): string {
-  return JSON.stringify(cap.largestSlots.map((s) => ({ cpu: milli(s.cpu), memory: formatBytes(s.memory), cluster: s.cluster, node: s.node })));
+  // Memory rounded down to whole MiB: a slot is a bound, and "40Gi" reads better than its bytes.
+  return JSON.stringify(cap.largestSlots.map((s) => ({ cpu: milli(s.cpu), memory: formatBytes(Math.floor(s.memory / MIB) * MIB), cluster: s.cluster, node: s.node })));
 }
 
 /** Ready: True while some member is ready; else False, with each member's reason. */

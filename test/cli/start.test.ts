@@ -43,6 +43,10 @@ describe('tidepool start', () => {
     expect(cli.stdout()).toMatch(/^west\s+True\s+3\s+24\s/m);
   });
 
+  it('runs the virtual node on the host cluster: the aggregate node and one per member', () => {
+    expect(cli.stdout()).toMatch(/^virtual nodes on host: tidepool, tidepool-east, tidepool-west \(kubelet API on 127\.0\.0\.1:\d+\)$/m);
+  });
+
   it('serves the capacity API: members only, online load requested, idle = allocatable - requested', async () => {
     const base = /capacity console: (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.stdout())?.[1];
     expect(base).toBeDefined();

@@ -147,3 +147,34 @@ describe('the virtual node', () => {
     expect(await findMirror('default', 'ds-pod')).toBeUndefined();
   });
 });
+
+describe('host API access from a mirror', () => {
+  it('a pod that mounts a service-account token gets a host token, the host CA and the host API address', async () => {
+    const pod = vnPod('driver-with-token');
+    const spec = pod['spec'] as { containers: Array<Record<string, unknown>>; volumes?: unknown[] };
+    // What kube-apiserver's ServiceAccount admission adds to a pod.
+    spec.volumes = [{ name: 'kube-api-access-x1y2z', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] } }];
+    spec.containers[0]!['volumeMounts'] = [{ name: 'kube-api-access-x1y2z', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }];
+    const created = await t.host.requestJson<{ metadata: { uid: string } }>({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod });
+    await waitFor('driver-with-token Running', async () => (await getPod(t.host, 'default', 'driver-with-token'))?.status?.['phase'] === 'Running', 20_000);
+    const { cluster, mirror } = (await findMirror('default', 'driver-with-token'))!;
+    const container = (mirror.spec['containers'] as Array<{ env?: Array<{ name: string; value?: string }>; volumeMounts?: Array<{ name: string; mountPath: string }> }>)[0]!;
+    const hostUrl = new URL(t.host.server);
+    expect(container.env).toContainEqual({ name: 'KUBERNETES_SERVICE_HOST', value: hostUrl.hostname });
+    expect(container.env).toContainEqual({ name: 'KUBERNETES_SERVICE_PORT', value: hostUrl.port });
+    const mount = container.volumeMounts!.find((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount')!;
+    const volume = (mirror.spec['volumes'] as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.name === mount.name)!;
+    const secret = await t.member(cluster).requestJson<{ data: Record<string, string> }>({ path: `/api/v1/namespaces/default/secrets/${volume.secret!.secretName}` });
+    const token = Buffer.from(secret.data['token']!, 'base64').toString();
+    expect(Buffer.from(secret.data['ca.crt']!, 'base64').toString()).toContain('BEGIN CERTIFICATE');
+    // The token is the host pod's identity in the host cluster.
+    const review = await t.host.requestJson<{ status: { authenticated: boolean; user: { username: string; extra?: Record<string, string[]> } } }>({
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
+    expect(review.status.authenticated).toBe(true);
+    expect(review.status.user.username).toBe('system:serviceaccount:default:default');
+    expect(JSON.stringify(review.status.user.extra ?? {})).toContain(created.metadata.uid);
+  });
+});
