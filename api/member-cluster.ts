@@ -18,6 +18,8 @@ export interface MemberClusterSpec {
   weight?: number;
   /** Share of allocatable batch work may reclaim from measured usage, 0..1. */
   reclaimThreshold?: number;
+  /** Mirror pods may use host networking (spec.hostNetwork) in this member. Default false. */
+  allowHostNetwork?: boolean;
   maxPods?: number;
   /** A cpu quantity: the most Tidepool lends at once. */
   maxCPU?: string | number;

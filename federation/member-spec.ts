@@ -87,6 +87,9 @@ export function parseMemberSpec(name: string, raw: unknown, opts: { prefix?: str
   const paused = raw['paused'];
   if (paused !== undefined && typeof paused !== 'boolean') errors.push(`${p}.paused: must be true or false, got ${JSON.stringify(paused)}`);
   else if (paused !== undefined) policy.paused = paused;
+  const hostNet = raw['allowHostNetwork'];
+  if (hostNet !== undefined && typeof hostNet !== 'boolean') errors.push(`${p}.allowHostNetwork: must be true or false, got ${JSON.stringify(hostNet)}`);
+  else if (hostNet !== undefined) policy.allowHostNetwork = hostNet;
 
   const labels = raw['labels'];
   if (labels !== undefined) {

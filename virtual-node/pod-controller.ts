@@ -482,9 +482,19 @@ export class PodController implements KubeletBackend {
     const ns = pod.metadata?.namespace ?? 'default';
     const name = mirrorName(this.opts.hostCluster, pod);
     const memberKey = `${ns}/${name}`;
+    let clusters = node.clusters;
+    if (pod.spec?.['hostNetwork'] === true) {
+      // Host networking crosses only to members whose policy allows it: choose among those.
+      const allowed = this.opts.provider.members().filter((m) => m.allowHostNetwork && (!clusters || clusters.includes(m.name))).map((m) => m.name);
+      if (allowed.length === 0) {
+        this.eventOnce(key, pod, 'Warning', 'HostNetworkNotAllowed', 'the pod asks for hostNetwork, and no member cluster\'s policy allows it (MemberCluster spec.allowHostNetwork)');
+        return;
+      }
+      clusters = allowed;
+    }
     let result;
     try {
-      result = this.opts.provider.place(pod as never, { key: memberKey, ...(node.clusters ? { clusters: node.clusters } : {}) });
+      result = this.opts.provider.place(pod as never, { key: memberKey, ...(clusters ? { clusters } : {}) });
     } catch (err) {
       this.eventOnce(key, pod, 'Warning', 'InvalidPod', `the pod cannot be placed: ${(err as Error).message}`);
       return;

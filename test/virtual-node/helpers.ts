@@ -2,7 +2,7 @@
 // and a running virtual node, clients, and pod shapes that target the virtual node.
 import pino from 'pino';
 import { KubeClient } from '../../kube/index.js';
-import { Federation } from '../../federation/index.js';
+import { DEFAULT_POLICY, Federation, type ClusterPolicy } from '../../federation/index.js';
 import { startSim, type Sim, type SimOptions } from '../../sim/index.js';
 import { startVirtualNode, type RunningVirtualNode, type VirtualNodeConfig } from '../../virtual-node/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,7 +23,7 @@ export interface Topology {
 }
 
 /** host + members on the sim, a federation over the members, a virtual node on the host. */
-export async function startTopology(opts: { members?: string[]; sim?: Partial<SimOptions>; vn?: Partial<VirtualNodeConfig>; fed?: ConstructorParameters<typeof Federation>[0] } = {}): Promise<Topology> {
+export async function startTopology(opts: { members?: string[]; sim?: Partial<SimOptions>; vn?: Partial<VirtualNodeConfig>; fed?: ConstructorParameters<typeof Federation>[0]; policies?: Record<string, Partial<ClusterPolicy>> } = {}): Promise<Topology> {
   const members = opts.members ?? ['east', 'west'];
   const sim = await startSim({ clusters: ['host', ...members], nodes: 3, hostNodes: 1, startDelayMs: 50, terminationDelayMs: 50, ...opts.sim });
   const host = clientFor(sim, 'host');
@@ -33,7 +33,7 @@ export async function startTopology(opts: { members?: string[]; sim?: Partial<Si
   for (const m of members) {
     const c = clientFor(sim, m);
     memberClients.set(m, clientFor(sim, m));
-    fed.addMemberWithClient(m, c);
+    fed.addMemberWithClient(m, c, { ...DEFAULT_POLICY, ...opts.policies?.[m] });
   }
   await waitFor('members ready', () => members.every((m) => fed.isReady(m)), 15_000);
   const ca = (await host.connectionOptions()).ca;
