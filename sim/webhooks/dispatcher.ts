@@ -173,9 +173,9 @@ export class AdmissionWebhooks {
     for (const round of [0, 1]) {
       if (round === 1 && (!changedAny || reinvoke.size === 0)) break;
       for (const w of hooks) {
+        if (round === 1 && !reinvoke.has(w.key)) continue;
         const current: AdmissionAttributes = { ...a, object };
         if (!this.shouldCall(w, current)) continue;
-        if (round === 1 && !reinvoke.has(w.key)) continue;
         calls++;
         const result = await this.callOne(w, current, warnings);
         if (result !== undefined && JSON.stringify(result) !== JSON.stringify(object)) {
