@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toMilli, toUnits, tryParseQuantity } from '../../kube/index.js';
 import type { CpuMemory } from './formula.js';
-import type { LeaderElectionSettings } from './controller.js';
+import type { LeaderElectionSettings } from './leadership.js';
 import { DEFAULT_PUBLISH_SETTINGS, type PublishSettings } from './publish-rules.js';
 import { DEFAULT_POLICY_NAME } from './policy-source.js';
 

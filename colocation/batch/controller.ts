@@ -11,26 +11,16 @@
  * caches and breakdown() run on every replica, so any replica can explain a node.
  */
 import type { Registry } from 'prom-client';
-import { createInformer, LeaderElector, leaseClientFor, systemClock, WorkQueue, type Clock, type Informer, type KubeClient } from '../../kube/index.js';
+import { createInformer, systemClock, WorkQueue, type Clock, type Informer, type KubeClient } from '../../kube/index.js';
 import { silentLogger, type Logger, type NodeLoadPeaks } from '../load/index.js';
 import { computeBatch, type BatchBreakdown, type CpuMemory } from './formula.js';
+import { runWhileLeading, type LeaderElectionSettings } from './leadership.js';
 import { batchMetrics, type BatchMetrics } from './metrics.js';
 import { BATCH_NODE_FIELDS, batchNodeChanged, projectBatchNode, type BatchNode } from './node-projection.js';
 import { ColocationPolicyWatch, startPolicySource, type PolicySource } from './policy-source.js';
 import { runPolicyStatusWriter } from './policy-status.js';
 import { decidePublish, DEFAULT_PUBLISH_SETTINGS, type PublishedBatch, type PublishSettings } from './publish-rules.js';
 import { publishBatch } from './publisher.js';
-
-export interface LeaderElectionSettings {
-  namespace: string;
-  /** Lease name. Default "tidepool-batch-controller". */
-  name?: string;
-  /** Unique per process (pod name + random suffix). */
-  identity: string;
-  leaseDurationMs?: number;
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
-}
 
 export interface BatchControllerOptions {
   client: KubeClient;
@@ -46,7 +36,7 @@ export interface BatchControllerOptions {
   publish?: Partial<PublishSettings>;
   /** Default 2. */
   workers?: number;
-  /** false: act as the only replica. */
+  /** Lease default name "tidepool-batch-controller"; false: act as the only replica. */
   leaderElection: LeaderElectionSettings | false;
   /** How long to wait for the first policy list before computing with what is known. Default 10 s. */
   policySyncTimeoutMs?: number;
@@ -83,7 +73,6 @@ class Controller implements BatchController {
   /** What we wrote, until the node cache shows it. */
   private readonly written = new Map<string, PublishedBatch>();
   private readonly stopAll = new AbortController();
-  private elector: LeaderElector | undefined;
   private leading = false;
   private running: Promise<void> = Promise.resolve();
 
@@ -108,29 +97,11 @@ class Controller implements BatchController {
 
   start(): void {
     this.nodes.start();
-    const signal = this.stopAll.signal;
-    if (this.o.leaderElection === false) {
-      this.running = this.lead(signal);
-      return;
-    }
-    const le = this.o.leaderElection;
-    const elector = new LeaderElector({
-      client: leaseClientFor(this.o.client),
-      namespace: le.namespace,
-      name: le.name ?? 'tidepool-batch-controller',
-      identity: le.identity,
-      ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
-      ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
-      ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
-      callbacks: { onStartedLeading: (s) => this.lead(s) },
-      logger: this.log,
-      ...(this.o.clock ? { clock: this.o.clock } : {}),
-    });
-    this.elector = elector;
-    this.running = (async () => {
-      // A lost lease ends one term; campaign again until stopped.
-      while (!signal.aborted) await elector.run(signal);
-    })();
+    this.running = runWhileLeading(
+      { client: this.o.client, settings: this.o.leaderElection, defaultLeaseName: 'tidepool-batch-controller', logger: this.log, ...(this.o.clock ? { clock: this.o.clock } : {}) },
+      this.stopAll.signal,
+      (term) => this.lead(term),
+    );
   }
 
   async stop(): Promise<void> {

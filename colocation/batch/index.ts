@@ -2,7 +2,9 @@
 // every node from measured load, with the breakdown that explains them) and the
 // ColocationPolicy source every colocation part reads its thresholds from.
 export { startBatchController } from './controller.js';
-export type { BatchController, BatchControllerOptions, LeaderElectionSettings } from './controller.js';
+export type { BatchController, BatchControllerOptions } from './controller.js';
+export { runWhileLeading } from './leadership.js';
+export type { LeaderElectionSettings, LeadershipOptions } from './leadership.js';
 export { computeBatch } from './formula.js';
 export type { BatchBreakdown, BatchInputs, CpuMemory, Degraded } from './formula.js';
 export { decidePublish, PUBLISH_RULES, DEFAULT_PUBLISH_SETTINGS } from './publish-rules.js';

@@ -18,6 +18,7 @@ export interface UsagePod {
   annotations?: Record<string, string>;
   requests?: Record<string, string>;
   priority?: number;
+  priorityClassName?: string;
 }
 
 export function usagePodBody(p: UsagePod): Record<string, unknown> {
@@ -32,6 +33,7 @@ export function usagePodBody(p: UsagePod): Record<string, unknown> {
     spec: {
       nodeName: p.node,
       ...(p.priority !== undefined ? { priority: p.priority } : {}),
+      ...(p.priorityClassName !== undefined ? { priorityClassName: p.priorityClassName } : {}),
       containers: [{ name: 'c', image: 'busybox', resources: { requests: p.requests ?? { cpu: '100m', memory: '128Mi' } } }],
     },
   };
