@@ -1,6 +1,7 @@
-// pods/exec, pods/attach and pods/portforward. A pod on a simulated node has no
-// containers to stream from: a 400 Status says so. A pod on any other node (the virtual
-// node) is proxied to the kubelet endpoint in the Node's status, as kube-apiserver's
+// pods/exec, pods/attach and pods/portforward. On a pod of a simulated node, exec and
+// attach run in the sim's built-in container shell (pod-shell.ts), served here over
+// WebSocket or SPDY/3.1 as a kubelet would; port-forward has nothing to forward to and is a
+// 400 Status. A pod on any other node (the virtual node) is proxied to the kubelet endpoint in the Node's status, as kube-apiserver's
 // upgrade-aware proxy does: the options become the kubelet's query
 // (`/exec/{ns}/{pod}/{container}?command=..&input=1&output=1&error=1&tty=1`,
 // `/attach/...`, `/portForward/{ns}/{pod}?port=..`), the client's upgrade request
@@ -20,6 +21,7 @@ import { ApiError, badRequest } from '../errors.js';
 import type { NodeFleet } from '../kubelet.js';
 import type { KubeObject } from '../object.js';
 import { kubeletAddress, pickContainer, type KubeletClientCredentials } from './kubelet-endpoint.js';
+import { serveContainerShell } from './pod-shell.js';
 import type { Query } from './query.js';
 
 export type StreamSubresource = 'exec' | 'attach' | 'portforward';
@@ -29,6 +31,21 @@ const DIAL_TIMEOUT_MS = 10_000;
 
 /** Request headers not forwarded: the apiserver consumed the bearer token (it presents its own client certificate), and Host names the kubelet. */
 const DROPPED_HEADERS = new Set(['authorization', 'host']);
+
+/**
+ * The error kube gives for exec/attach into a container that is not running: kubectl's own
+ * check for a finished pod, the kubelet's "container not found" otherwise.
+ */
+function notRunning(pod: KubeObject, container: string, sub: 'exec' | 'attach', startedAt: number | undefined): ApiError | undefined {
+  const phase = String(((pod['status'] ?? {}) as Record<string, unknown>)['phase'] ?? 'Pending');
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    return badRequest(`cannot ${sub === 'exec' ? 'exec into' : 'attach to'} a container in a completed pod; current phase is ${phase}`);
+  }
+  const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
+  const isRegular = (Array.isArray(spec['containers']) ? (spec['containers'] as Array<Record<string, unknown>>) : []).some((c) => c['name'] === container);
+  if (phase !== 'Running' || startedAt === undefined || !isRegular) return badRequest(`container not found ("${container}")`);
+  return undefined;
+}
 
 /** kube's query-to-bool conversion: absent, "false" and "0" are false; any other value is true. */
 function queryBool(params: URLSearchParams, key: string): boolean {
@@ -93,7 +110,17 @@ export function podStreams(api: ClusterApi, fleet: NodeFleet, kubeletClient: Kub
     const path = kubeletStreamPath(pod, sub, params);
     if (!nodeName) throw badRequest(`pod ${podName} does not have a host assigned`);
     if (fleet.isSimulated(nodeName)) {
-      throw badRequest(`pod ${podName} runs on simulated node ${nodeName}, whose kubelet runs no containers: ${sub} is not available`);
+      if (sub === 'portforward') throw badRequest(`pod ${podName} runs on simulated node ${nodeName}, whose containers listen on no ports: portforward is not available`);
+      const container = pickContainer(pod, params.has('container') ? { container: params.get('container')! } : {});
+      const refused = notRunning(pod, container, sub, fleet.podStartedAt(pod.metadata.namespace ?? '', podName));
+      if (refused) throw refused;
+      if (!isUpgrade(req)) throw badRequest('Upgrade request required');
+      const streams = { stdin: queryBool(params, 'stdin'), stdout: queryBool(params, 'stdout'), stderr: queryBool(params, 'stderr'), tty: queryBool(params, 'tty') };
+      if (!streams.stdin && !streams.stdout && !streams.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+      // From here the socket is the session's (server.ts hands upgrade requests over detached from the HTTP parser).
+      reply.hijack();
+      await serveContainerShell(api, fleet, req, pod, { sub, container, command: params.getAll('command'), ...streams });
+      return;
     }
     const { host, port } = kubeletAddress(api, nodeName, `stream ${sub} from`);
     if (!isUpgrade(req)) throw badRequest('Upgrade request required');

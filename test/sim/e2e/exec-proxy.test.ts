@@ -244,11 +244,21 @@ describe('pods/exec errors', () => {
     }
   });
 
-  it('a pod on a simulated node is a 400 saying its kubelet runs no containers', async () => {
+  it('exec on a pod of a simulated node is answered by the sim itself, never proxied', async () => {
+    const before = seen.length;
     for (const protocol of ['websocket', 'spdy'] as const) {
-      const { response } = await upgrade(protocol === 'websocket' ? 'GET' : 'POST', '/api/v1/namespaces/default/pods/local/exec?command=true&stdout=true', { protocol });
+      const { response, socket } = await upgrade(protocol === 'websocket' ? 'GET' : 'POST', '/api/v1/namespaces/default/pods/local/exec?command=true&stdout=true', { protocol });
+      expect(response.status).toBe(101);
+      socket!.destroy();
+    }
+    expect(seen.length).toBe(before);
+  });
+
+  it('port-forward to a pod on a simulated node is a 400: its containers listen on nothing', async () => {
+    for (const protocol of ['websocket', 'spdy'] as const) {
+      const { response } = await upgrade(protocol === 'websocket' ? 'GET' : 'POST', '/api/v1/namespaces/default/pods/local/portforward?ports=80', { protocol });
       const s = expectStatus(response, 400, 'BadRequest');
-      expect(String(s['message'])).toMatch(/simulated node .* runs no containers/);
+      expect(String(s['message'])).toMatch(/simulated node .* listen on no ports: portforward is not available/);
     }
   });
 
