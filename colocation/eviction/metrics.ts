@@ -6,16 +6,25 @@ export interface EvictionMetrics {
   rounds: Counter<'resource'>;
 }
 
+/** Per registry: the metrics and whose leadership they read (a restarted controller takes over). */
+const byRegistry = new WeakMap<Registry, { metrics: EvictionMetrics; isLeader: () => boolean }>();
+
 export function evictionMetrics(registry: Registry, isLeader: () => boolean): EvictionMetrics {
+  const known = byRegistry.get(registry);
+  if (known) {
+    known.isLeader = isLeader;
+    return known.metrics;
+  }
+  const entry = { isLeader } as { metrics: EvictionMetrics; isLeader: () => boolean };
   new Gauge({
     name: 'tidepool_eviction_leader',
     help: '1 while this replica is the offline eviction leader.',
     registers: [registry],
     collect() {
-      this.set(isLeader() ? 1 : 0);
+      this.set(entry.isLeader() ? 1 : 0);
     },
   });
-  return {
+  entry.metrics = {
     pods: new Counter({
       name: 'tidepool_eviction_pods_total',
       help: 'Offline pod eviction decisions, by the resource under pressure and the result (evicted, blocked by a PodDisruptionBudget, gone, failed).',
@@ -29,4 +38,6 @@ export function evictionMetrics(registry: Registry, isLeader: () => boolean): Ev
       registers: [registry],
     }),
   };
+  byRegistry.set(registry, entry);
+  return entry.metrics;
 }
