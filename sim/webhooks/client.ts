@@ -13,6 +13,7 @@
 //
 // Failures are CallErrors carrying kube's wording (`failed to call webhook: Post "<url>": <cause>`,
 // `received invalid webhook response: ...`); the dispatcher prefixes `failed calling webhook "<name>": `.
+import type { ClientRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import type { ClusterApi } from '../api.js';
@@ -131,10 +132,14 @@ function describeFailure(e: Error & { code?: string }, ep: Endpoint): string {
   return e.message;
 }
 
-/** Posts `review`; resolves with the status code and body, or throws a CallError. */
+/**
+ * Posts `review`; resolves with the status code and body, or throws a CallError. The whole
+ * call, a retry included, is bounded by timeoutSeconds.
+ */
 function post(agent: Agent, w: CompiledWebhook, ep: Endpoint, review: string, signal: AbortSignal): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    let current: ClientRequest | undefined;
     const finish = (err: CallError | undefined, value?: { code: number; body: string }): void => {
       if (settled) return;
       settled = true;
@@ -144,42 +149,53 @@ function post(agent: Agent, w: CompiledWebhook, ep: Endpoint, review: string, si
       else resolve(value!);
     };
     const fail = (why: string): void => finish(new CallError(`failed to call webhook: Post ${JSON.stringify(ep.display)}: ${why}`));
-    const req = request({
-      host: ep.host,
-      port: ep.port,
-      path: ep.path,
-      method: 'POST',
-      agent,
-      ...(w.caPem !== undefined ? { ca: w.caPem } : {}),
-      ...(ep.servername !== undefined ? { servername: ep.servername } : {}),
-      headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': Buffer.byteLength(review) },
-    });
     const timer = setTimeout(() => {
       fail('context deadline exceeded');
-      req.destroy();
+      current?.destroy();
     }, w.timeoutSeconds * 1000);
     const onAbort = (): void => {
       fail('context canceled');
-      req.destroy();
+      current?.destroy();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e: Error & { code?: string }) => fail(describeFailure(e, ep)));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          fail(`the webhook's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
-          req.destroy();
-          return;
-        }
-        chunks.push(c);
+    const attempt = (retried: boolean): void => {
+      const req = request({
+        host: ep.host,
+        port: ep.port,
+        path: ep.path,
+        method: 'POST',
+        agent,
+        ...(w.caPem !== undefined ? { ca: w.caPem } : {}),
+        ...(ep.servername !== undefined ? { servername: ep.servername } : {}),
+        headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': Buffer.byteLength(review) },
       });
-      res.on('end', () => finish(undefined, { code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e: Error & { code?: string }) => fail(describeFailure(e, ep)));
-    });
-    req.end(review);
+      current = req;
+      let answered = false;
+      req.on('error', (e: Error & { code?: string }) => {
+        // A pooled connection the webhook closed while idle fails before any answer: try once
+        // more on a new one, as Go's transport does for a request it can send again.
+        if (!answered && !retried && req.reusedSocket && e.code === 'ECONNRESET' && !settled) return attempt(true);
+        fail(describeFailure(e, ep));
+      });
+      req.on('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            fail(`the webhook's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
+            req.destroy();
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => finish(undefined, { code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e: Error & { code?: string }) => fail(describeFailure(e, ep)));
+      });
+      req.end(review);
+    };
+    attempt(false);
   });
 }
 

@@ -53,6 +53,7 @@ afterEach(async () => {
   expect(r.status).toBe(200);
   hook.received.length = 0;
   hook.answer = (req) => allow(req);
+  hook.dropNextReused = false;
 });
 
 afterAll(async () => {
@@ -193,6 +194,16 @@ describe('refusals and failures', () => {
     const admitted = await createPod('slow-ignore');
     expect(admitted.status).toBe(201);
     expect(labelsOf(admitted)['late']).toBeUndefined();
+  });
+
+  it('a pooled connection the webhook dropped is retried once on a new one', async () => {
+    await configure('stand-in', webhook({ failurePolicy: 'Fail' }));
+    expect((await createPod('first-on-connection')).status).toBe(201);
+    hook.dropNextReused = true;
+    const r = await createPod('second-on-connection');
+    expect(r.status, r.body).toBe(201);
+    expect(hook.dropNextReused).toBe(false);
+    expect(hook.received.map((x) => x.request.name)).toEqual(['first-on-connection', 'second-on-connection']);
   });
 
   it('the server is verified with caBundle: a certificate from another CA fails the call', async () => {

@@ -32,6 +32,8 @@ export interface StandIn {
   received: Array<{ path: string; request: ReviewRequest }>;
   /** The answer to a review posted to `path` (the URL path, without the timeout query). */
   answer: (req: ReviewRequest, path: string) => Answer;
+  /** When set, the next request that arrives on a connection already used is dropped with its connection. */
+  dropNextReused: boolean;
   close(): Promise<void>;
 }
 
@@ -65,13 +67,23 @@ export async function startStandIn(opts: { dnsNames?: string[] } = {}): Promise<
     caBundle: Buffer.from(ca.cert).toString('base64'),
     received: [],
     answer: (req) => allow(req),
+    dropNextReused: false,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  const served = new WeakMap<Socket, number>();
   const server: Server = createServer({ key: serving.key, cert: serving.cert }, (req, res) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n > 1 && handle.dropNextReused) {
+      // What a webhook closing an idle keep-alive connection looks like to the caller.
+      handle.dropNextReused = false;
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
