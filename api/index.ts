@@ -10,3 +10,4 @@ export * from './gang.js';
 export * from './member-cluster.js';
 export * from './colocation-policy.js';
 export * from './virtual-node.js';
+export * from './eviction.js';
