@@ -20,6 +20,10 @@ export type { NodeShape } from './kubelet.js';
 export type { FaultSettings } from './faults.js';
 export { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, DURATION_ANNOTATION } from './usage.js';
 export { renderKubeconfig } from './kubeconfig.js';
+// Callers other than the admin: SimCluster.issueToken(ns, sa, spec) mints ServiceAccount tokens;
+// these name the users and the issuer those tokens carry.
+export { ADMIN_USER, DEFAULT_ISSUER, serviceAccountGroups, serviceAccountUsername } from './auth/index.js';
+export type { TokenRequestSpec, UserInfo } from './auth/index.js';
 
 export interface SimOptions {
   /** Cluster names; the first is the host cluster, the others members. */

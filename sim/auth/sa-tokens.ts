@@ -196,7 +196,7 @@ export class ServiceAccountTokens {
     const jwt = decodeJwt(token);
     // Another issuer's token (or not a JWT) is not this authenticator's to judge.
     if (!jwt || jwt.claims['iss'] !== this.issuer || !this.key) return '';
-    if (jwt.header['kid'] !== undefined && jwt.header['kid'] !== this.key.kid) return 'no key matches the token\'s key id';
+    // A key id that names no key of ours is only a hint: kube then tries every key it has.
     if (!verifyJwt(this.key, jwt)) return 'go-jose/go-jose: error in cryptographic primitive';
     const claims = claimsOf(jwt.claims);
     if (!claims) return 'service account token claims are missing or malformed';
