@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKubectl, Kubectl } from '../../helpers/kubectl.js';
-import { accessFor, raw, startTestSim, type ClusterAccess, type TestSim } from '../e2e/helpers.js';
+import { accessFor, raw, startTestSim, waitFor, type ClusterAccess, type TestSim } from '../e2e/helpers.js';
 import { claimsOf } from './helpers.js';
 
 const NS = 'ci';
@@ -91,6 +91,21 @@ describe.skipIf(!hasKubectl)('kubectl auth can-i', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`Error from server (Forbidden): pods is forbidden: User "${BOT}" cannot list resource "pods" in API group "" in the namespace "default"`);
     expect((await k.run(['get', 'pods', '-n', NS, '--token', token])).code).toBe(0);
+  });
+});
+
+describe.skipIf(!hasKubectl)('kubectl exec with a ServiceAccount token', () => {
+  it('needs create on pods/exec as well as get (the WebSocket upgrade is a GET)', { timeout: 40_000 }, async () => {
+    await k.ok(['run', 'shell', '--image=busybox', '--restart=Never', '-n', NS]);
+    await waitFor('the pod to run', async () => (await k.ok(['get', 'pod', 'shell', '-n', NS, '-o', 'jsonpath={.status.phase}'])) === 'Running', 20_000, 200);
+    await k.ok(['create', 'role', 'exec-get', '--verb=get', '--resource=pods/exec', '-n', NS]);
+    await k.ok(['create', 'rolebinding', 'bot-exec-get', '--role=exec-get', `--serviceaccount=${NS}:bot`, '-n', NS]);
+    const token = (await k.ok(['create', 'token', 'bot', '-n', NS])).trim();
+    const refused = await k.run(['exec', 'shell', '-n', NS, '--token', token, '--', 'echo', 'hi']);
+    expect(refused.stderr.trim()).toBe(`Error from server (Forbidden): pods "shell" is forbidden: User "${BOT}" cannot create resource "pods/exec" in API group "" in the namespace "${NS}"`);
+    await k.ok(['create', 'role', 'exec-create', '--verb=create', '--resource=pods/exec', '-n', NS]);
+    await k.ok(['create', 'rolebinding', 'bot-exec-create', '--role=exec-create', `--serviceaccount=${NS}:bot`, '-n', NS]);
+    expect(await k.ok(['exec', 'shell', '-n', NS, '--token', token, '--', 'echo', 'hi'])).toBe('hi\n');
   });
 });
 
