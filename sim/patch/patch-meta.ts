@@ -101,6 +101,9 @@ const BY_KIND: Readonly<Record<string, StructMeta>> = {
     spec: nested(struct({ jobTemplate: nested(struct({ metadata: nested(OBJECT_META), spec: nested(JOB_SPEC) })) })),
   }),
   'policy/PodDisruptionBudget': object({ status: nested(WITH_CONDITIONS) }),
+  // kube tags both configurations' webhooks lists with patchMergeKey name.
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': object({ webhooks: mergeBy('name') }),
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': object({ webhooks: mergeBy('name') }),
 };
 
 /** Metadata-only schema: what every built-in kind not listed above gets (ConfigMap, Secret, Lease, ...). */
