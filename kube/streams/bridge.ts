@@ -4,9 +4,11 @@
  * `kubectl exec` on a pod whose mirror runs elsewhere, and what kube-apiserver's proxy does
  * between kubectl and a kubelet.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { ClientExecSession } from './exec-client.js';
 import type { ServerExecSession } from './exec-server.js';
+import type { ClientPortForwardSession } from './portforward-client.js';
+import type { ServerPortForwardSession } from './portforward-server.js';
 
 /** Copies src into dst without ending dst; resolves when src has ended (or gone). */
 function forward(src: Readable | null, dst: Writable | null): Promise<void> {
@@ -55,5 +57,44 @@ export async function bridgeExec(server: ServerExecSession, member: ClientExecSe
   } finally {
     unsubscribe();
     if (server.stdin && member.stdin) server.stdin.unpipe(member.stdin);
+  }
+}
+
+/** Pipes two connections' bytes both ways; an end on one side is passed on, an error cuts both. */
+function splice(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  const cut = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', cut);
+  b.on('error', cut);
+}
+
+/**
+ * Serves each connection the client forwards by opening the same port on the member and
+ * splicing the two; a failure on the member's side (nothing listening, an error Status) is
+ * reported on the client's connection. Resolves once either session closes, after closing
+ * the other.
+ */
+export async function bridgePortForward(server: ServerPortForwardSession, member: ClientPortForwardSession): Promise<void> {
+  const off = server.onStream((stream) => {
+    member.connect(stream.port).then(
+      (remote) => {
+        splice(stream.data, remote.data);
+        void remote.error.then((message) => {
+          if (message) stream.fail(message);
+        });
+      },
+      (err: Error) => stream.fail(`error forwarding port ${stream.port}: ${err.message}`),
+    );
+  });
+  try {
+    await Promise.race([server.closed, member.closed]);
+  } finally {
+    off();
+    member.close();
+    await Promise.all([server.close(), member.closed]);
   }
 }

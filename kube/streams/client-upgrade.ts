@@ -79,12 +79,26 @@ export async function dialWebSocket(client: KubeClient, url: URL, protocols: rea
   const conn = await client.connectionOptions();
   const wsUrl = new URL(url);
   wsUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(wsUrl, [...protocols], {
+  // `ws` takes only RFC 7230 tokens as subprotocols, and kube's `SPDY/3.1+portforward.k8s.io`
+  // has a '/'. ws is given stand-in tokens; the request carries the real names and the
+  // server's answer is mapped back before ws checks it.
+  const standIns = protocols.map((p, i) => (/^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/.test(p) ? p : `k8s-subprotocol-${i}`));
+  const realOf = new Map(standIns.map((s, i) => [s, protocols[i]!]));
+  const standInOf = new Map(protocols.map((p, i) => [p, standIns[i]!]));
+  const ws = new WebSocket(wsUrl, standIns, {
     ...tlsOptions(conn),
     headers: conn.headers,
     perMessageDeflate: false,
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     followRedirects: false,
+    finishRequest: (req) => {
+      req.setHeader('Sec-WebSocket-Protocol', protocols.join(', '));
+      req.prependListener('upgrade', (res: IncomingMessage) => {
+        const chosen = res.headers['sec-websocket-protocol'];
+        if (chosen !== undefined) res.headers['sec-websocket-protocol'] = standInOf.get(chosen) ?? chosen;
+      });
+      req.end();
+    },
   });
   // Errors after the handshake are the channel layer's to report (it listens for 'close').
   ws.on('error', () => undefined);
@@ -102,13 +116,14 @@ export async function dialWebSocket(client: KubeClient, url: URL, protocols: rea
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => {
-      if (!protocols.includes(ws.protocol)) {
+      const chosen = realOf.get(ws.protocol);
+      if (chosen === undefined) {
         ws.terminate();
         const err = new Error(`the server chose no WebSocket subprotocol of [${protocols.join(' ')}]`);
         settle(() => reject(new UpgradeFailure(err.message, err)));
         return;
       }
-      settle(() => resolve({ ws, protocol: ws.protocol }));
+      settle(() => resolve({ ws, protocol: chosen }));
     });
     ws.once('unexpected-response', (req, res) => {
       apiError(client, res, url).then((err) => {

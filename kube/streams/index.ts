@@ -11,4 +11,6 @@ export { StreamUpgradeError, upgradeKind, rejectUpgrade } from './server-upgrade
 export { UpgradeFailure, type StreamTransport } from './client-upgrade.js';
 export { acceptExecUpgrade, type ExecStreamOptions, type ServerExecSession } from './exec-server.js';
 export { openExec, execUrl, type ClientExecSession, type ExecTarget, type OpenExecOptions } from './exec-client.js';
-export { bridgeExec } from './bridge.js';
+export { acceptPortForwardUpgrade, type PortForwardOptions, type PortForwardStream, type ServerPortForwardSession } from './portforward-server.js';
+export { openPortForward, type ClientPortForwardSession, type ForwardedConnection, type OpenPortForwardOptions, type PortForwardTarget } from './portforward-client.js';
+export { bridgeExec, bridgePortForward } from './bridge.js';

@@ -86,6 +86,10 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buff
     );
   }
   if (socket.destroyed || !socket.readable || !socket.writable) return Promise.reject(new StreamUpgradeError(0, 'Gone', 'the client went away before the upgrade'));
+  // `ws` parses Sec-WebSocket-Protocol as RFC 7230 tokens and refuses kube's
+  // `SPDY/3.1+portforward.k8s.io` (a '/'), which Go clients send all the same. The choice is
+  // made above; ws is shown a token and answers with the real name.
+  req.headers['sec-websocket-protocol'] = 'negotiated';
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, handleProtocols: () => protocol });
   return new Promise((resolve) => {
     wss.handleUpgrade(req, socket as Parameters<WebSocketServer['handleUpgrade']>[1], head, (ws) => resolve({ ws, protocol }));
