@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ClusterApi } from './api.js';
 import {
+  aggregateClusterRoles,
   bootstrapPolicy,
   createClusterAuth,
   createSigningKey,
   grantToken,
   installAuthRoutes,
   startClusterRoleAggregation,
-  aggregateClusterRoles,
   type ClusterAuth,
   type TokenRequestSpec,
 } from './auth/index.js';
