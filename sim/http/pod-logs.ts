@@ -12,7 +12,7 @@ import { ApiError, badRequest } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import type { NodeFleet } from '../kubelet.js';
 import { kubeletAddress, pickContainer, type KubeletClientCredentials } from './kubelet-endpoint.js';
-import { q1 } from './query.js';
+import { q1, qBool } from './query.js';
 import { podStreams } from './pod-stream.js';
 import type { Query } from './query.js';
 import type { PodSubresources } from './resource-handler.js';
@@ -42,8 +42,11 @@ export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient
     const spec = (pod['spec'] ?? {}) as Obj;
     const nodeName = String(spec['nodeName'] ?? '');
     const { host: addr, port } = kubeletAddress(api, nodeName, 'serve logs from');
+    // The kubelet gets the options re-encoded, as kube-apiserver's LogLocation does: a true
+    // boolean as "true" (whatever spelling the client used), a false one not at all.
     const params = new URLSearchParams();
-    for (const k of ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes']) {
+    for (const k of ['follow', 'previous', 'timestamps']) if (qBool(query, k)) params.set(k, 'true');
+    for (const k of ['sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes']) {
       const v = q1(query, k);
       if (v !== undefined) params.set(k, v);
     }
@@ -96,8 +99,10 @@ export function podSubresources(api: ClusterApi, fleet: NodeFleet, kubeletClient
       const tail = nonNegInt(query, 'tailLines');
       const limitBytes = nonNegInt(query, 'limitBytes');
       const sinceSeconds = nonNegInt(query, 'sinceSeconds');
-      const timestamps = q1(query, 'timestamps') === 'true';
-      const follow = q1(query, 'follow') === 'true';
+      // A simulated container never restarts: there is no earlier instance to show (the kubelet's answer).
+      if (qBool(query, 'previous')) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
+      const timestamps = qBool(query, 'timestamps');
+      const follow = qBool(query, 'follow');
       const now = api.clock.now();
       let from = startedAt;
       if (sinceSeconds !== undefined) from = Math.max(from, now - sinceSeconds * 1000);

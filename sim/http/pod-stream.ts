@@ -22,7 +22,7 @@ import type { NodeFleet } from '../kubelet.js';
 import type { KubeObject } from '../object.js';
 import { kubeletAddress, pickContainer, type KubeletClientCredentials } from './kubelet-endpoint.js';
 import { serveContainerShell } from './pod-shell.js';
-import type { Query } from './query.js';
+import { kubeBool, type Query } from './query.js';
 
 export type StreamSubresource = 'exec' | 'attach' | 'portforward';
 
@@ -47,11 +47,10 @@ function notRunning(pod: KubeObject, container: string, sub: 'exec' | 'attach', 
   return undefined;
 }
 
-/** kube's query-to-bool conversion: absent, "false" and "0" are false; any other value is true. */
+/** A boolean option of the streaming request (its first value, as kube reads it): absent is false, else kubeBool. */
 function queryBool(params: URLSearchParams, key: string): boolean {
   const v = params.get(key);
-  if (v === null) return false;
-  return !(v.toLowerCase() === 'false' || v === '0');
+  return v !== null && kubeBool(v);
 }
 
 /** The kubelet path and query for one streaming request, validated as kube-apiserver does. */

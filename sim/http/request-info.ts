@@ -3,7 +3,7 @@
 // and whether it is a watch (`?watch=true` or the legacy /watch/ prefix). For
 // authorization, `requestAttributes` adds the verb a method and query amount to.
 
-import { q1, type Query } from './query.js';
+import { q1, qBool, type Query } from './query.js';
 
 export interface RequestInfo {
   group: string;
@@ -126,8 +126,7 @@ export function requestAttributes(method: string, path: string, query: Query): R
   // The namespaces resource addresses a namespace by its name: that is also its scope.
   const namespace = info.namespace ?? (info.group === '' && info.resource === 'namespaces' ? name : '');
   if (!name && verb === 'get') {
-    const w = q1(query, 'watch');
-    verb = w === 'true' || w === '1' ? 'watch' : 'list';
+    verb = qBool(query, 'watch') ? 'watch' : 'list';
     const pinned = exactName(q1(query, 'fieldSelector'));
     if (pinned !== undefined && isPathSegmentName(pinned)) name = pinned;
   }

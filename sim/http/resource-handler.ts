@@ -13,7 +13,8 @@ import { applyPatch, PatchError } from '../patch/index.js';
 import { managerFromUserAgent } from '../patch/managed-fields.js';
 import { APPLY_PATCH, invalidPatchOptions, serverSideApply } from '../server-side-apply.js';
 import { duplicateFields } from '../validation/index.js';
-import { q1, type Query } from './query.js';
+import { q1, qBool, qPretty, type Query } from './query.js';
+import { validateListOnlyOptions } from './list-options.js';
 import { decodeKubeProtobuf, ProtobufError, UnsupportedKindError } from './protobuf.js';
 import { applyScale, toScale } from './scale.js';
 import type { ResourceType } from '../resources.js';
@@ -42,11 +43,6 @@ export interface HandlerContext {
   webhooks?: AdmissionWebhooks;
 }
 
-
-function qBool(query: Query, key: string): boolean {
-  const v = q1(query, key);
-  return v === 'true' || v === '1';
-}
 
 function qInt(query: Query, key: string): number | undefined {
   const v = q1(query, key);
@@ -194,12 +190,18 @@ export function matchersFrom(query: Query, rt: ResourceType): Matchers {
  * and skipping it is a few microseconds of every write. Only for successful answers made
  * by the handler; errors still go through fastify's error handler.
  */
-function sendJson(reply: FastifyReply, code: number, body: string, warnings: string[] = []): void {
+function sendJson(reply: FastifyReply, code: number, json: string, warnings: string[] = []): void {
+  const body = prettyIfAsked(reply, json);
   reply.hijack();
   // One Warning header per warning, as kube-apiserver sends them.
   if (warnings.length) reply.raw.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   reply.raw.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   reply.raw.end(body);
+}
+
+/** The JSON answer indented as kube-apiserver's `?pretty=true` does (json.MarshalIndent, two spaces). */
+function prettyIfAsked(reply: FastifyReply, json: string): string {
+  return qPretty((reply.request.query ?? {}) as Query) ? JSON.stringify(JSON.parse(json), null, 2) : json;
 }
 
 function renderFor(req: FastifyRequest, query: Query): Rendering {
@@ -248,6 +250,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           streamWatch(ctx, req, reply, rt, ns, query, renderFor(req, query), conv.out);
           return;
         }
+        validateListOnlyOptions(query);
         const result = api.list(rt, ns, {
           ...matchersFrom(query, rt),
           ...(qInt(query, 'limit') !== undefined ? { limit: qInt(query, 'limit')! } : {}),
@@ -264,7 +267,7 @@ export async function handleResource(ctx: HandlerContext, req: FastifyRequest, r
           now,
           conv.out,
         );
-        reply.send([...chunks].join(''));
+        reply.send(prettyIfAsked(reply, [...chunks].join('')));
         return;
       }
       if (info.subresource === 'log' && rt.storageKey === '/pods') {

@@ -3,12 +3,13 @@
 // registry so fault injection can drop every open stream at once.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, gone } from '../errors.js';
+import { ApiError, badRequest, gone } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import type { ResourceType } from '../resources.js';
 import type { StoredObject } from '../store.js';
 import { apiVersionOf, renderOne, type Rendering } from './render.js';
-import { q1, type Query } from './query.js';
+import { validateWatchOptions } from './list-options.js';
+import { q1, qBool, type Query } from './query.js';
 import type { HandlerContext } from './resource-handler.js';
 import { matchersFrom } from './resource-handler.js';
 
@@ -20,6 +21,33 @@ import { matchersFrom } from './resource-handler.js';
 const MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** A batch of events this large (UTF-16 code units, ~bytes) is written without waiting for the tick to end. */
 const FLUSH_BYTES = 1024 * 1024;
+
+/** The annotation on the BOOKMARK that ends a watch-list's initial events. */
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+
+/**
+ * The resourceVersion the store's watch starts from (undefined, "" and "0" mean: the
+ * current state as ADDED events first). A legacy watch starts where the client said.
+ * `sendInitialEvents=true` always gets the current state first; its resourceVersion is only
+ * a floor (NotOlderThan). `sendInitialEvents=false` never does: without a resourceVersion
+ * it starts now.
+ */
+function startFrom(currentRv: number, sendInitialEvents: boolean | undefined, rv: string | undefined): string | undefined {
+  if (sendInitialEvents === undefined) return rv;
+  const given = rv !== undefined && rv !== '' && rv !== '0';
+  if (sendInitialEvents === false) return given ? rv : String(currentRv);
+  if (given) {
+    if (!/^\d+$/.test(rv)) throw badRequest(`invalid resourceVersion: "${rv}" is not a valid resourceVersion`);
+    // The store's answer for a resourceVersion it has not reached (as a NotOlderThan list gives).
+    if (Number(rv) > currentRv) {
+      throw new ApiError(504, 'Timeout', 'Too large resource version', {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
+  }
+  return undefined;
+}
 
 export class WatchRegistry {
   private readonly open = new Set<() => void>();
@@ -67,7 +95,9 @@ export function streamWatch(
     // kube-apiserver: a random duration in [minRequestTimeout, 2*minRequestTimeout).
     timeoutSeconds = 1800 * (1 + Math.random());
   }
-  const bookmarks = q1(query, 'allowWatchBookmarks') === 'true';
+  const bookmarks = qBool(query, 'allowWatchBookmarks');
+  const sendInitialEvents = validateWatchOptions(query);
+  const fromRv = startFrom(api.store.currentRv(), sendInitialEvents, q1(query, 'resourceVersion'));
   const res = reply.raw;
   reply.hijack();
   res.writeHead(200, {
@@ -198,7 +228,13 @@ export function streamWatch(
   res.on('error', stop);
 
   const sinkObject = (o: StoredObject): string => renderOne(rt, o, rendering, now(), convert);
-  const fromRv = q1(query, 'resourceVersion');
+  /** A BOOKMARK event's object: only the kind and the resourceVersion the client may resume from. */
+  const bookmarkJson = (rv: number, initialEventsEnd: boolean): string =>
+    JSON.stringify({
+      kind: rendering.as === 'object' ? rt.kind : 'Table',
+      apiVersion: rendering.as === 'object' ? apiVersionOf(rt) : 'meta.k8s.io/v1',
+      metadata: { resourceVersion: String(rv), ...(initialEventsEnd ? { annotations: { [INITIAL_EVENTS_END]: 'true' } } : {}) },
+    });
   try {
     unsubscribe = api.watch(rt, namespace, { ...matchers, ...(fromRv !== undefined ? { resourceVersion: fromRv } : {}) }, (ev) =>
       frame(ev.type, sinkObject(ev.object), ev.object.rv),
@@ -208,9 +244,12 @@ export function streamWatch(
     // may hold an object's older rv meanwhile; resumable() waits for the whole list).
     // The initial backlog may exceed the cut-off (it is produced at once, not pushed at a
     // client that does not keep up); only what comes on top of it counts.
+    startRv = fromRv === undefined || fromRv === '' || fromRv === '0' ? api.store.currentRv() : Number(fromRv);
+    // A watch-list marks where the initial state ends, at the resourceVersion it was taken
+    // at (client-go's reflector waits for this bookmark before it trusts its store).
+    if (sendInitialEvents === true && bookmarks) frame('BOOKMARK', bookmarkJson(startRv, true), startRv);
     initialLines = framedLines;
     heldLimit = MAX_HELD_BYTES + pendingBytes;
-    startRv = fromRv === undefined || fromRv === '' || fromRv === '0' ? api.store.currentRv() : Number(fromRv);
   } catch (e) {
     if (e instanceof ApiError) {
       frame('ERROR', JSON.stringify(e.toStatus()));
@@ -228,12 +267,7 @@ export function streamWatch(
   if (bookmarks) {
     const tick = (): void => {
       if (closed) return;
-      const bookmark = {
-        kind: rendering.as === 'object' ? rt.kind : 'Table',
-        apiVersion: rendering.as === 'object' ? apiVersionOf(rt) : 'meta.k8s.io/v1',
-        metadata: { resourceVersion: String(api.store.currentRv()) },
-      };
-      frame('BOOKMARK', JSON.stringify(bookmark));
+      frame('BOOKMARK', bookmarkJson(api.store.currentRv(), false));
       timers.push(setTimeout(tick, ctx.watches.bookmarkIntervalMs));
     };
     timers.push(setTimeout(tick, ctx.watches.bookmarkIntervalMs));
