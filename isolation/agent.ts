@@ -4,7 +4,6 @@
 import { kubepodsDir, type CgroupLayout } from './cgroup-layout.js';
 import { degradations, detectCapabilities, type Capabilities } from './capabilities.js';
 import { formatCpuList } from './cpulist.js';
-import type { CgroupValue } from './desired.js';
 import { decideEvictions, type Evictor } from './eviction.js';
 import { mergeReports, type ApplyReport, type Executor, type UnsupportedEntry } from './executor.js';
 import type { Fs } from './fs.js';
@@ -16,10 +15,8 @@ import { NodeReader, type PodCgroup } from './node-reader.js';
 import { podKey, type PodInfo, type PodSource } from './pods.js';
 import type { IsolationPolicy } from './policy.js';
 import type { ResctrlInfo } from './resctrl-info.js';
-import { planCpu } from './strategy-cpu.js';
-import { cpusetValues, planCpus, type CpuPlan } from './strategy-cpuset.js';
-import { planMemory } from './strategy-memory.js';
-import { planResctrl } from './strategy-resctrl.js';
+import { planCpus, type CpuPlan } from './strategy-cpuset.js';
+import { planAll, STRATEGIES, type IsolationStrategy } from './strategy.js';
 import type { CpuTopology } from './topology.js';
 
 /** What the node reports about its isolation (status endpoint, node annotation). */
@@ -60,6 +57,8 @@ export interface AgentOptions {
   dryRun?: boolean;
   /** A pod refused because an identifier (UID, container ID) failed validation: once per pod. */
   onInvalidPod?: (pod: PodInfo, reason: string) => void;
+  /** The strategies to run, in order (default STRATEGIES: cpuset, cpu, memory, resctrl). */
+  strategies?: readonly IsolationStrategy[];
 }
 
 export interface ReconcileReport {
@@ -78,6 +77,7 @@ export class Agent {
   private readonly log: Log;
   private readonly now: () => number;
   private readonly intervalMs: number;
+  private readonly strategies: readonly IsolationStrategy[];
   /** What the node supports; re-probed while kubepods is missing (the agent may start before kubelet). */
   private caps: Capabilities;
   private exclusive = new Map<string, number[]>();
@@ -103,6 +103,7 @@ export class Agent {
     this.sampler = new LoadSampler(this.reader, o.topology.cpus.length, this.now);
     this.log = o.log ?? silentLog;
     this.intervalMs = o.intervalMs ?? 2000;
+    this.strategies = o.strategies ?? STRATEGIES;
     this.lastStatus = this.buildStatus(null, []);
     o.metrics?.setCapabilities(o.capabilities);
   }
@@ -213,8 +214,10 @@ export class Agent {
     this.usageWindow = [...this.usageWindow, online].slice(-o.policy.usageWindow);
     const onlineUsageMilli = Math.max(...this.usageWindow);
 
-    const values: CgroupValue[] = [];
+    // The CPU decision of the round (pool split, offline CPUs and budget, exclusive CPUs) that
+    // the cpuset and quota strategies both carry out.
     let plan: CpuPlan | null = null;
+    const periods = new Map<string, number>();
     if (o.layout.mounts.cpuset !== null || o.layout.mounts.cpu !== null) {
       const allowed = (await this.reader.cpusetCpus(kubepodsDir(o.layout))) ?? o.topology.cpus.map((c) => c.id);
       const currentCpusets = new Map<string, number[]>();
@@ -235,43 +238,32 @@ export class Agent {
       this.exclusive = plan.exclusive;
       for (const u of plan.unsatisfied) notes.push(`online-exclusive pod ${u.uid}: ${u.reason}; it runs on the shared pool`);
       if (plan.budget.overlapsOnline) notes.push('shared pool too small to keep offline CPUs apart from online ones');
-      if (o.layout.mounts.cpuset !== null) values.push(...cpusetValues(plan, found));
       o.metrics?.offlineCpus.set(plan.offlineCpus.length);
       o.metrics?.offlineQuota.set(plan.budget.offlineMilli);
-      if (o.layout.mounts.cpu !== null) {
-        const periods = new Map<string, number>();
-        for (const p of found) if (p.pod.tidepoolQos === 'offline') periods.set(p.dir, await this.reader.cfsPeriodUs(p.dir));
-        values.push(...planCpu({ layout: o.layout, pods: found, offlineMilli: plan.budget.offlineMilli, policy: o.policy, periods, hasCpuIdle: this.caps.cgroup.cpuIdle }));
+      if (o.layout.mounts.cpu !== null) for (const p of found) if (p.pod.tidepoolQos === 'offline') periods.set(p.dir, await this.reader.cfsPeriodUs(p.dir));
+    }
+
+    // What the strategies need of the processes: PIDs of offline pods (and of all pods, and
+    // their threads, when resctrl groups are kept).
+    const pids = new Map<string, number[]>();
+    const threads = new Map<string, number[]>();
+    const needAll = o.resctrl !== null;
+    for (const p of found) {
+      if (p.pod.tidepoolQos !== 'offline' && !needAll) continue;
+      const podPids = await this.reader.podPids(p);
+      pids.set(p.pod.uid, podPids);
+      if (needAll) {
+        const tids: number[] = [];
+        for (const pid of podPids) tids.push(...(await this.reader.threads(pid)));
+        threads.set(p.pod.uid, tids);
       }
     }
 
-    const pidsOf = new Map<string, number[]>();
-    const needOnlinePids = o.resctrl !== null;
-    for (const p of found) {
-      if (p.pod.tidepoolQos === 'offline' || needOnlinePids) pidsOf.set(p.pod.uid, await this.reader.podPids(p));
-    }
-    const offlinePids = new Map(found.filter((p) => p.pod.tidepoolQos === 'offline').map((p) => [p.pod.uid, pidsOf.get(p.pod.uid) ?? []]));
-    const memory = planMemory({ layout: o.layout, pods: found, policy: o.policy, recursiveProt: this.caps.cgroup.memoryRecursiveProt, offlinePids });
-    values.push(...memory.cgroups);
-
-    let apply = await o.executor.applyCgroups(values);
-    apply = mergeReports(apply, await o.executor.applyProcs(memory.procs));
-
-    if (o.resctrl !== null) {
-      const tids = async (which: (p: PodCgroup) => boolean): Promise<number[]> => {
-        const out: number[] = [];
-        for (const p of found.filter(which)) for (const pid of pidsOf.get(p.pod.uid) ?? []) out.push(...(await this.reader.threads(pid)));
-        return out;
-      };
-      const decision = planResctrl({
-        info: o.resctrl,
-        policy: o.policy,
-        offlineTids: await tids((p) => p.pod.tidepoolQos === 'offline'),
-        onlineTids: await tids((p) => p.pod.tidepoolQos !== 'offline'),
-      });
-      notes.push(...decision.notes);
-      apply = mergeReports(apply, await o.executor.applyResctrl(decision.plan));
-    }
+    const desired = planAll(this.strategies, { layout: o.layout, policy: o.policy, capabilities: this.caps, resctrl: o.resctrl, pods: found, cpuPlan: plan, periods, pids, threads });
+    notes.push(...desired.notes);
+    let apply = await o.executor.applyCgroups(desired.cgroups);
+    apply = mergeReports(apply, await o.executor.applyProcs(desired.procs));
+    if (desired.resctrl !== null) apply = mergeReports(apply, await o.executor.applyResctrl(desired.resctrl));
 
     const evicted = await this.evict(found, sample.pods, sample.node.memoryBytes, sample.node.memoryTotalBytes);
 

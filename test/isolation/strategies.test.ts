@@ -7,6 +7,7 @@ import type { PodInfo } from '../../isolation/pods.js';
 import { makePolicy } from '../../isolation/policy.js';
 import { planCpu, quotaUs, sharesToWeight } from '../../isolation/strategy-cpu.js';
 import { planMemory } from '../../isolation/strategy-memory.js';
+import { planAll, STRATEGIES, type IsolationStrategy, type StrategyContext } from '../../isolation/strategy.js';
 
 const v1: CgroupLayout = { root: '/cg', version: 'v1', driver: 'cgroupfs', kubepodsParent: '', mounts: { cpu: '/cg/cpu', cpuacct: '/cg/cpuacct', cpuset: '/cg/cpuset', memory: '/cg/memory' } };
 const v2sd: CgroupLayout = { root: '/cg', version: 'v2', driver: 'systemd', kubepodsParent: '', mounts: { cpu: '/cg', cpuacct: '/cg', cpuset: '/cg', memory: '/cg' } };
@@ -104,5 +105,41 @@ describe('memory strategy', () => {
     ]);
     const none = planMemory({ layout: { ...v2sd, driver: 'cgroupfs' }, pods: [a], policy: makePolicy({ memoryProtection: 'none' }), recursiveProt: true, offlinePids: new Map() });
     expect(none.cgroups).toEqual([]);
+  });
+});
+
+describe('the strategy list', () => {
+  const ctxFor = (pods: PodCgroup[], over: Partial<StrategyContext> = {}): StrategyContext => ({
+    layout: v1,
+    policy: makePolicy(),
+    capabilities: { cgroup: { cpuIdle: false, memoryRecursiveProt: false } } as StrategyContext['capabilities'],
+    resctrl: null,
+    pods,
+    cpuPlan: null,
+    periods: new Map(),
+    pids: new Map(),
+    threads: new Map(),
+    ...over,
+  });
+
+  it('plans only enabled strategies and merges what they want', () => {
+    const off = pod('offline', 'BestEffort');
+    const merged = planAll(STRATEGIES, ctxFor([off], { pids: new Map([[off.pod.uid, [4242]]]) }));
+    // No CPU plan (no cpu/cpuset controllers this round), no resctrl: memory alone plans.
+    expect(merged.strategies).toEqual(['memory']);
+    expect(merged.resctrl).toBeNull();
+    expect(merged.procs).toContainEqual(expect.objectContaining({ pid: 4242, file: 'oom_score_adj' }));
+  });
+
+  it('a new strategy is one object in the list: its values reach the merged plan', () => {
+    const tag: IsolationStrategy = {
+      name: 'tag-offline',
+      enabled: (ctx) => ctx.pods.some((p) => p.pod.tidepoolQos === 'offline'),
+      plan: (ctx) => ({ cgroups: ctx.pods.filter((p) => p.pod.tidepoolQos === 'offline').map((p) => ({ dir: p.dir, file: 'cpu.shares', value: '2', strategy: 'tag-offline' })), notes: ['tagged'] }),
+    };
+    const merged = planAll([...STRATEGIES, tag], ctxFor([pod('offline', 'BestEffort'), pod('online', 'Burstable')]));
+    expect(merged.strategies).toEqual(['memory', 'tag-offline']);
+    expect(merged.cgroups.filter((v) => v.strategy === 'tag-offline')).toHaveLength(1);
+    expect(merged.notes).toEqual(['tagged']);
   });
 });
