@@ -14,3 +14,4 @@ export { openExec, execUrl, type ClientExecSession, type ExecTarget, type OpenEx
 export { acceptPortForwardUpgrade, type PortForwardOptions, type PortForwardStream, type ServerPortForwardSession } from './portforward-server.js';
 export { openPortForward, type ClientPortForwardSession, type ForwardedConnection, type OpenPortForwardOptions, type PortForwardTarget } from './portforward-client.js';
 export { bridgeExec, bridgePortForward } from './bridge.js';
+export { KubeletQueryError, kubeletExecOptions, kubeletPortForwardPorts } from './kubelet-query.js';

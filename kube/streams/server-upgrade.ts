@@ -91,8 +91,14 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buff
   // made above; ws is shown a token and answers with the real name.
   req.headers['sec-websocket-protocol'] = 'negotiated';
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, handleProtocols: () => protocol });
-  return new Promise((resolve) => {
-    wss.handleUpgrade(req, socket as Parameters<WebSocketServer['handleUpgrade']>[1], head, (ws) => resolve({ ws, protocol }));
+  return new Promise((resolve, reject) => {
+    // ws gives up silently (no callback) on a socket that stopped being writable meanwhile.
+    const onClose = (): void => reject(new StreamUpgradeError(0, 'Gone', 'the client went away during the upgrade'));
+    socket.once('close', onClose);
+    wss.handleUpgrade(req, socket as Parameters<WebSocketServer['handleUpgrade']>[1], head, (ws) => {
+      socket.off('close', onClose);
+      resolve({ ws, protocol });
+    });
   });
 }
 

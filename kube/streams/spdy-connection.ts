@@ -129,6 +129,8 @@ export class SpdyConnection {
     // Announcing our window is also what tells a peer like us that we do flow control.
     this.send(encodeFrame({ type: 'settings', clear: false, entries: [{ id: SettingsId.InitialWindowSize, value: this.recvWindow, flags: 0 }] }));
     if (opts.head && opts.head.length > 0) this.receive(opts.head);
+    // A client that left right after the upgrade: its 'close' has already been emitted.
+    if (socket.destroyed) queueMicrotask(() => this.onClose());
   }
 
   /** @internal The send window a new stream starts with (the peer's SETTINGS, else 64 KiB). */

@@ -10,7 +10,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import type { Duplex } from 'node:stream';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, acceptExecUpgrade, acceptPortForwardUpgrade, bridgeExec, openExec } from '../../../kube/index.js';
+import { KubeClient, acceptExecUpgrade, acceptPortForwardUpgrade, bridgeExec, kubeletExecOptions, kubeletPortForwardPorts, openExec } from '../../../kube/index.js';
 import { hasKubectl, Kubectl } from '../../helpers/kubectl.js';
 import { waitFor } from '../../helpers/wait.js';
 import { podManifest, registerKubeletNode, startTestSim, type TestSim } from '../../sim/e2e/helpers.js';
@@ -27,10 +27,8 @@ const subprotocols: string[] = [];
 
 /** What the virtual node's kubelet API does for /exec/{ns}/{pod}/{container}: run it on the mirror. */
 function bridgeToMember(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-  const flag = (k: string): boolean => url.searchParams.get(k) === '1';
   const container = decodeURIComponent(url.pathname.split('/')[4] ?? '');
-  const opts = { stdin: flag('input'), stdout: flag('output'), stderr: flag('error'), tty: flag('tty') };
-  const command = url.searchParams.getAll('command');
+  const { command, ...opts } = kubeletExecOptions(url.searchParams);
   bridges.push(
     (async () => {
       const server = await acceptExecUpgrade(req, socket, head, { ...opts, command });
@@ -47,7 +45,7 @@ function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const url = new URL(req.url ?? '/', 'https://x');
   if (url.pathname.startsWith('/exec/')) return bridgeToMember(req, socket, head, url);
   // The kubelet's query names ports `port` (the apiserver's `ports` become these).
-  const ports = url.searchParams.getAll('port').map(Number);
+  const ports = kubeletPortForwardPorts(url.searchParams);
   acceptPortForwardUpgrade(req, socket, head, ports).then(
     (session) => {
       subprotocols.push(session.subprotocol);
