@@ -15,6 +15,8 @@ describe('requestAttributes', () => {
     expect(verb('GET', '/api/v1/namespaces/a/pods')).toBe('list');
     expect(verb('GET', '/api/v1/namespaces/a/pods', { watch: 'true' })).toBe('watch');
     expect(verb('GET', '/api/v1/namespaces/a/pods', { watch: '1' })).toBe('watch');
+    expect(verb('GET', '/api/v1/namespaces/a/pods', { watch: 'True' })).toBe('watch');
+    expect(verb('GET', '/api/v1/namespaces/a/pods', { watch: 'false' })).toBe('list');
     expect(verb('GET', '/api/v1/watch/namespaces/a/pods/p')).toBe('watch');
     expect(verb('POST', '/api/v1/namespaces/a/pods')).toBe('create');
     expect(verb('PUT', '/api/v1/namespaces/a/pods/p/status')).toBe('update');
