@@ -169,6 +169,21 @@ describe.each(['websocket', 'spdy'] as const)('exec over %s', (protocol) => {
   });
 });
 
+describe('cancelling', () => {
+  it('an AbortSignal closes an open session, and a dial already aborted never starts', async () => {
+    const ac = new AbortController();
+    const before = served.length;
+    const s = await openExec(kubelet.client(), target(['wait']), { signal: ac.signal });
+    await waitFor('the server session', () => served.length > before);
+    ac.abort();
+    expect(await s.result).toEqual({ error: 'the session was closed before the command finished' });
+    await served.at(-1)!.session.closed;
+    const seen = kubelet.seen.length;
+    await expect(openExec(kubelet.client(), target(['wait']), { signal: AbortSignal.abort(new Error('not wanted')) })).rejects.toThrow('not wanted');
+    expect(kubelet.seen.length).toBe(seen);
+  });
+});
+
 describe('protocol choice', () => {
   it('falls back to SPDY/3.1 when the server refuses the WebSocket upgrade', async () => {
     const before = picky.seen.length;

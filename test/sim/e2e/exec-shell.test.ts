@@ -229,6 +229,18 @@ describe.each(['websocket', 'spdy'] as const)("kube/streams' openExec against th
     expect(text).toBe('/ # echo $MY_POD\r\nweb\r\n/ # exit 9\r\n');
   });
 
+  it('attaches without stdin until the pod stops', async () => {
+    const name = `attached-${protocol}`;
+    await core.createNamespacedPod({ namespace: 'default', body: podManifest(name) as V1Pod });
+    await waitFor(`pod ${name} running`, async () => (await core.readNamespacedPod({ namespace: 'default', name })).status?.phase === 'Running');
+    const s = await openExec(client, { namespace: 'default', pod: name, stdin: false, stdout: true, stderr: false, tty: false }, { protocols: [protocol], subresource: 'attach' });
+    sessions.push(s);
+    const out = readAll(s.stdout);
+    await core.deleteNamespacedPod({ namespace: 'default', name, gracePeriodSeconds: 0 });
+    expect(await s.result).toEqual({ exitCode: 0 });
+    expect(await out).toBe('');
+  });
+
   it("rejects with the server's Status for a pod that cannot be exec'd into", async () => {
     const err = await openExec(client, { namespace: 'default', pod: 'done', command: ['true'], stdin: false, stdout: true, stderr: false, tty: false }, { protocols: [protocol] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
