@@ -4,6 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Whether kubectl runs here. The test set-up (test/setup/system-packages.ts) fails the whole
+ * run, with a sentence saying what to install, when it does not: in any run that gets to a
+ * test this is true, and a `skipIf(!hasKubectl)` never skips.
+ */
 export const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 
 export interface KubectlResult {
