@@ -3,7 +3,7 @@
 export * from './types.js';
 export { ClusterModel, NodeState } from './cluster-model.js';
 export { FederationModel, totals } from './model.js';
-export { Placer, SCORE_POLICIES, nodeFits, type PlacementResult, type ScorePolicy, type PlaceOptions } from './placement.js';
+export { Placer, SCORE_POLICIES, SCORE_POLICY_PLUGINS, nodeFits, type PlacementResult, type ScorePolicy, type ScorePolicyPlugin, type ScoreInput, type PlaceOptions } from './placement.js';
 export { placementPod, type PlacementPod, type PodObject } from './pod.js';
 export { Member, nodeInfoOf, podInfoOf, type MemberHealth, type MemberOptions } from './member.js';
 export { parseMemberSpec, type MemberSpec, type MemberAccess, type SpecResult } from './member-spec.js';

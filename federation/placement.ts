@@ -15,8 +15,46 @@ import type { FederationModel } from './model.js';
 import { cpuText, memText, resourceText } from './format.js';
 import type { PlacementPod } from './pod.js';
 
+/** What a score policy sees of one candidate cluster. */
+export interface ScoreInput {
+  cluster: ClusterModel;
+  /** The pod's cpu (millicores) and memory (bytes) requests. */
+  cpu: number;
+  memory: number;
+  /** Largest idle cpu / memory and weight among the clusters that fit (for normalising). */
+  maxIdleCpu: number;
+  maxIdleMemory: number;
+  maxWeight: number;
+}
+
+/** One placement score policy: a name users pick (`--policy`) and a score, higher is better (≤ ~2). */
+export interface ScorePolicyPlugin {
+  readonly name: string;
+  score(i: ScoreInput): number;
+}
+
+/** Idle capacity left after the pod, cpu and memory, each relative to the most idle cluster. */
+function idleAfter(i: ScoreInput): number {
+  return (i.cluster.idle('cpu') - i.cpu) / i.maxIdleCpu + (i.cluster.idle('memory') - i.memory) / i.maxIdleMemory;
+}
+
+/** The policies, one object each: a new one is one entry here. */
+export const SCORE_POLICY_PLUGINS: readonly ScorePolicyPlugin[] = [
+  { name: 'most-idle', score: idleAfter },
+  {
+    // Measured usage where metrics exist, requests otherwise.
+    name: 'least-loaded',
+    score: ({ cluster: c }) => {
+      const used = c.usageCpu > 0 ? c.usageCpu : c.reqCpu;
+      return c.allocCpu > 0 ? 1 - used / c.allocCpu : 0;
+    },
+  },
+  { name: 'weighted', score: (i) => (i.maxWeight > 0 ? (i.cluster.policy.weight / i.maxWeight) * (1 + idleAfter(i) / 2) : 0) },
+  { name: 'bin-pack', score: ({ cluster: c, cpu }) => (c.allocCpu > 0 ? (c.reqCpu + cpu) / c.allocCpu : 0) },
+];
+
 export type ScorePolicy = 'most-idle' | 'least-loaded' | 'weighted' | 'bin-pack';
-export const SCORE_POLICIES: readonly ScorePolicy[] = ['most-idle', 'least-loaded', 'weighted', 'bin-pack'];
+export const SCORE_POLICIES: readonly ScorePolicy[] = SCORE_POLICY_PLUGINS.map((p) => p.name as ScorePolicy);
 
 export type PlacementResult =
   | { ok: true; cluster: string; node: string; existing: boolean; score: number }
@@ -65,26 +103,11 @@ export class Placer {
       maxIdleMem = Math.max(maxIdleMem, c.idle('memory'));
       maxWeight = Math.max(maxWeight, c.policy.weight);
     }
+    const plugin = SCORE_POLICY_PLUGINS.find((p) => p.name === this.policy);
+    if (!plugin) throw new Error(`placement: unknown score policy "${this.policy}" (known: ${SCORE_POLICIES.join(', ')})`);
     let best: { c: ClusterModel; node: NodeState; score: number } | undefined;
     for (const { c, node } of fits) {
-      const idleScore = (c.idle('cpu') - rc) / maxIdleCpu + (c.idle('memory') - rm) / maxIdleMem;
-      let score: number;
-      switch (this.policy) {
-        case 'most-idle':
-          score = idleScore;
-          break;
-        case 'least-loaded': {
-          const used = c.usageCpu > 0 ? c.usageCpu : c.reqCpu;
-          score = c.allocCpu > 0 ? 1 - used / c.allocCpu : 0;
-          break;
-        }
-        case 'weighted':
-          score = maxWeight > 0 ? (c.policy.weight / maxWeight) * (1 + idleScore / 2) : 0;
-          break;
-        case 'bin-pack':
-          score = c.allocCpu > 0 ? (c.reqCpu + rc) / c.allocCpu : 0;
-          break;
-      }
+      let score = plugin.score({ cluster: c, cpu: rc, memory: rm, maxIdleCpu, maxIdleMemory: maxIdleMem, maxWeight });
       if (pod.app?.role === 'worker' && c.leadersOf(pod.app.key) > 0) score += APP_AFFINITY_BONUS;
       if (!best || score > best.score) best = { c, node, score };
     }
