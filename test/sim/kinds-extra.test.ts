@@ -383,6 +383,8 @@ describe('kinds served without a controller', () => {
       failurePolicy: 'Fail', matchPolicy: 'Equivalent', namespaceSelector: {}, objectSelector: {}, timeoutSeconds: 10, reinvocationPolicy: 'Never',
       clientConfig: { service: { port: 443 } }, rules: [{ scope: '*' }],
     });
+    // The sim calls stored webhooks: this one (a defaults check, pointing nowhere) must not stay.
+    expect((await raw(access, 'DELETE', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/defaults')).status).toBe(200);
     const hpa = await post(`/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers`, {
       apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bare' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'w' }, maxReplicas: 3 },
     });
