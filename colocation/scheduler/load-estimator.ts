@@ -11,6 +11,10 @@
  *
  * Samples older than the policy's staleAfterSeconds count as missing; a node without a usable
  * sample is estimated by its requests, the only figure there is.
+ *
+ * The per-node figures are kept up to date as samples and placements arrive (NodeLoadState,
+ * linked from the NodeInfo), so the filter and score read a few fields per node instead of
+ * looking samples up and summing placements hundreds of thousands of times a second.
  */
 import { BATCH_CPU, BATCH_MEMORY } from '../../api/index.js';
 import type { Clock } from '../../kube/index.js';
@@ -45,41 +49,66 @@ interface Placement {
   readonly memory: number;
 }
 
+/** One node's load as the estimator keeps it: the latest sample's figures, copied into fields. */
+export class NodeLoadState {
+  sample: NodeLoadSample | undefined;
+  hasSample = false;
+  sampledAt = 0;
+  cpu = 0;
+  memory = 0;
+  /** Placements not yet in `sample` (oldest first) and their sums. */
+  readonly placements: Placement[] = [];
+  placedCpu = 0;
+  placedMemory = 0;
+}
+
 export class LoadEstimator {
-  private readonly placements = new Map<string, Placement[]>();
+  private readonly states = new Map<string, NodeLoadState>();
   private readonly nodeOf = new Map<string, string>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly view: NodeLoadView,
     private readonly clock: Clock,
     private readonly settings: EstimationSettings = DEFAULT_ESTIMATION,
-  ) {}
+  ) {
+    this.unsubscribe = view.onSample((s) => this.onSample(s));
+  }
 
   /** The usage a pod is expected to add. */
-  podEstimate(pod: SchedPod): Usage {
+  podEstimate(pod: SchedPod, out: Usage = { cpu: 0, memory: 0 }): Usage {
     const r = pod.requests;
     const cpu = (r['cpu'] ?? 0) + (r[BATCH_CPU] ?? 0);
     const memory = (r['memory'] ?? 0) + (r[BATCH_MEMORY] ?? 0);
-    return {
-      cpu: cpu > 0 ? cpu * this.settings.cpuFactor : DEFAULT_CPU_MILLI,
-      memory: memory > 0 ? memory * this.settings.memoryFactor : DEFAULT_MEMORY_BYTES,
-    };
+    out.cpu = cpu > 0 ? cpu * this.settings.cpuFactor : DEFAULT_CPU_MILLI;
+    out.memory = memory > 0 ? memory * this.settings.memoryFactor : DEFAULT_MEMORY_BYTES;
+    return out;
   }
 
-  /** The latest sample for the node if it is fresh enough to trust. */
-  measured(node: string, staleAfterMs: number): NodeLoadSample | undefined {
-    const s = this.view.latest(node);
-    if (!s || this.clock.now() - s.sampledAt > staleAfterMs) return undefined;
-    return s;
+  /** The node's load state, linked from its NodeInfo on first use. */
+  stateOf(info: NodeInfo): NodeLoadState {
+    let st = info.load;
+    if (!st) {
+      st = this.state(info.name);
+      info.load = st;
+    }
+    return st;
+  }
+
+  /** The node's load state if, at `now`, its latest sample is fresh enough to trust. */
+  measured(info: NodeInfo, now: number, staleAfterMs: number): NodeLoadState | undefined {
+    const st = info.load ?? this.stateOf(info);
+    return st.hasSample && now - st.sampledAt <= staleAfterMs ? st : undefined;
   }
 
   /** `pod` was just placed on `node`. */
   placed(pod: SchedPod, node: string): void {
     this.forget(pod.key);
     const e = this.podEstimate(pod);
-    let list = this.placements.get(node);
-    if (!list) this.placements.set(node, (list = []));
-    list.push({ key: pod.key, at: this.clock.now(), cpu: e.cpu, memory: e.memory });
+    const st = this.state(node);
+    st.placements.push({ key: pod.key, at: this.clock.now(), cpu: e.cpu, memory: e.memory });
+    st.placedCpu += e.cpu;
+    st.placedMemory += e.memory;
     this.nodeOf.set(pod.key, node);
   }
 
@@ -88,52 +117,79 @@ export class LoadEstimator {
     const node = this.nodeOf.get(key);
     if (node === undefined) return;
     this.nodeOf.delete(key);
-    const list = this.placements.get(node);
-    if (!list) return;
-    const i = list.findIndex((p) => p.key === key);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.placements.delete(node);
+    const st = this.states.get(node);
+    if (!st) return;
+    const i = st.placements.findIndex((p) => p.key === key);
+    if (i < 0) return;
+    const [p] = st.placements.splice(i, 1);
+    st.placedCpu -= p!.cpu;
+    st.placedMemory -= p!.memory;
   }
 
   /**
-   * Estimated usage of the node: fresh sample + recent placements, or its requests when there is
-   * no fresh sample. `measured` says which.
+   * Estimated usage of the node at `now`: fresh sample + placements since, or its requests when
+   * there is no fresh sample. `measured` says which.
    */
-  estimate(info: NodeInfo, staleAfterMs: number, out: Usage & { measured: boolean }): void {
-    const s = this.measured(info.name, staleAfterMs);
-    if (!s) {
-      out.cpu = (info.requested['cpu'] ?? 0) + (info.requested[BATCH_CPU] ?? 0);
-      out.memory = (info.requested['memory'] ?? 0) + (info.requested[BATCH_MEMORY] ?? 0);
+  estimate(info: NodeInfo, now: number, staleAfterMs: number, out: Usage & { measured: boolean }): void {
+    const st = info.load ?? this.stateOf(info);
+    if (!st.hasSample || now - st.sampledAt > staleAfterMs) {
+      out.cpu = info.usedCpu + info.usedBatchCpu;
+      out.memory = info.usedMemory + info.usedBatchMemory;
       out.measured = false;
-      this.prune(info.name, this.clock.now() - staleAfterMs);
       return;
     }
-    out.cpu = s.cpu;
-    out.memory = s.memory;
+    out.cpu = st.cpu + st.placedCpu;
+    out.memory = st.memory + st.placedMemory;
     out.measured = true;
-    const list = this.prune(info.name, s.sampledAt - this.settings.startupGraceMs);
-    if (list) {
-      for (const p of list) {
-        out.cpu += p.cpu;
-        out.memory += p.memory;
-      }
-    }
   }
 
-  /** Drops placements made before `before` (they are in the measurement by now). */
-  private prune(node: string, before: number): Placement[] | undefined {
-    const list = this.placements.get(node);
-    if (!list) return undefined;
-    let drop = 0;
-    while (drop < list.length && list[drop]!.at < before) drop++;
-    if (drop > 0) {
-      for (let i = 0; i < drop; i++) this.nodeOf.delete(list[i]!.key);
-      list.splice(0, drop);
-    }
-    if (list.length === 0) {
-      this.placements.delete(node);
-      return undefined;
-    }
-    return list;
+  /** The node is gone: forget its figures (its pods' placements go with their deletes). */
+  removeNode(node: string): void {
+    this.states.delete(node);
   }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private state(node: string): NodeLoadState {
+    let st = this.states.get(node);
+    if (!st) {
+      st = new NodeLoadState();
+      const s = this.view.latest(node);
+      if (s) setSample(st, s);
+      this.states.set(node, st);
+    }
+    return st;
+  }
+
+  /** A new sample: placements made before it (less the grace) are in it now. */
+  private onSample(s: NodeLoadSample): void {
+    const st = this.state(s.node);
+    if (st.hasSample && st.sampledAt > s.sampledAt) return;
+    setSample(st, s);
+    const before = s.sampledAt - this.settings.startupGraceMs;
+    let drop = 0;
+    while (drop < st.placements.length && st.placements[drop]!.at < before) {
+      const p = st.placements[drop]!;
+      st.placedCpu -= p.cpu;
+      st.placedMemory -= p.memory;
+      this.nodeOf.delete(p.key);
+      drop++;
+    }
+    if (drop > 0) st.placements.splice(0, drop);
+    if (st.placements.length === 0) {
+      // Keep sums exact: floating point leftovers must not accumulate.
+      st.placedCpu = 0;
+      st.placedMemory = 0;
+    }
+  }
+}
+
+function setSample(st: NodeLoadState, s: NodeLoadSample): void {
+  st.sample = s;
+  st.hasSample = true;
+  st.sampledAt = s.sampledAt;
+  st.cpu = s.cpu;
+  st.memory = s.memory;
 }

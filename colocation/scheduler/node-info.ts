@@ -1,17 +1,58 @@
 /**
  * One node as the scheduler sees it: the Node (projected), the pods that hold room on it (bound
- * and assumed), their summed requests, and room held for gangs. Filters read it many thousand
- * times a second, so the sums are kept up to date on each change instead of recounted.
+ * and assumed), their summed requests, and room held for gangs. Filters read it hundreds of
+ * thousands of times a second, so:
+ * - the sums are kept up to date on each change instead of recounted;
+ * - the figures nearly every check reads (cpu, memory, batch-cpu, batch-memory allocatable,
+ *   requested and held; cordon, readiness, taints, labels) are copied into fields of this one
+ *   object. With thousands of nodes, each further object a check touches per node is a likely
+ *   cache miss, and those misses, not the arithmetic, were the cost of a scheduling cycle.
  */
-import type { NodeSummary, ResourceAmounts } from '../../kube/index.js';
+import { BATCH_CPU, BATCH_MEMORY } from '../../api/index.js';
+import type { NodeColocation } from '../batch/index.js';
+import type { NodeSummary, NodeTaint, ResourceAmounts } from '../../kube/index.js';
+import type { NodeLoadState } from './load-estimator.js';
 import type { SchedPod } from './types.js';
 
 /** kube-scheduler's default when a node does not state its pod capacity. */
 const DEFAULT_MAX_PODS = 110;
 
+/** Slots of the resources kept in fields. */
+export const R_CPU = 0;
+export const R_MEMORY = 1;
+export const R_BATCH_CPU = 2;
+export const R_BATCH_MEMORY = 3;
+export const SLOT_RESOURCES: readonly string[] = ['cpu', 'memory', BATCH_CPU, BATCH_MEMORY];
+const SLOT: ReadonlyMap<string, number> = new Map(SLOT_RESOURCES.map((r, i) => [r, i]));
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_TAINTS: readonly NodeTaint[] = Object.freeze([]);
+
+/** The slot of a resource, or -1 for the others. */
+export function slotOf(resource: string): number {
+  return SLOT.get(resource) ?? -1;
+}
+
 export class NodeInfo {
-  /** undefined while pods are known on a node the informer has not shown (or no longer shows). */
-  node: NodeSummary | undefined;
+  private summary: NodeSummary | undefined;
+  // Copies of the Node's hot fields (see the module comment).
+  labels: Readonly<Record<string, string>> = NO_LABELS;
+  taints: readonly NodeTaint[] = NO_TAINTS;
+  unschedulable = false;
+  ready = false;
+  maxPods = DEFAULT_MAX_PODS;
+  allocCpu = 0;
+  allocMemory = 0;
+  allocBatchCpu = 0;
+  allocBatchMemory = 0;
+  usedCpu = 0;
+  usedMemory = 0;
+  usedBatchCpu = 0;
+  usedBatchMemory = 0;
+  heldCpu = 0;
+  heldMemory = 0;
+  heldBatchCpu = 0;
+  heldBatchMemory = 0;
+  /** Requests of the pods here, every resource. */
   readonly requested: ResourceAmounts = {};
   podCount = 0;
   readonly pods = new Map<string, SchedPod>();
@@ -22,25 +63,97 @@ export class NodeInfo {
   readonly reservedTotal: ResourceAmounts = {};
   /** Bumped on each change, so callers can tell whether what they computed is still current. */
   generation = 0;
+  /** The node's measured load (LoadEstimator.stateOf links it on first use). */
+  load: NodeLoadState | undefined;
+  /** The policy settings for these labels at policy generation colocationGeneration (NodeSettings.for). */
+  colocation: NodeColocation | undefined;
+  colocationLabels: object | undefined;
+  colocationGeneration = -1;
 
   constructor(readonly name: string) {}
 
-  get maxPods(): number {
-    return this.node?.allocatable['pods'] ?? DEFAULT_MAX_PODS;
+  /** undefined while pods are known on a node the informer has not shown (or no longer shows). */
+  get node(): NodeSummary | undefined {
+    return this.summary;
+  }
+
+  set node(n: NodeSummary | undefined) {
+    this.summary = n;
+    this.labels = n?.labels ?? NO_LABELS;
+    // Most nodes have no taints: one shared empty list instead of one per node.
+    this.taints = n && n.taints.length > 0 ? n.taints : NO_TAINTS;
+    this.unschedulable = n?.unschedulable ?? false;
+    this.ready = n?.ready ?? false;
+    this.maxPods = n?.allocatable['pods'] ?? DEFAULT_MAX_PODS;
+    this.allocCpu = n?.allocatable['cpu'] ?? 0;
+    this.allocMemory = n?.allocatable['memory'] ?? 0;
+    this.allocBatchCpu = n?.allocatable[BATCH_CPU] ?? 0;
+    this.allocBatchMemory = n?.allocatable[BATCH_MEMORY] ?? 0;
+    this.generation++;
+  }
+
+  allocAt(slot: number): number {
+    switch (slot) {
+      case R_CPU:
+        return this.allocCpu;
+      case R_MEMORY:
+        return this.allocMemory;
+      case R_BATCH_CPU:
+        return this.allocBatchCpu;
+      default:
+        return this.allocBatchMemory;
+    }
+  }
+
+  usedAt(slot: number): number {
+    switch (slot) {
+      case R_CPU:
+        return this.usedCpu;
+      case R_MEMORY:
+        return this.usedMemory;
+      case R_BATCH_CPU:
+        return this.usedBatchCpu;
+      default:
+        return this.usedBatchMemory;
+    }
+  }
+
+  heldAt(slot: number): number {
+    switch (slot) {
+      case R_CPU:
+        return this.heldCpu;
+      case R_MEMORY:
+        return this.heldMemory;
+      case R_BATCH_CPU:
+        return this.heldBatchCpu;
+      default:
+        return this.heldBatchMemory;
+    }
   }
 
   /** allocatable − requested − room held for gangs other than `gang`, for one resource. */
   free(resource: string, gang?: string): number {
-    const n = this.node;
+    const slot = SLOT.get(resource);
+    if (slot !== undefined) return this.freeAt(slot, gang);
+    const n = this.summary;
     if (!n) return 0;
-    let free = (n.allocatable[resource] ?? 0) - (this.requested[resource] ?? 0) - (this.reservedTotal[resource] ?? 0);
-    if (gang !== undefined) free += this.reserved.get(gang)?.[resource] ?? 0;
-    return free;
+    const free = (n.allocatable[resource] ?? 0) - (this.requested[resource] ?? 0);
+    if (this.reserved.size === 0) return free;
+    const own = gang === undefined ? 0 : (this.reserved.get(gang)?.[resource] ?? 0);
+    return free - (this.reservedTotal[resource] ?? 0) + own;
+  }
+
+  /** free() for a slot. */
+  freeAt(slot: number, gang?: string): number {
+    const free = this.allocAt(slot) - this.usedAt(slot);
+    if (this.reserved.size === 0) return free;
+    const own = gang === undefined ? 0 : (this.reserved.get(gang)?.[SLOT_RESOURCES[slot]!] ?? 0);
+    return free - this.heldAt(slot) + own;
   }
 
   addPod(pod: SchedPod): void {
     this.pods.set(pod.key, pod);
-    add(this.requested, pod.requests, 1);
+    this.addRequested(pod.requests, 1);
     this.podCount++;
     if (pod.antiAffinity.length > 0) this.antiAffinityPods++;
     this.generation++;
@@ -50,7 +163,7 @@ export class NodeInfo {
     const pod = this.pods.get(key);
     if (!pod) return undefined;
     this.pods.delete(key);
-    add(this.requested, pod.requests, -1);
+    this.addRequested(pod.requests, -1);
     this.podCount--;
     if (pod.antiAffinity.length > 0) this.antiAffinityPods--;
     this.generation++;
@@ -59,9 +172,9 @@ export class NodeInfo {
 
   reserve(gang: string, amounts: Readonly<ResourceAmounts>): void {
     const r = this.reserved.get(gang) ?? {};
-    add(r, amounts, 1);
+    addTo(r, amounts, 1);
     this.reserved.set(gang, r);
-    add(this.reservedTotal, amounts, 1);
+    this.addHeld(amounts, 1);
     this.generation++;
   }
 
@@ -70,19 +183,35 @@ export class NodeInfo {
     const r = this.reserved.get(gang);
     if (!r) return;
     const give = amounts ? clampTo(amounts, r) : { ...r };
-    add(r, give, -1);
-    add(this.reservedTotal, give, -1);
+    addTo(r, give, -1);
+    this.addHeld(give, -1);
     if (amounts === undefined || Object.values(r).every((v) => v <= 0)) this.reserved.delete(gang);
     this.generation++;
   }
 
   /** Nothing left here: no node object, no pods, no reservations. */
   isEmpty(): boolean {
-    return this.node === undefined && this.pods.size === 0 && this.reserved.size === 0;
+    return this.summary === undefined && this.pods.size === 0 && this.reserved.size === 0;
+  }
+
+  private addRequested(amounts: Readonly<ResourceAmounts>, sign: 1 | -1): void {
+    addTo(this.requested, amounts, sign);
+    this.usedCpu = this.requested['cpu'] ?? 0;
+    this.usedMemory = this.requested['memory'] ?? 0;
+    this.usedBatchCpu = this.requested[BATCH_CPU] ?? 0;
+    this.usedBatchMemory = this.requested[BATCH_MEMORY] ?? 0;
+  }
+
+  private addHeld(amounts: Readonly<ResourceAmounts>, sign: 1 | -1): void {
+    addTo(this.reservedTotal, amounts, sign);
+    this.heldCpu = this.reservedTotal['cpu'] ?? 0;
+    this.heldMemory = this.reservedTotal['memory'] ?? 0;
+    this.heldBatchCpu = this.reservedTotal[BATCH_CPU] ?? 0;
+    this.heldBatchMemory = this.reservedTotal[BATCH_MEMORY] ?? 0;
   }
 }
 
-function add(into: ResourceAmounts, amounts: Readonly<ResourceAmounts>, sign: 1 | -1): void {
+function addTo(into: ResourceAmounts, amounts: Readonly<ResourceAmounts>, sign: 1 | -1): void {
   for (const k in amounts) {
     const v = (into[k] ?? 0) + sign * amounts[k]!;
     if (v === 0) delete into[k];

@@ -2,31 +2,41 @@
  * The ColocationPolicy as the scheduler's filters read it: the batch room's PolicySource (one
  * policy in effect, validated, last good generation kept) with the per-node answer memoized.
  * forNode() builds a fresh object per call, and the load filter asks once per (pod, node) —
- * over a million times a second at full speed. Node label objects are replaced, never mutated,
- * when a node changes, so they key the memo; a policy change clears it.
+ * over a million times a second at full speed. The answer is kept on the NodeInfo, valid while
+ * the node's labels object (replaced, never mutated, when a node changes) and the policy
+ * generation stay the same.
  */
 import type { NodeColocation, PolicySource } from '../batch/index.js';
+import type { NodeInfo } from './node-info.js';
 
 export type { PolicySource } from '../batch/index.js';
 export { staticPolicySource } from '../batch/index.js';
 
 export class NodeSettings {
-  private memo = new WeakMap<object, NodeColocation>();
+  private generation = 0;
+  /** One object per (policy, pool) in this generation, so thousands of nodes share a handful. */
+  private interned = new Map<string, NodeColocation>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly source: PolicySource) {
     this.unsubscribe = source.onChange(() => {
-      this.memo = new WeakMap();
+      this.generation++;
+      this.interned = new Map();
     });
   }
 
-  for(nodeLabels: Readonly<Record<string, string>>): NodeColocation {
-    let hit = this.memo.get(nodeLabels);
-    if (!hit) {
-      hit = this.source.forNode(nodeLabels);
-      this.memo.set(nodeLabels, hit);
-    }
-    return hit;
+  /** The settings in effect for the node, memoized on its NodeInfo. */
+  for(info: NodeInfo): NodeColocation {
+    const labels = info.labels;
+    if (info.colocationLabels === labels && info.colocationGeneration === this.generation) return info.colocation!;
+    const fresh = this.source.forNode(labels);
+    const key = `${fresh.policy ?? ''}\u0000${fresh.pool ?? ''}`;
+    let value = this.interned.get(key);
+    if (!value) this.interned.set(key, (value = fresh));
+    info.colocation = value;
+    info.colocationLabels = labels;
+    info.colocationGeneration = this.generation;
+    return value;
   }
 
   close(): void {

@@ -60,8 +60,9 @@ export function defaultProfile(deps: ProfileDeps): Profile {
   const preFilter: PreFilterPlugin[] = [fit, affinity, anti, load, deps.gang].filter(on);
   // Cheapest and most selective first: a node is dropped at its first rejection.
   const filter: FilterPlugin[] = [nodeUnschedulable(), affinity, taintToleration(), fit, load, anti].filter(on);
-  const preScore: PreScorePlugin[] = [loadScore, packer, deps.gang].filter(on);
-  const scorePlugins: ScorePlugin[] = [loadScore, balancedAllocation(), packer, deps.gang].filter(on);
+  const balanced = balancedAllocation();
+  const preScore: PreScorePlugin[] = [loadScore, balanced, packer, deps.gang].filter(on);
+  const scorePlugins: ScorePlugin[] = [loadScore, balanced, packer, deps.gang].filter(on);
   const score: WeightedScore[] = scorePlugins.map((plugin) => ({ plugin, weight: settings.scoreWeights[plugin.name] ?? DEFAULT_SCORE_WEIGHTS[plugin.name] ?? 1 }));
   const reserve: ReservePlugin[] = [deps.gang].filter(on);
   const permit: PermitPlugin[] = [deps.gang].filter(on);

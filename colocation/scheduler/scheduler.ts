@@ -194,6 +194,7 @@ export class Scheduler {
 
   onNodeDelete(node: NodeSummary): void {
     this.cache.removeNode(node.name);
+    this.estimator.removeNode(node.name);
   }
 
   onPodAdd(pod: SchedPod): void {
@@ -332,7 +333,7 @@ export class Scheduler {
       return;
     }
     const nodes = this.cache.nodes();
-    const state = new CycleState();
+    const state = new CycleState(this.clock.now());
     const pre = this.framework.runPreFilter(state, pod);
     if (pre) return this.failed(qp, started, fitErrorMessage(nodes.length, new Map(), pre.status.reasons.join('; ')), [pre.plugin], pre.status);
     if (nodes.length === 0) return this.failed(qp, started, fitErrorMessage(0, new Map()), ['NodeResourcesFit']);
@@ -460,7 +461,7 @@ export class Scheduler {
 
   /** A node test for a would-be pod through this profile's pre-filters and filters, or why none passes. */
   private feasibilityOf(pod: SchedPod): ((node: NodeInfo) => boolean) | string {
-    const state = new CycleState();
+    const state = new CycleState(this.clock.now());
     const pre = this.framework.runPreFilter(state, pod);
     if (pre) return pre.status.reasons.join('; ');
     const filters = this.framework.activeFilters(state);
@@ -476,7 +477,7 @@ export class Scheduler {
       for (const n of nodes) out.unresolvable[n.name] = `pod cannot be scheduled as written: ${pod.invalid}`;
       return out;
     }
-    const state = new CycleState();
+    const state = new CycleState(this.clock.now());
     const pre = this.framework.runPreFilter(state, pod);
     if (pre) {
       const why = pre.status.reasons.join('; ');
@@ -499,7 +500,7 @@ export class Scheduler {
   /** Weighted scores of `pod` on `nodes`, as a share (0..1) of the best possible total. */
   extenderScores(pod: SchedPod, nodes: readonly NodeInfo[]): number[] {
     const usable = nodes.filter((n) => n.node !== undefined);
-    const state = new CycleState();
+    const state = new CycleState(this.clock.now());
     if (pod.invalid !== undefined || this.framework.runPreFilter(state, pod)) return nodes.map(() => 0);
     const totals = this.framework.runScores(state, pod, usable, true);
     let maxTotal = 0;
@@ -545,6 +546,7 @@ export class Scheduler {
     this.closed = true;
     this.unsubscribeLoad();
     this.nodeSettings.close();
+    this.estimator.close();
     if (this.loadEventTimer !== undefined) this.clock.clearTimeout(this.loadEventTimer);
     if (this.expiryTimer !== undefined) this.clock.clearTimeout(this.expiryTimer);
     this.queue.close();

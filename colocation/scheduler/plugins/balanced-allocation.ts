@@ -3,18 +3,25 @@
  * after the pod, CPU and memory are used in similar proportion, so neither is stranded.
  * score = (1 − std of the used fractions) × 100; on reclaimed capacity the batch pair counts.
  */
-import type { ScorePlugin } from '../framework/interfaces.js';
-import { resourcePair, usedFraction } from './resource-shape.js';
+import { stateKey } from '../framework/cycle-state.js';
+import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
+import { podShape, usedFraction, type PodShape } from './resource-shape.js';
 
 export const BALANCED_ALLOCATION = 'BalancedAllocation';
 
-export function balancedAllocation(): ScorePlugin {
+const SHAPE = stateKey<PodShape>(BALANCED_ALLOCATION);
+
+export function balancedAllocation(): ScorePlugin & PreScorePlugin {
   return {
     name: BALANCED_ALLOCATION,
-    score(_state, pod, info) {
-      const [a, b] = resourcePair(pod);
-      const fa = usedFraction(info, pod, a);
-      const fb = usedFraction(info, pod, b);
+    preScore(state, pod) {
+      state.write(SHAPE, podShape(pod));
+      return undefined;
+    },
+    score(state, pod, info) {
+      const shape = state.read(SHAPE) ?? podShape(pod);
+      const fa = usedFraction(info, shape, shape.slots[0]);
+      const fb = usedFraction(info, shape, shape.slots[1]);
       if (fa === undefined || fb === undefined) return fa === undefined && fb === undefined ? 0 : 100;
       return (1 - Math.abs(fa - fb) / 2) * 100;
     },

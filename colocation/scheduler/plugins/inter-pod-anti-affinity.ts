@@ -63,7 +63,7 @@ export function interPodAntiAffinity(cache: SchedulerCache): PreFilterPlugin & F
     filter(state, _pod, info) {
       const s = state.read(ANTI_STATE);
       if (!s) return undefined;
-      const labels = info.node!.labels;
+      const labels = info.labels;
       for (const t of s.own) {
         const v = labels[t.key];
         if (v !== undefined && t.domains.has(v)) return OWN;

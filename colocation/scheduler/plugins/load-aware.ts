@@ -3,6 +3,7 @@
  * usage plus the estimate of pods placed since the sample (load-estimator.ts). CPU and memory
  * count equally; 0..100.
  */
+import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
 import type { LoadEstimator, Usage } from '../load-estimator.js';
@@ -10,19 +11,22 @@ import type { NodeSettings } from '../policy.js';
 
 export const LOAD_AWARE = 'LoadAware';
 
+const POD_ESTIMATE = stateKey<Usage>(LOAD_AWARE);
+
 export function loadAware(estimator: LoadEstimator, settings: NodeSettings, opts: { skipOfflineWhenPacking: () => boolean }): ScorePlugin & PreScorePlugin {
   const est: Usage & { measured: boolean } = { cpu: 0, memory: 0, measured: false };
   return {
     name: LOAD_AWARE,
-    preScore(_state, pod) {
-      return pod.qos === 'offline' && opts.skipOfflineWhenPacking() ? SKIP : undefined;
+    preScore(state, pod) {
+      if (pod.qos === 'offline' && opts.skipOfflineWhenPacking()) return SKIP;
+      state.write(POD_ESTIMATE, estimator.podEstimate(pod));
+      return undefined;
     },
-    score(_state, pod, info) {
-      const node = info.node!;
-      estimator.estimate(info, settings.for(node.labels).staleAfterSeconds * 1000, est);
-      const add = estimator.podEstimate(pod);
-      const cpuAlloc = node.allocatable['cpu'] ?? 0;
-      const memAlloc = node.allocatable['memory'] ?? 0;
+    score(state, pod, info) {
+      const add = state.read(POD_ESTIMATE) ?? estimator.podEstimate(pod);
+      estimator.estimate(info, state.now, settings.for(info).staleAfterSeconds * 1000, est);
+      const cpuAlloc = info.allocCpu;
+      const memAlloc = info.allocMemory;
       let sum = 0;
       let n = 0;
       if (cpuAlloc > 0) {

@@ -23,20 +23,17 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
     preFilter(_state, pod) {
       return pod.qos === 'offline' ? undefined : SKIP;
     },
-    filter(_state, _pod, info) {
-      const node = info.node!;
-      const s = settings.for(node.labels);
-      const sample = estimator.measured(info.name, s.staleAfterSeconds * 1000);
+    filter(state, _pod, info) {
+      const s = settings.for(info);
+      const sample = estimator.measured(info, state.now, s.staleAfterSeconds * 1000);
       if (!sample) return undefined;
       const t = s.thresholds.offlineLoadPercent;
-      const cpuAlloc = node.allocatable['cpu'] ?? 0;
-      const memAlloc = node.allocatable['memory'] ?? 0;
-      const cpuHot = cpuAlloc > 0 && (sample.cpu * 100) / cpuAlloc >= t.cpu;
-      const memHot = memAlloc > 0 && (sample.memory * 100) / memAlloc >= t.memory;
-      if (cpuHot && memHot) return BOTH_HOT;
-      if (cpuHot) return CPU_HOT;
-      if (memHot) return MEMORY_HOT;
-      return undefined;
+      const cpuAlloc = info.allocCpu;
+      const memAlloc = info.allocMemory;
+      const cpuHot = cpuAlloc > 0 && sample.cpu * 100 >= t.cpu * cpuAlloc;
+      const memHot = memAlloc > 0 && sample.memory * 100 >= t.memory * memAlloc;
+      if (cpuHot) return memHot ? BOTH_HOT : CPU_HOT;
+      return memHot ? MEMORY_HOT : undefined;
     },
   };
 }

@@ -15,7 +15,7 @@ export function nodeAffinity(): PreFilterPlugin & FilterPlugin {
       return pod.nodeSelector === undefined && pod.nodeAffinity === undefined ? SKIP : undefined;
     },
     filter(_state, pod, info) {
-      const labels = info.node!.labels;
+      const labels = info.labels;
       const sel = pod.nodeSelector;
       if (sel) for (const k in sel) if (labels[k] !== sel[k]) return MISMATCH;
       if (pod.nodeAffinity && !nodeSelectorTermsMatch(pod.nodeAffinity, info.name, labels)) return MISMATCH;

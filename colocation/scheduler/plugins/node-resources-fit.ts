@@ -8,11 +8,14 @@
 import { stateKey } from '../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { unschedulable, type Status } from '../framework/status.js';
+import { slotOf } from '../node-info.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
 
 interface FitState {
   names: string[];
+  /** Vector slot per name (node-info.ts), -1 for resources outside the vector. */
+  slots: number[];
   amounts: number[];
   gang: string | undefined;
 }
@@ -21,8 +24,16 @@ const FIT_STATE = stateKey<FitState>(NODE_RESOURCES_FIT);
 const TOO_MANY_PODS = 'Too many pods';
 const single = new Map<string, Status>();
 
+const insufficientReasons = new Map<string, string>();
+
+/** "Insufficient <resource>", made once per resource name (nodes that are full say it often). */
 function insufficient(resource: string): string {
-  return `Insufficient ${resource}`;
+  let r = insufficientReasons.get(resource);
+  if (r === undefined) {
+    if (insufficientReasons.size > 1000) insufficientReasons.clear();
+    insufficientReasons.set(resource, (r = `Insufficient ${resource}`));
+  }
+  return r;
 }
 
 function statusOf(reasons: string[]): Status {
@@ -42,15 +53,17 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
     events: ['NodeAdded', 'NodeChanged', 'PodGone', 'GangChanged'],
     preFilter(state, pod) {
       const names: string[] = [];
+      const slots: number[] = [];
       const amounts: number[] = [];
       for (const r in pod.requests) {
         const v = pod.requests[r]!;
         if (v > 0 && r !== 'pods') {
           names.push(r);
+          slots.push(slotOf(r));
           amounts.push(v);
         }
       }
-      state.write(FIT_STATE, { names, amounts, gang: pod.gang?.key });
+      state.write(FIT_STATE, { names, slots, amounts, gang: pod.gang?.key });
       return undefined;
     },
     filter(state, _pod, info) {
@@ -58,8 +71,9 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
       let reasons: string[] | undefined;
       if (info.podCount + 1 > info.maxPods) (reasons ??= []).push(TOO_MANY_PODS);
       for (let i = 0; i < fit.names.length; i++) {
-        const r = fit.names[i]!;
-        if (fit.amounts[i]! > info.free(r, fit.gang)) (reasons ??= []).push(insufficient(r));
+        const slot = fit.slots[i]!;
+        const free = slot >= 0 ? info.freeAt(slot, fit.gang) : info.free(fit.names[i]!, fit.gang);
+        if (fit.amounts[i]! > free) (reasons ??= []).push(insufficient(fit.names[i]!));
       }
       return reasons ? statusOf(reasons) : undefined;
     },

@@ -19,9 +19,8 @@ export function nodeUnschedulable(): FilterPlugin {
     name: NODE_UNSCHEDULABLE,
     events: ['NodeAdded', 'NodeChanged'],
     filter(_state, pod, info) {
-      const node = info.node!;
-      if (node.unschedulable && !pod.tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT))) return CORDONED;
-      if (!node.ready && !pod.tolerations.some((t) => tolerates(t, NOT_READY_TAINT))) return NOT_READY;
+      if (info.unschedulable && !pod.tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT))) return CORDONED;
+      if (!info.ready && !pod.tolerations.some((t) => tolerates(t, NOT_READY_TAINT))) return NOT_READY;
       return undefined;
     },
   };

@@ -3,23 +3,29 @@
  * the node whose (batch) room is already most used, so offline work fills few nodes and leaves
  * whole nodes free for online bursts. Skipped for online pods and in spread mode.
  */
+import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
-import { resourcePair, usedFraction } from './resource-shape.js';
+import { podShape, usedFraction, type PodShape } from './resource-shape.js';
 
 export const OFFLINE_PACKING = 'OfflinePacking';
+
+const SHAPE = stateKey<PodShape>(OFFLINE_PACKING);
 
 export function offlinePacking(packing: () => boolean): ScorePlugin & PreScorePlugin {
   return {
     name: OFFLINE_PACKING,
-    preScore(_state, pod) {
-      return pod.qos === 'offline' && packing() ? undefined : SKIP;
+    preScore(state, pod) {
+      if (pod.qos !== 'offline' || !packing()) return SKIP;
+      state.write(SHAPE, podShape(pod));
+      return undefined;
     },
-    score(_state, pod, info) {
+    score(state, pod, info) {
+      const shape = state.read(SHAPE) ?? podShape(pod);
       let sum = 0;
       let n = 0;
-      for (const r of resourcePair(pod)) {
-        const f = usedFraction(info, pod, r);
+      for (const slot of shape.slots) {
+        const f = usedFraction(info, shape, slot);
         if (f === undefined) continue;
         sum += f;
         n++;

@@ -1,21 +1,28 @@
 /**
  * The pair of resources a pod's placement is judged on: batch-cpu / batch-memory for a pod on
- * reclaimed capacity, cpu / memory otherwise.
+ * reclaimed capacity, cpu / memory otherwise, as NodeInfo slots with the pod's request per
+ * slot, computed once per cycle.
  */
-import { BATCH_CPU, BATCH_MEMORY, requestsBatchResources } from '../../../api/index.js';
-import type { NodeInfo } from '../node-info.js';
+import { requestsBatchResources } from '../../../api/index.js';
+import { R_BATCH_CPU, R_BATCH_MEMORY, R_CPU, R_MEMORY, SLOT_RESOURCES, type NodeInfo } from '../node-info.js';
 import type { SchedPod } from '../types.js';
 
-const BATCH_PAIR = [BATCH_CPU, BATCH_MEMORY] as const;
-const PLAIN_PAIR = ['cpu', 'memory'] as const;
-
-export function resourcePair(pod: SchedPod): readonly [string, string] {
-  return requestsBatchResources(pod.requests) ? BATCH_PAIR : PLAIN_PAIR;
+export interface PodShape {
+  readonly slots: readonly [number, number];
+  /** The pod's request per slot. */
+  readonly request: readonly number[];
 }
 
-/** (requested + pod's request) / allocatable for `resource`, capped at 1; undefined when the node has none. */
-export function usedFraction(info: NodeInfo, pod: SchedPod, resource: string): number | undefined {
-  const alloc = info.node?.allocatable[resource] ?? 0;
+const BATCH_PAIR = [R_BATCH_CPU, R_BATCH_MEMORY] as const;
+const PLAIN_PAIR = [R_CPU, R_MEMORY] as const;
+
+export function podShape(pod: SchedPod): PodShape {
+  return { slots: requestsBatchResources(pod.requests) ? BATCH_PAIR : PLAIN_PAIR, request: SLOT_RESOURCES.map((r) => pod.requests[r] ?? 0) };
+}
+
+/** (requested + pod's request) / allocatable for a slot, capped at 1; undefined when the node has none. */
+export function usedFraction(info: NodeInfo, shape: PodShape, slot: number): number | undefined {
+  const alloc = info.allocAt(slot);
   if (alloc <= 0) return undefined;
-  return Math.min(1, ((info.requested[resource] ?? 0) + (pod.requests[resource] ?? 0)) / alloc);
+  return Math.min(1, (info.usedAt(slot) + shape.request[slot]!) / alloc);
 }

@@ -13,7 +13,7 @@ export function taintToleration(): FilterPlugin {
     name: TAINT_TOLERATION,
     events: ['NodeAdded', 'NodeChanged'],
     filter(_state, pod, info) {
-      const taints = info.node!.taints;
+      const taints = info.taints;
       if (taints.length === 0) return undefined;
       const t = untoleratedTaint(taints, pod.tolerations);
       if (!t) return undefined;

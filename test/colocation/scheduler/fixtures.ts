@@ -254,8 +254,8 @@ export async function settle(): Promise<void> {
 }
 
 /** A fresh cycle state that has run `plugin`'s pre-filter (when it has one). */
-export function stateFor(plugin: { name: string; preFilter?: (s: CycleState, p: SchedPod) => unknown }, p: SchedPod): CycleState {
-  const s = new CycleState();
+export function stateFor(plugin: { name: string; preFilter?: (s: CycleState, p: SchedPod) => unknown }, p: SchedPod, now?: number): CycleState {
+  const s = new CycleState(now);
   plugin.preFilter?.(s, p);
   return s;
 }

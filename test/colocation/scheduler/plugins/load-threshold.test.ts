@@ -21,7 +21,7 @@ describe('LoadThreshold', () => {
   it('keeps offline pods off nodes whose measured cpu or memory is at or above the policy threshold (65 % cpu, 80 % memory by default)', () => {
     const { clock, load, plugin } = setup();
     const info = nodeInfo('n1', { cpu: '10', memory: '100Gi' });
-    const check = () => plugin.filter(stateFor(plugin, offline), offline, info)?.reasons;
+    const check = () => plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)?.reasons;
     load.set('n1', 6_400, 10 * GiB, clock.now());
     expect(check()).toBeUndefined();
     load.set('n1', 6_500, 10 * GiB, clock.now());
@@ -41,10 +41,12 @@ describe('LoadThreshold', () => {
   it('passes nodes without a sample, or whose sample is older than the policy staleAfterSeconds', () => {
     const { clock, load, plugin } = setup();
     const info = nodeInfo('n1', { cpu: '10', memory: '100Gi' });
-    expect(plugin.filter(stateFor(plugin, offline), offline, info)).toBeUndefined();
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)).toBeUndefined();
     load.set('n1', 9_900, 10 * GiB, clock.now());
-    clock.advance(DEFAULT_COLOCATION_SETTINGS.staleAfterSeconds * 1000 + 1);
-    expect(plugin.filter(stateFor(plugin, offline), offline, info)).toBeUndefined();
+    clock.advance(DEFAULT_COLOCATION_SETTINGS.staleAfterSeconds * 1000);
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)?.reasons).toHaveLength(1);
+    clock.advance(1);
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)).toBeUndefined();
   });
 
   it("uses a node pool's own threshold for the nodes its selector picks", () => {
@@ -57,7 +59,7 @@ describe('LoadThreshold', () => {
     const plain = nodeInfo('n1', { cpu: '10' });
     load.set('p1', 8_000, GiB, clock.now());
     load.set('n1', 8_000, GiB, clock.now());
-    expect(plugin.filter(stateFor(plugin, offline), offline, pooled)).toBeUndefined();
-    expect(plugin.filter(stateFor(plugin, offline), offline, plain)?.reasons).toEqual(['node(s) had cpu usage at or above the offline load threshold']);
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, pooled)).toBeUndefined();
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, plain)?.reasons).toEqual(['node(s) had cpu usage at or above the offline load threshold']);
   });
 });
