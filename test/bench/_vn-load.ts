@@ -9,10 +9,12 @@
 //      with another origin cluster, so the virtual node does not take it for one of its own);
 //   3. PATCH the host pod's status to Running (the body the virtual node writes: hostStatusFrom
 //      of a running mirror's status), once.
-// It runs with the same client QPS/burst as the virtual node and the burst's client, and the same
-// number of pods in flight as the burst's creator. Its window ends when the host watch has seen
-// every pod Running and every member copy is Running (the sims' scheduler and kubelet work is in
-// the window, as it is in the burst's).
+// Step 1 is the burst's creator (the user's client, `concurrency` creates in flight); steps 2–3 are
+// done, as each create answers, by a writer standing in for the virtual node with its own host and
+// member clients (`concurrency` pods in flight: enough that the API, not the writer, is the
+// limit). Every client has the same QPS/burst as the virtual node's. The window ends when the host
+// watch has seen every pod Running and every member copy is Running (the sims' scheduler and
+// kubelet work is in the window, as it is in the burst's).
 import { performance } from 'node:perf_hooks';
 import type { KubeClient, RawWatchEvent } from '../../kube/index.js';
 
@@ -187,8 +189,13 @@ export interface MirrorCode {
   hostStatusFrom: typeof import('../../virtual-node/index.js').hostStatusFrom;
 }
 
+type CreatedPod = { metadata: { uid: string; namespace: string; name: string }; spec: Obj };
+
 export interface CeilingOptions {
+  /** The user's client: creates the pods (as in the burst). */
   host: KubeClient;
+  /** The virtual node's stand-in: its host client (status writes) and member clients (mirrors). */
+  writerHost: KubeClient;
   members: readonly KubeClient[];
   namespace: string;
   names: readonly string[];
@@ -220,24 +227,49 @@ export async function runCeiling(o: CeilingOptions): Promise<CeilingResult> {
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   try {
     const t0 = performance.now();
-    await pool(o.names.length, o.concurrency, async (i) => {
+    // Created pods flow from the creator (the user's client) to the writer (the virtual node's
+    // stand-in), each with `concurrency` in flight, as the burst's creates and the virtual node's
+    // writes overlap end to end.
+    const ready: Array<{ i: number; pod: CreatedPod }> = [];
+    const idle: Array<() => void> = [];
+    const wake = (): void => {
+      for (const r of idle.splice(0)) r();
+    };
+    let creating = true;
+    const creates = pool(o.names.length, o.concurrency, async (i) => {
       const name = o.names[i]!;
       sentAt.set(name, performance.now());
       const body = burstPod(name);
       (body['spec'] as Obj)['nodeName'] = o.parkingNode;
-      const created = await o.host.requestJson<{ metadata: { uid: string; namespace: string; name: string }; spec: Obj }>({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body });
-      // What the virtual node would send the member: the mirror of the pod as created.
-      const { nodeName: _bound, nodeSelector: _vn, ...spec } = created.spec;
-      const built = o.code.buildMirror({ ...created, spec } as never, { hostCluster: 'bench-ceiling', nodeName: 'bench-ceiling', allowHostNetwork: false });
-      if (!built.ok) throw new Error(`ceiling: no mirror for ${name}: ${built.message}`);
-      await o.members[i % o.members.length]!.request({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body: built.pod });
-      await o.host.request({
-        method: 'PATCH',
-        path: `/api/v1/namespaces/${o.namespace}/pods/${name}/status`,
-        body: { metadata: { uid: created.metadata.uid }, status: o.code.hostStatusFrom(runningStatus(i, startedAt), o.address) },
-        contentType: 'application/strategic-merge-patch+json',
-      });
+      ready.push({ i, pod: await o.host.requestJson<CreatedPod>({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body }) });
+      wake();
+    }).finally(() => {
+      creating = false;
+      wake();
     });
+    const writes = pool(o.concurrency, o.concurrency, async () => {
+      for (;;) {
+        const next = ready.shift();
+        if (!next) {
+          if (!creating) return;
+          await new Promise<void>((r) => idle.push(r));
+          continue;
+        }
+        const { i, pod } = next;
+        // What the virtual node would send the member: the mirror of the pod as created.
+        const { nodeName: _bound, nodeSelector: _vn, ...spec } = pod.spec;
+        const built = o.code.buildMirror({ ...pod, spec } as never, { hostCluster: 'bench-ceiling', nodeName: 'bench-ceiling', allowHostNetwork: false });
+        if (!built.ok) throw new Error(`ceiling: no mirror for ${pod.metadata.name}: ${built.message}`);
+        await o.members[i % o.members.length]!.request({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body: built.pod });
+        await o.writerHost.request({
+          method: 'PATCH',
+          path: `/api/v1/namespaces/${o.namespace}/pods/${pod.metadata.name}/status`,
+          body: { metadata: { uid: pod.metadata.uid }, status: o.code.hostStatusFrom(runningStatus(i, startedAt), o.address) },
+          contentType: 'application/strategic-merge-patch+json',
+        });
+      }
+    });
+    await Promise.all([creates, writes]);
     const writesDone = performance.now();
     await watch.waitFor(o.names.length, o.timeoutMs);
     const hostRunning = Math.max(...watch.runningAt.values());

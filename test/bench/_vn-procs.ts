@@ -158,6 +158,8 @@ export interface VirtualNodeProcessOptions {
   burst: number;
   /** Run the TypeScript sources through tsx instead of dist/. */
   sources: boolean;
+  /** Another build's cli/main.js to run instead (to compare a change side by side). */
+  entry?: string;
 }
 
 /**
@@ -178,10 +180,13 @@ export class VirtualNodeProcess {
   /** Distinct warning messages (first few), for the report. */
   readonly warningMessages = new Map<string, number>();
   readonly compiled: boolean;
+  /** The entry point it runs. */
+  readonly entry: string;
 
   private constructor(opts: VirtualNodeProcessOptions) {
-    this.compiled = !opts.sources && compiledIsFresh(CLI_TREES);
-    const entry = this.compiled ? [join(ROOT, 'dist', 'cli', 'main.js')] : ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+    this.compiled = opts.entry !== undefined || (!opts.sources && compiledIsFresh(CLI_TREES));
+    this.entry = opts.entry ?? (this.compiled ? join(ROOT, 'dist', 'cli', 'main.js') : join(ROOT, 'cli', 'main.ts'));
+    const entry = this.compiled ? [this.entry] : ['--import', 'tsx', this.entry];
     const flags = [
       'virtual-node',
       '--kubeconfig', opts.kubeconfig,

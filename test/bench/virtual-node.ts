@@ -1,6 +1,6 @@
 // `npm run bench -- virtual-node [--quick] [--sources] [--members N] [--nodes N] [--pods N]
 //   [--member-pods N] [--concurrency N] [--qps N] [--burst N] [--quiet-seconds N] [--settle-seconds N]
-//   [--start-delay-ms N] [--warmup N] [--profile DIR]`
+//   [--start-delay-ms N] [--warmup N] [--profile DIR] [--cli FILE]`
 //
 // The virtual node end to end, as users run it, in three processes:
 //   - the sims (_vn-sim.ts): a host cluster and 3 member clusters × 1,000 nodes, 100,000 pods of
@@ -54,6 +54,8 @@ export interface Config {
   sources: boolean;
   /** Where a CPU profile of the virtual node during the burst goes (--profile DIR); none when empty. */
   profileDir: string;
+  /** Another build's cli/main.js to run as the virtual node (--cli FILE); dist/ when empty. */
+  cli: string;
 }
 
 const FULL: Config = {
@@ -72,6 +74,7 @@ const FULL: Config = {
   quick: false,
   sources: false,
   profileDir: '',
+  cli: '',
 };
 const QUICK: Config = { ...FULL, nodes: 100, pods: 500, memberPods: 10_000, quietSeconds: 20, settleSeconds: 3, warmup: 20, quick: true };
 
@@ -102,14 +105,15 @@ export function parseArgs(args: string[]): Config {
       cfg.sources = true;
       continue;
     }
-    if (a === '--profile') {
+    if (a === '--profile' || a === '--cli') {
       const v = args[++i];
-      if (!v || v.startsWith('--')) throw new Error('bench virtual-node: --profile needs a directory for the virtual node\'s CPU profile');
-      cfg.profileDir = v;
+      if (!v || v.startsWith('--')) throw new Error(a === '--profile' ? 'bench virtual-node: --profile needs a directory for the virtual node\'s CPU profile' : 'bench virtual-node: --cli needs the path of a built cli/main.js');
+      if (a === '--profile') cfg.profileDir = v;
+      else cfg.cli = v;
       continue;
     }
     const key = FLAGS[a];
-    if (!key) throw new Error(`bench virtual-node: unknown flag "${a}" (known: --quick, --sources, --profile, ${Object.keys(FLAGS).join(', ')})`);
+    if (!key) throw new Error(`bench virtual-node: unknown flag "${a}" (known: --quick, --sources, --profile, --cli, ${Object.keys(FLAGS).join(', ')})`);
     const v = args[++i];
     const min = ZERO_OK.has(key) ? 0 : 1;
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new Error(`bench virtual-node: ${a} needs a whole number of at least ${min}, got ${JSON.stringify(v)}`);
@@ -129,12 +133,22 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 /** Requests the virtual node's clients made, split into the host's and the members'. */
-function requestsBy(samples: readonly Sample[]): { host: number; members: number; limiterWaitSeconds: number; limited: number } {
+function requestsBy(samples: readonly Sample[]): { host: number; members: number; hostSeconds: number; hostTimed: number; memberSeconds: number; memberTimed: number; limiterWaitSeconds: number; limited: number } {
   const total = sumOf(samples, 'tidepool_kube_requests_total');
   const host = sumOf(samples, 'tidepool_kube_requests_total', { cluster: 'host' });
+  // Request durations, watches left out (theirs is the time to the response headers).
+  const timed = (name: string, cluster?: string): number => {
+    let s = 0;
+    for (const x of samples) if (x.name === name && x.labels['verb'] !== 'watch' && (cluster === undefined ? x.labels['cluster'] !== 'host' : x.labels['cluster'] === cluster)) s += x.value;
+    return s;
+  };
   return {
     host,
     members: total - host,
+    hostSeconds: timed('tidepool_kube_request_duration_seconds_sum', 'host'),
+    hostTimed: timed('tidepool_kube_request_duration_seconds_count', 'host'),
+    memberSeconds: timed('tidepool_kube_request_duration_seconds_sum'),
+    memberTimed: timed('tidepool_kube_request_duration_seconds_count'),
     limiterWaitSeconds: sumOf(samples, 'tidepool_kube_rate_limiter_wait_seconds_sum'),
     // Requests that waited 10 ms or more in the limiter (histogram: all minus the ≤ 0.01 s bucket).
     limited: sumOf(samples, 'tidepool_kube_rate_limiter_wait_seconds_count') - sumOf(samples, 'tidepool_kube_rate_limiter_wait_seconds_bucket', { le: '0.01' }),
@@ -188,9 +202,9 @@ export async function main(args: string[]): Promise<void> {
 
     // ------------------------------------------------------------ the virtual node
     const t0 = performance.now();
-    vn = await VirtualNodeProcess.start({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, nodeName: NODE_NAME, qps: cfg.qps, burst: cfg.burst, sources: cfg.sources }, 120_000);
+    vn = await VirtualNodeProcess.start({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, nodeName: NODE_NAME, qps: cfg.qps, burst: cfg.burst, sources: cfg.sources, ...(cfg.cli ? { entry: cfg.cli } : {}) }, 120_000);
     figures['compiledCode'] = vn.compiled && from.startsWith('compiled') ? 1 : 0;
-    log(`virtual node process ${vn.pid} (${vn.compiled ? 'compiled dist/cli/main.js' : 'TypeScript sources through tsx'}), metrics at ${vn.metricsUrl}`);
+    log(`virtual node process ${vn.pid} (${vn.compiled ? `compiled ${vn.entry}` : `TypeScript sources through tsx (${vn.entry}: dist/ is missing or older, or --sources)`}), metrics at ${vn.metricsUrl}`);
     const registry = new Registry();
     const client = (context: string): KubeClient => {
       const c = new K.mod.KubeClient({ config: { kind: 'file', path: kubeconfigPath, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000, registry });
@@ -199,6 +213,9 @@ export async function main(args: string[]): Promise<void> {
     };
     const host = client('host');
     const members = memberNames.map(client);
+    // The ceiling's stand-in for the virtual node has clients of its own, as the virtual node does.
+    const writerHost = client('host');
+    const writerMembers = memberNames.map(client);
     const running = vn;
     // Synced, registered, and advertising room for the whole burst (every member's pods counted).
     await waitUntil('the virtual node to sync and advertise its pool', 600_000, async () => {
@@ -216,7 +233,7 @@ export async function main(args: string[]): Promise<void> {
       await createPods(host, 'warmup', names('warm', cfg.warmup), cfg.concurrency);
       await w.waitFor(cfg.warmup, 120_000);
       await w.close();
-      await runCeiling({ host, members, namespace: 'ceiling-w', names: names('ceil-w', cfg.warmup), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running('ceiling-w')).members, code: mirrorCode, timeoutMs: 120_000 });
+      await runCeiling({ host, writerHost, members: writerMembers, namespace: 'ceiling-w', names: names('ceil-w', cfg.warmup), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running('ceiling-w')).members, code: mirrorCode, timeoutMs: 120_000 });
       log(`warm-up: ${cfg.warmup} pods end to end and ${cfg.warmup} ceiling pods`);
     }
     await sleep(cfg.settleSeconds * 1000);
@@ -231,7 +248,7 @@ export async function main(args: string[]): Promise<void> {
     const ceilingTimeout = Math.max(300_000, cfg.pods * 200);
     const ceiling = async (tag: 'a' | 'b'): Promise<CeilingResult & { simCpuMs: number }> => {
       const cpu0 = processCpuMs(sim.pid);
-      const r = await runCeiling({ host, members, namespace: `ceiling-${tag}`, names: names(`ceil-${tag}`, half), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running(`ceiling-${tag}`)).members, code: mirrorCode, timeoutMs: ceilingTimeout });
+      const r = await runCeiling({ host, writerHost, members: writerMembers, namespace: `ceiling-${tag}`, names: names(`ceil-${tag}`, half), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running(`ceiling-${tag}`)).members, code: mirrorCode, timeoutMs: ceilingTimeout });
       log(`ceiling (${tag === 'a' ? 'before' : 'after'} the burst): ${r.pods} pods in ${round(r.seconds, 2)} s = ${round(r.pods / r.seconds, 1)} pods/s (writes answered at ${round(r.writesSeconds, 2)} s, last host Running seen at ${round(r.hostRunningSeconds, 2)} s)`);
       return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0 };
     };
@@ -243,9 +260,20 @@ export async function main(args: string[]): Promise<void> {
     const cpu0 = { vn: vn.cpuMs(), sim: processCpuMs(sim.pid), self: process.cpuUsage() };
     const watch = await RunningWatch.open(host, 'bench');
     const stopProfile = cfg.profileDir ? await vn.startProfile() : undefined;
+    // The virtual node's work queue, sampled every second: how far behind it falls, per lane.
+    const queueMax = { add: 0, update: 0 };
+    const sampling = setInterval(() => {
+      void running.metrics().then(
+        (m) => {
+          queueMax.add = Math.max(queueMax.add, sumOf(m, 'tidepool_workqueue_depth', { name: 'virtual-node-pods', lane: 'add' }));
+          queueMax.update = Math.max(queueMax.update, sumOf(m, 'tidepool_workqueue_depth', { name: 'virtual-node-pods', lane: 'update' }));
+        },
+        () => undefined,
+      );
+    }, 1_000);
     const burstNames = names('burst', cfg.pods);
     const created = await createPods(host, 'bench', burstNames, cfg.concurrency);
-    await watch.waitFor(cfg.pods, Math.max(600_000, cfg.pods * 500));
+    await watch.waitFor(cfg.pods, Math.max(600_000, cfg.pods * 500)).finally(() => clearInterval(sampling));
     await watch.close();
     if (stopProfile) {
       const file = join(cfg.profileDir, `virtual-node-burst-${Date.now()}.cpuprofile`);
@@ -270,6 +298,13 @@ export async function main(args: string[]): Promise<void> {
     const r1 = requestsBy(m1);
     figures['vnHostRequestsPerPod'] = round((r1.host - r0.host) / cfg.pods, 2);
     figures['vnMemberRequestsPerPod'] = round((r1.members - r0.members) / cfg.pods, 2);
+    figures['vnHostRequestMs'] = round(((r1.hostSeconds - r0.hostSeconds) * 1000) / (r1.hostTimed - r0.hostTimed), 1);
+    figures['vnMemberRequestMs'] = round(((r1.memberSeconds - r0.memberSeconds) * 1000) / (r1.memberTimed - r0.memberTimed), 1);
+    const reconcile = (m: readonly Sample[], what: 'sum' | 'count'): number => sumOf(m, `tidepool_virtual_node_pod_reconcile_seconds_${what}`);
+    figures['vnReconcilesPerPod'] = round((reconcile(m1, 'count') - reconcile(m0, 'count')) / cfg.pods, 2);
+    figures['vnReconcileMs'] = round(((reconcile(m1, 'sum') - reconcile(m0, 'sum')) * 1000) / (reconcile(m1, 'count') - reconcile(m0, 'count')), 1);
+    figures['vnQueueMaxAdd'] = queueMax.add;
+    figures['vnQueueMaxUpdate'] = queueMax.update;
     figures['vnLimiterWaitSeconds'] = round(r1.limiterWaitSeconds - r0.limiterWaitSeconds, 3);
     figures['vnRequestsLimited'] = r1.limited - r0.limited;
     figures['hostEventWritesPerPod'] = round((c1.eventWrites - c0.eventWrites) / cfg.pods, 2);
@@ -282,7 +317,8 @@ export async function main(args: string[]): Promise<void> {
     figures['benchClientCpuMsPerPod'] = round((selfCpu.user + selfCpu.system) / 1000 / cfg.pods, 2);
     log(
       `virtual node during the burst: ${figures['vnCpuSeconds']} s CPU (${figures['vnCpuMsPerPod']} ms per pod, ${figures['vnCpuCores']} cores); ` +
-        `${figures['vnHostRequestsPerPod']} host + ${figures['vnMemberRequestsPerPod']} member requests per pod; limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms; ` +
+        `${figures['vnHostRequestsPerPod']} host + ${figures['vnMemberRequestsPerPod']} member requests per pod (mean ${figures['vnHostRequestMs']} / ${figures['vnMemberRequestMs']} ms); ` +
+        `${figures['vnReconcilesPerPod']} reconciles per pod of ${figures['vnReconcileMs']} ms; queue depth up to ${figures['vnQueueMaxAdd']} (add lane) / ${figures['vnQueueMaxUpdate']} (update lane); limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms; ` +
         `${figures['hostEventWritesPerPod']} Event writes per pod, ${figures['eventsDropped']} events dropped. Sims: ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores)`,
     );
 
