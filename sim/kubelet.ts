@@ -3,24 +3,30 @@
 // with IPs and container statuses), finish pods that carry a duration, honour graceful
 // deletion, and report usage for metrics.k8s.io. They act on the cluster through the
 // same ClusterApi as HTTP clients, always asynchronously (never inside a store event).
+// Delays and durations run on the cluster's clock, so they keep their simulated meaning
+// when simulated time runs faster than real time (startSim's timeScale).
 
 import type { ClusterApi } from './api.js';
 import { ApiError } from './errors.js';
 import { isRecord, type KubeObject } from './object.js';
 import type { ResourceType } from './resources.js';
 import type { StoreEvent } from './store.js';
-import { rfc3339, rfc3339Micro, type Clock } from './time.js';
+import { rfc3339, rfc3339Micro, timersOf, type Clock } from './time.js';
 import {
+  CPU_NOISE_ANNOTATION,
   CPU_USAGE_ANNOTATION,
   DEFAULT_DAY_CURVE,
   DURATION_ANNOTATION,
   MEMORY_USAGE_ANNOTATION,
+  hashSeed,
   parseDurationMs,
+  parseNoise,
   parseUsageSpec,
   podUsage,
   systemUsage,
+  usageRequests,
   type DayCurve,
-  type UsageSpec,
+  type PodUsageInput,
 } from './usage.js';
 import { qosClassOf } from '../api/index.js';
 import { parseQuantity, podRequests, toMilli, toUnits, type PodLike } from '../kube/index.js';
@@ -73,13 +79,26 @@ interface TrackedPod {
   startedAtMs: number | undefined;
   /** Read from the pod on first use (metrics), not on every write: most pods are never asked. */
   detail: PodDetail | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   action: 'none' | 'starting' | 'completing' | 'terminating';
 }
 
 interface PodDetail {
   containers: string[];
-  usage: { offline: boolean; cpuRequestMilli: number; memoryRequestBytes: number; cpu?: UsageSpec; memory?: UsageSpec };
+  usage: PodUsageInput;
+}
+
+/** One node's CPU demand by class at one moment (what the pods would use, before any cap). */
+export interface NodeDemand {
+  node: string;
+  /** Allocatable CPU (the simulated node's capacity), millicores. */
+  cpuMilli: number;
+  systemCpuMilli: number;
+  onlineCpuMilli: number;
+  offlineCpuMilli: number;
+  /** Running pods by class. */
+  onlinePods: number;
+  offlinePods: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -95,6 +114,8 @@ export class NodeFleet {
   private heartbeatCursor = 0;
   private nodeCounter = 0;
   private stopped = false;
+  /** Pod timers (start delay, duration, termination) run on the cluster's clock: simulated time may run fast. */
+  private readonly timers: ReturnType<typeof timersOf>;
 
   constructor(
     private readonly api: ClusterApi,
@@ -103,6 +124,7 @@ export class NodeFleet {
     this.podsRt = api.registry.lookup('', 'v1', 'pods')!;
     this.nodesRt = api.registry.lookup('', 'v1', 'nodes')!;
     this.leasesRt = api.registry.lookup('coordination.k8s.io', 'v1', 'leases')!;
+    this.timers = timersOf(opts.clock);
   }
 
   start(): void {
@@ -122,7 +144,7 @@ export class NodeFleet {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const p of this.pods.values()) if (p.timer) clearTimeout(p.timer);
+    for (const p of this.pods.values()) if (p.timer !== undefined) this.timers.clearTimeout(p.timer);
   }
 
   isSimulated(node: string): boolean {
@@ -364,14 +386,14 @@ export class NodeFleet {
       // malformed quantities: treat as no requests
     }
     const ann = pod.metadata.annotations ?? {};
-    const usage: PodDetail['usage'] = {
-      offline: safeQos(pod) === 'offline',
-      cpuRequestMilli: requests['cpu'] ?? 0,
-      memoryRequestBytes: requests['memory'] ?? 0,
-    };
+    const usage: PodDetail['usage'] = { offline: safeQos(pod) === 'offline', ...usageRequests(requests) };
     try {
       if (ann[CPU_USAGE_ANNOTATION] !== undefined) usage.cpu = parseUsageSpec(ann[CPU_USAGE_ANNOTATION], 'cpu', CPU_USAGE_ANNOTATION);
       if (ann[MEMORY_USAGE_ANNOTATION] !== undefined) usage.memory = parseUsageSpec(ann[MEMORY_USAGE_ANNOTATION], 'memory', MEMORY_USAGE_ANNOTATION);
+      if (ann[CPU_NOISE_ANNOTATION] !== undefined) {
+        usage.cpuNoise = parseNoise(ann[CPU_NOISE_ANNOTATION]);
+        usage.noiseSeed = hashSeed(t.uid);
+      }
     } catch {
       // A malformed annotation falls back to the defaults; the pod still runs.
     }
@@ -384,15 +406,15 @@ export class NodeFleet {
   }
 
   private untrack(t: TrackedPod): void {
-    if (t.timer) clearTimeout(t.timer);
+    if (t.timer !== undefined) this.timers.clearTimeout(t.timer);
     this.pods.delete(t.key);
     this.nodes.get(t.node)?.pods.delete(t.key);
   }
 
   private schedule(t: TrackedPod, action: TrackedPod['action'], delayMs: number, fn: () => void): void {
-    if (t.timer) clearTimeout(t.timer);
+    if (t.timer !== undefined) this.timers.clearTimeout(t.timer);
     t.action = action;
-    t.timer = setTimeout(() => {
+    t.timer = this.timers.setTimeout(() => {
       t.timer = undefined;
       if (this.stopped || this.pods.get(t.key) !== t) return;
       this.ignore404(fn);
@@ -520,6 +542,34 @@ export class NodeFleet {
         window: '10s',
         usage: { cpu: `${Math.min(cpu, node.cpuMilli)}m`, memory: `${Math.ceil(Math.min(mem, node.memoryBytes) / 1024)}Ki` },
       });
+    }
+    return out;
+  }
+
+  /**
+   * Every ready node's CPU demand by class, now: what its running pods would use (online and
+   * offline apart) and what the system takes, before the node's capacity caps it. What
+   * nodeMetrics reports is min(sum, capacity); this says who wanted the rest.
+   */
+  cpuDemand(): NodeDemand[] {
+    const nowMs = this.opts.clock.now();
+    const out: NodeDemand[] = [];
+    for (const node of this.nodes.values()) {
+      if (!node.ready) continue;
+      const d: NodeDemand = { node: node.name, cpuMilli: node.cpuMilli, systemCpuMilli: systemUsage(node.cpuMilli, node.memoryBytes).cpuMilli, onlineCpuMilli: 0, offlineCpuMilli: 0, onlinePods: 0, offlinePods: 0 };
+      for (const key of node.pods) {
+        const t = this.pods.get(key);
+        if (!t || t.phase !== 'Running' || t.action === 'terminating') continue;
+        const u = this.runningUsage(t, nowMs);
+        if (this.detailOf(t).usage.offline) {
+          d.offlineCpuMilli += u.cpuMilli;
+          d.offlinePods++;
+        } else {
+          d.onlineCpuMilli += u.cpuMilli;
+          d.onlinePods++;
+        }
+      }
+      out.push(d);
     }
     return out;
   }

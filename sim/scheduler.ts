@@ -10,6 +10,7 @@ import { ApiError } from './errors.js';
 import { bindPod } from './http/resource-handler.js';
 import { isRecord, type KubeObject } from './object.js';
 import type { StoreEvent } from './store.js';
+import { timersOf } from './time.js';
 import { fits, parseResourceList, podRequests, type PodLike, type ResourceAmounts } from '../kube/index.js';
 
 type Obj = Record<string, unknown>;
@@ -122,14 +123,17 @@ export class SimScheduler {
   private readonly unsummed = new Set<string>();
   private readonly pending = new Map<string, PendingPod>();
   private readonly unsubs: Array<() => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private running = false;
   private enabled = true;
   private rotate = 0;
   private readonly podsRt;
   private readonly eventsRt;
+  /** Backoff runs on the cluster's clock, so it keeps its meaning when simulated time runs fast. */
+  private readonly timers: ReturnType<typeof timersOf>;
 
   constructor(private readonly api: ClusterApi) {
+    this.timers = timersOf(api.clock);
     this.podsRt = api.registry.lookup('', 'v1', 'pods')!;
     this.eventsRt = api.registry.lookup('', 'v1', 'events')!;
   }
@@ -146,7 +150,7 @@ export class SimScheduler {
   stop(): void {
     this.running = false;
     for (const u of this.unsubs.splice(0)) u();
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
   }
 
   /** Switches scheduling off (pods stay Pending) or back on. */
@@ -161,8 +165,8 @@ export class SimScheduler {
 
   private kick(delayMs: number): void {
     if (!this.running || !this.enabled) return;
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
+    if (this.timer !== undefined) return;
+    this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
       this.cycle();
     }, delayMs);
@@ -263,7 +267,7 @@ export class SimScheduler {
   /** Schedules what is due, a bounded batch per turn so the event loop stays responsive. */
   private cycle(): void {
     if (!this.running || !this.enabled) return;
-    const now = Date.now();
+    const now = this.api.clock.now();
     let next = Infinity;
     let budget = 200;
     for (const p of [...this.pending.values()]) {
@@ -278,7 +282,7 @@ export class SimScheduler {
       this.scheduleOne(p);
       if (this.pending.has(p.key)) next = Math.min(next, p.notBefore);
     }
-    if (next !== Infinity) this.kick(Math.max(0, next - Date.now()));
+    if (next !== Infinity) this.kick(Math.max(0, next - this.api.clock.now()));
   }
 
   private scheduleOne(p: PendingPod): void {
@@ -380,7 +384,7 @@ export class SimScheduler {
 
   private fail(p: PendingPod, pod: KubeObject, message: string): void {
     p.attempts++;
-    p.notBefore = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (p.attempts - 1));
+    p.notBefore = this.api.clock.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (p.attempts - 1));
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
     const conds = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Obj[];
     const current = conds.find((c) => c['type'] === 'PodScheduled');
