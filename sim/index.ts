@@ -12,13 +12,19 @@ import type { NodeShape } from './kubelet.js';
 import { seedOnlineLoad } from './workloads.js';
 import { createCertificateAuthority } from './tls.js';
 import type { DayCurve } from './usage.js';
+import { scaledClock, type SimClock } from './time.js';
 import { isDNS1123Label } from '../kube/index.js';
 
 export { SimCluster, DEFAULT_NODE_SHAPE } from './cluster.js';
 export type { ClusterOptions } from './cluster.js';
 export type { NodeShape } from './kubelet.js';
 export type { FaultSettings } from './faults.js';
-export { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, DURATION_ANNOTATION } from './usage.js';
+export { CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION, DURATION_ANNOTATION, CPU_NOISE_ANNOTATION, DEFAULT_DAY_CURVE, dayFactor } from './usage.js';
+export type { DayCurve } from './usage.js';
+export { scaledClock, MAX_TIME_SCALE } from './time.js';
+export type { SimClock } from './time.js';
+export type { NodeDemand } from './kubelet.js';
+export * from './trace.js';
 export { renderKubeconfig } from './kubeconfig.js';
 // Callers other than the admin: SimCluster.issueToken(ns, sa, spec) mints ServiceAccount tokens;
 // these name the users and the issuer those tokens carry.
@@ -50,6 +56,15 @@ export interface SimOptions {
   bookmarkIntervalMs?: number;
   /** Start the fault-injection admin endpoint (a separate loopback port). */
   admin?: boolean;
+  /**
+   * Simulated ms per real ms, for every cluster of the sim (default 1: real time). At 360 a
+   * simulated day takes 4 minutes: API timestamps, kubelet start/termination delays and pod
+   * durations, the day curve, usage and the default scheduler's backoff all follow `sim.clock`.
+   * Components that should live in the same time take `sim.clock` as their clock.
+   */
+  timeScale?: number;
+  /** The simulated time at start, ms since the epoch (e.g. a midnight, so the day curve starts at night). Default: now. */
+  startAt?: number;
 }
 
 export interface Sim {
@@ -61,6 +76,8 @@ export interface Sim {
   admin: AdminServer | undefined;
   /** `<dir>/admin-token` (mode 0600) when both `admin` and `dir` are set. */
   adminTokenPath: string | undefined;
+  /** The simulated time every cluster runs on (real time unless timeScale or startAt was given). */
+  clock: SimClock;
   stop(): Promise<void>;
 }
 
@@ -75,6 +92,14 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
   if (opts.onlineLoad !== undefined && !(opts.onlineLoad >= 0 && opts.onlineLoad <= 0.95)) {
     throw new Error(`startSim: onlineLoad must be a fraction in [0, 0.95], got ${opts.onlineLoad}`);
   }
+  let clock: SimClock;
+  try {
+    clock = scaledClock({ scale: opts.timeScale ?? 1, ...(opts.startAt !== undefined ? { startAt: opts.startAt } : {}) });
+  } catch (e) {
+    throw new Error(`startSim: ${(e as Error).message}`);
+  }
+  // Real time stays the clusters' own default clock, so a sim without these options behaves as before.
+  const simulatedTime = (opts.timeScale ?? 1) !== 1 || opts.startAt !== undefined;
   const ca = createCertificateAuthority('tidepool-sim-ca');
   const clusters = new Map<string, SimCluster>();
   try {
@@ -98,6 +123,7 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
         },
         ...(opts.eventWindow ? { eventWindow: opts.eventWindow } : {}),
         ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+        ...(simulatedTime ? { clock } : {}),
       };
       const cluster = new SimCluster(copts);
       clusters.set(name, cluster);
@@ -135,6 +161,7 @@ export async function startSim(opts: SimOptions): Promise<Sim> {
     kubeconfigPath,
     admin,
     adminTokenPath,
+    clock,
     async stop() {
       if (stopped) return;
       stopped = true;
