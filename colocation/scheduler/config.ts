@@ -24,8 +24,13 @@ export interface SchedulerSettings {
   backoffMaxMs: number;
   /** A pod parked as unschedulable this long is tried again even without an event. */
   maxUnschedulableMs: number;
-  /** Bindings (and permit waits) in flight at once; the scheduling loop waits beyond it. */
+  /** Pods assumed and not yet bound (waiting at permit or for their binding) at once; the scheduling loop waits beyond it. */
   maxInFlightBindings: number;
+  /**
+   * Binding requests on the wire at once. A few connections kept busy bind thousands of pods a
+   * second; more only make the client's connection pool open (and TLS-handshake) new ones.
+   */
+  bindingConcurrency: number;
   /** How long a written binding waits for the informer to confirm it. */
   assumeTtlMs: number;
   estimation: EstimationSettings;
@@ -48,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<SchedulerSettings> = Object.freeze({
   backoffMaxMs: 10_000,
   maxUnschedulableMs: 60_000,
   maxInFlightBindings: 512,
+  bindingConcurrency: 8,
   assumeTtlMs: 30_000,
   estimation: DEFAULT_ESTIMATION,
   gang: DEFAULT_GANG_SETTINGS,
@@ -88,6 +94,7 @@ export function resolveSettings(input: SettingsInput = {}): SchedulerSettings {
   range('backoff-max-ms', s.backoffMaxMs, s.backoffInitialMs, 3_600_000);
   range('max-unschedulable-ms', s.maxUnschedulableMs, 1_000, 86_400_000);
   range('max-in-flight-bindings', s.maxInFlightBindings, 1, 100_000, true);
+  range('binding-concurrency', s.bindingConcurrency, 1, 1_000, true);
   range('assume-ttl-ms', s.assumeTtlMs, 1_000, 3_600_000);
   range('estimate-cpu-factor', s.estimation.cpuFactor, 0.01, 1);
   range('estimate-memory-factor', s.estimation.memoryFactor, 0.01, 1);

@@ -7,11 +7,13 @@
  *   over a share of the nodes from a rotating start, scores, then assume + reserve + permit.
  *   Nothing in it awaits, so the cache cannot change under a decision.
  * - The binding cycle runs apart (bindingCycle): wait at permit, write the binding, confirm or
- *   undo. Up to maxInFlightBindings run at once; the loop waits beyond that.
+ *   undo. Up to maxInFlightBindings run at once (the loop waits beyond that), with at most
+ *   bindingConcurrency binding requests on the wire.
  *
  * Failures explain themselves: a FailedScheduling Event in kube-scheduler's words and the pod's
  * PodScheduled condition; a malformed pod gets its Event and is parked while the loop goes on.
  */
+import { setMaxListeners } from 'node:events';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { strategicMergePatchFor } from './status-patch.js';
@@ -106,6 +108,7 @@ export class Scheduler {
   private bindings = 0;
   private bindingWaiters: Array<() => void> = [];
   private readonly bindingsDone = new Set<Promise<void>>();
+  private readonly bindSlots: Semaphore;
   private loadEventTimer: ReturnType<Clock['setTimeout']> | undefined;
   private expiryTimer: ReturnType<Clock['setTimeout']> | undefined;
   private readonly unsubscribeLoad: () => void;
@@ -121,6 +124,7 @@ export class Scheduler {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.cache = new SchedulerCache({ clock: this.clock, assumeTtlMs: options.settings.assumeTtlMs });
+    this.bindSlots = new Semaphore(options.settings.bindingConcurrency);
     this.estimator = new LoadEstimator(options.load, this.clock, options.settings.estimation);
     this.nodeSettings = new NodeSettings(options.policy);
     this.reservations = new ReservationBook(this.cache, this.clock, (gang, why) => {
@@ -284,6 +288,8 @@ export class Scheduler {
   /** Pops and schedules pods until `signal` aborts; resolves once in-flight bindings settle. */
   async run(signal: AbortSignal): Promise<void> {
     this.runSignal = signal;
+    // Every binding request listens on it while on the wire.
+    setMaxListeners(this.settings.bindingConcurrency + 16, signal);
     let sinceYield = 0;
     let lastYield = this.clock.now();
     try {
@@ -401,12 +407,15 @@ export class Scheduler {
       this.queue.unschedulableAgain(qp, [GANG]);
       return;
     }
+    await this.bindSlots.acquire();
     const t0 = performance.now();
     let bound: PluginStatus | undefined;
     try {
       bound = await this.framework.runBind(state, pod, node, this.runSignal);
     } catch (err) {
       bound = { status: { code: 'Error', reasons: [(err as Error).message] }, plugin: 'bind' };
+    } finally {
+      this.bindSlots.release();
     }
     this.metrics.bindDuration.observe({ result: bound ? 'error' : 'bound' }, (performance.now() - t0) / 1000);
     if (bound) {
@@ -575,4 +584,24 @@ function sameRecord(a: Readonly<Record<string, unknown>>, b: Readonly<Record<str
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) if (a[k] !== b[k]) return false;
   return true;
+}
+
+/** Counts permits for a bounded number of concurrent async operations. */
+class Semaphore {
+  private waiters: Array<() => void> = [];
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
