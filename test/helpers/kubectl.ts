@@ -28,12 +28,12 @@ export class Kubectl {
   }
 
   /** Runs kubectl; resolves with its exit code and output (never rejects on a non-zero exit). */
-  run(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  run(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<KubectlResult> {
     return new Promise((resolve) => {
       const child = execFile(
         'kubectl',
         ['--kubeconfig', this.kubeconfigPath, ...args],
-        { timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, KUBECONFIG: this.kubeconfigPath, HOME: this.dir } },
+        { timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, ...opts.env, KUBECONFIG: this.kubeconfigPath, HOME: this.dir } },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
           resolve({ code, stdout, stderr });
@@ -44,7 +44,7 @@ export class Kubectl {
   }
 
   /** Runs kubectl and throws with its stderr when it fails. */
-  async ok(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  async ok(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return r.stdout;

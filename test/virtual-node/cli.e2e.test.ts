@@ -124,6 +124,12 @@ describe.skipIf(!hasKubectl)('tidepool virtual-node with kubectl', () => {
     expect(await kubectl.ok(['exec', 'hello', '--', 'env'])).toContain('GREETING=hello from the host');
     const failing = await kubectl.run(['exec', 'hello', '--', 'sh', '-c', 'exit 3']);
     expect(failing.code).toBe(3);
+    // As a real kube-apiserver speaks to kubelets: SPDY/3.1 reaches the virtual node, which opens
+    // the member with whichever protocol it answers and bridges the two.
+    const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+    expect(await kubectl.ok(['exec', 'hello', '--', 'echo', 'over', 'spdy'], { env: spdy })).toBe('over spdy\n');
+    expect(await kubectl.ok(['exec', '-i', 'hello', '--', 'cat'], { input: 'spdy stdin\n', env: spdy })).toBe('spdy stdin\n');
+    expect((await kubectl.run(['exec', 'hello', '--', 'sh', '-c', 'exit 7'], { env: spdy })).code).toBe(7);
   });
 
   it('kubectl delete with a grace period removes both sides', async () => {

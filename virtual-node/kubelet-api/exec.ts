@@ -1,13 +1,13 @@
 /**
  * /exec/{namespace}/{pod}/{container}?command=..&input=1&output=1&error=1&tty=1 (and the form
  * with the pod's uid before the container): runs a command in the mirror's container through
- * the member's pods/exec, streamed over the upgraded connection (see upgrade-proxy.ts).
+ * the member's pods/exec, bridged between the two stream sessions (see exec-bridge.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { paramsOf, type EndpointContext, type KubeletRoute } from './context.js';
 import { boolParam, queryOf } from './query.js';
 import { badRequest } from './status.js';
-import { proxyUpgrade } from './upgrade-proxy.js';
+import { bridgeExecUpgrade } from './exec-bridge.js';
 
 export interface StreamOptions {
   stdin: boolean;
@@ -50,13 +50,7 @@ export function execRoute(ctx: EndpointContext): KubeletRoute {
       if (command.length === 0 || command.every((c) => c === '')) throw badRequest('command: Required value: you must specify at least one command for the container');
       const options = parseStreamOptions(params);
       const { mirror } = ctx.pods.resolve(namespace, pod, container, uid);
-      await proxyUpgrade(ctx, req, reply, {
-        endpoint: 'exec',
-        mirror,
-        subresource: 'exec',
-        query: memberStreamQuery(container, options, command),
-        what: `exec in container "${container}" of pod "${pod}"`,
-      });
+      await bridgeExecUpgrade(ctx, req, reply, { endpoint: 'exec', mirror, container, command, options, what: `exec in container "${container}" of pod "${pod}"` });
     },
   };
 }

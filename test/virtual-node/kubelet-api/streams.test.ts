@@ -72,24 +72,24 @@ function echo(socket: Socket, text: string): Promise<string> {
 }
 
 describe('exec, attach and port-forward', () => {
-  it("switches a SPDY/3.1 exec to the mirror's kubelet and pipes bytes both ways", async () => {
+  // What crosses inside the streams (stdin, output, exit codes, SPDY from the apiserver bridged to
+  // whichever protocol the member answers) is tested with real shells in test/virtual-node/cli.e2e.test.ts.
+  it("switches a SPDY/3.1 exec and opens the mirror's exec on the member", async () => {
     const before = kubelet.seen.length;
     const { response, socket } = await upgrade('POST', '/exec/default/shell/app?command=sh&command=-c&command=true&input=1&output=1&tty=1');
     expect(response.status).toBe(101);
     expect(response.headers['upgrade']).toBe('SPDY/3.1');
     expect(response.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
-    expect(await echo(socket!, 'ping')).toBe('ping');
-    expect(await metricValue(f.registry, 'tidepool_virtual_node_kubelet_open_streams', { endpoint: 'exec' })).toBe(1);
     socket!.destroy();
     await waitFor('the stream to end on both sides', async () => kubelet.sockets.size === 0 && (await metricValue(f.registry, 'tidepool_virtual_node_kubelet_open_streams', { endpoint: 'exec' })) === 0);
 
     const got = kubelet.seen.slice(before).at(-1)!;
-    expect(got.method).toBe('POST');
+    // The member is opened as kubectl opens it: WebSocket v5 first (a GET), whatever the caller spoke.
+    expect(got.method).toBe('GET');
     const url = new URL(got.url, 'https://x');
     expect(url.pathname).toBe('/exec/default/shell-mirror/app');
     expect(url.searchParams.getAll('command')).toEqual(['sh', '-c', 'true']);
     expect(Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'command'))).toEqual({ input: '1', output: '1', tty: '1' });
-    expect(got.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
   });
 
   it("attach and portForward reach the mirror's /attach and /portForward", async () => {
