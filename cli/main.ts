@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerAgentCommand } from '../isolation/cli.js';
 import { registerCapacityCommand } from './capacity.js';
+import { registerColocationCommands } from './colocation.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
 import { registerStartCommand } from './start.js';
 import { registerVirtualNodeCommand } from './virtual-node.js';
@@ -26,5 +27,8 @@ registerCapacityCommand(program);
 
 // `tidepool virtual-node`: the virtual-kubelet (flags and wiring in cli/virtual-node.ts).
 registerVirtualNodeCommand(program);
+
+// `tidepool colocation`, `scheduler`, `webhook`, `batch-controller` (flags and wiring in cli/colocation.ts).
+registerColocationCommands(program);
 
 await program.parseAsync(process.argv);
