@@ -15,7 +15,7 @@ export { bootstrapPolicy } from './bootstrap-policy.js';
 export { createSigningKey, decodeJwt, signingKey, type DecodedJwt, type SigningKey } from './jwt.js';
 export { RbacAuthorizer, type Decision } from './rbac.js';
 export { ruleAllows, type Attributes, type PolicyRule } from './rbac-rules.js';
-export { RequestAuth, requestUser, unauthorized, type TokenReviewResult } from './request-auth.js';
+export { RequestAuth, requestUser, unauthorized, type DecisionObserver, type TokenReviewResult } from './request-auth.js';
 export { installAuthRoutes, type AuthRoutesContext } from './routes.js';
 export {
   DEFAULT_EXPIRATION_SECONDS,

@@ -11,6 +11,7 @@ import { requestAttributes } from '../http/request-info.js';
 import type { Query } from '../http/query.js';
 import { forbidden, type Authorizer } from './authorizer.js';
 import type { Attributes } from './rbac-rules.js';
+import type { Decision } from './rbac.js';
 import type { ServiceAccountTokens } from './sa-tokens.js';
 import {
   ADMIN_USER,
@@ -45,12 +46,20 @@ export function requestUser(req: IncomingMessage): UserInfo {
   return actingUsers.get(req) ?? ADMIN_USER;
 }
 
+/**
+ * Sees every authorization decision made on a request of a user outside system:masters
+ * (the request itself, the extra `create` of a streaming upgrade, each impersonation check).
+ * Tests use it to record which verbs a component asks for; it must not throw.
+ */
+export type DecisionObserver = (attributes: Attributes, decision: Decision) => void;
+
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }
 
 export class RequestAuth {
   private readonly adminToken: Buffer;
+  private readonly observers = new Set<DecisionObserver>();
 
   constructor(
     adminToken: string,
@@ -106,8 +115,15 @@ export class RequestAuth {
     return { authenticated: false, error: r.error ? `[invalid bearer token, ${r.error}]` : 'invalid bearer token' };
   }
 
+  /** Calls `observer` with every decision from now on; the returned function stops it. */
+  observeDecisions(observer: DecisionObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
   private deny(a: Attributes): ApiError | undefined {
     const d = this.authorizer.authorize(a);
+    for (const observe of this.observers) observe(a, d);
     return d.allowed ? undefined : forbidden(a, d.reason);
   }
 
