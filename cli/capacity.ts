@@ -1,18 +1,23 @@
 // `tidepool capacity`: the pool at a glance, straight from member clusters (--kubeconfig and
 // --member-contexts) or from a running federation API (--server). With --serve it keeps
-// running and serves the capacity API and console page itself.
+// running and serves the capacity API and console page itself: open on loopback (the default),
+// and only with --authenticate (bearer tokens reviewed by the host cluster) anywhere else.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { createKubeClient } from '../kube/index.js';
+import { createKubeClient, selfSignedServingCertificate, type KubeClient } from '../kube/index.js';
 import {
   Federation,
   MemberClusterRegistry,
   buildServer,
   capacityTable,
   loadFederationConfig,
+  parseAuthResource,
   SCORE_POLICIES,
+  type AuthResourceAttributes,
   type CapacityDocument,
   type ScorePolicy,
 } from '../federation/index.js';
@@ -30,6 +35,51 @@ export interface CapacityCliOptions {
   readyTimeout: number;
   policy: ScorePolicy;
   serve?: { host: string; port: number };
+  authenticate?: boolean;
+  authorizeResource?: AuthResourceAttributes;
+  authAudiences?: string[];
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+}
+
+/**
+ * Whoever may reach the Service through the API server's proxy may call it directly. (Not the
+ * URL path: kube's system:discovery role gives every authenticated user GET on /api/*.)
+ */
+const DEFAULT_AUTH_RESOURCE = 'namespace=tidepool-system,resource=services,subresource=proxy,name=tidepool-capacity';
+
+function authResourceFlag(v: string): AuthResourceAttributes {
+  try {
+    return parseAuthResource(v);
+  } catch (err) {
+    throw new InvalidArgumentError(`--authorize-resource: ${(err as Error).message}`);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${flag} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The flags of --serve that only make sense together, checked before anything starts. */
+function checkServeFlags(o: CapacityCliOptions): void {
+  const given = (flags: Record<string, unknown>): string[] => Object.keys(flags).filter((f) => flags[f] !== undefined);
+  const serveOnly = given({ '--authenticate': o.authenticate, '--tls-cert-file': o.tlsCertFile, '--tls-private-key-file': o.tlsPrivateKeyFile });
+  if (!o.serve && serveOnly.length) throw new Error(`${serveOnly.join(', ')} go with --serve`);
+  const authOnly = given({ '--authorize-resource': o.authorizeResource, '--auth-audiences': o.authAudiences });
+  if (!o.authenticate && authOnly.length) throw new Error(`${authOnly.join(', ')} go with --authenticate`);
+  if ((o.tlsCertFile === undefined) !== (o.tlsPrivateKeyFile === undefined)) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+  if (o.authenticate && !o.hostContext) throw new Error('--authenticate needs --host-context: the cluster that reviews the callers\' tokens');
+  if (o.serve && !o.authenticate && !isLoopback(o.serve.host)) {
+    throw new Error(`--serve ${o.serve.host}:${o.serve.port} listens beyond loopback: add --authenticate, so only callers the host cluster authorizes get in`);
+  }
 }
 
 function urlFlag(v: string): string {
@@ -56,6 +106,11 @@ export function registerCapacityCommand(program: Command): Command {
     .option('--ready-timeout <seconds>', 'a member silent this long is not Ready', intFlag('--ready-timeout', 1, 3600), 30)
     .addOption(new Option('--policy <name>', 'placement score policy').choices([...SCORE_POLICIES]).default('most-idle'))
     .option('--serve <[host:]port>', 'keep running: serve /api/v1/capacity, /metrics and the console page here', listenFlag('--serve'))
+    .option('--authenticate', 'with --serve: every request but /healthz and /readyz needs a bearer token, checked with a TokenReview and a SubjectAccessReview in the --host-context cluster; needed to serve beyond loopback')
+    .option('--authorize-resource <attrs>', `with --authenticate: the resource a caller needs (GET: get, POST: create, DELETE: delete) (default: ${DEFAULT_AUTH_RESOURCE})`, authResourceFlag)
+    .option('--auth-audiences <names>', 'with --authenticate: audiences a token must carry (default: the API server\'s)', listFlag('--auth-audiences', /^[^\s,]+$/, 'audience'))
+    .option('--tls-cert-file <file>', 'with --serve: serve HTTPS with this certificate (default with --authenticate: a self-signed one made at start)')
+    .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .action(async (o: CapacityCliOptions) => {
       try {
         await runCapacity(o);
@@ -77,6 +132,8 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
   }
   if (!o.memberContexts && !o.config && !o.hostContext) throw new Error('name the member clusters: --member-contexts east,west (with --kubeconfig), --config FILE, or --server URL');
   if (o.hostContext && !o.serve) throw new Error('--host-context needs --serve (MemberCluster objects are watched by a running federation)');
+  checkServeFlags(o);
+  const tls = o.tlsCertFile && o.tlsPrivateKeyFile ? { cert: readFlagFile('--tls-cert-file', o.tlsCertFile), key: readFlagFile('--tls-private-key-file', o.tlsPrivateKeyFile) } : undefined;
   const kubeconfig = o.kubeconfig ?? process.env['KUBECONFIG']?.split(':')[0] ?? join(homedir(), '.kube', 'config');
   const config = o.config ? loadFederationConfig(o.config) : undefined;
   const logger = pino({ level: o.serve ? 'info' : 'warn' }, pino.destination(2));
@@ -87,6 +144,7 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
   });
   fed.start();
   let registry: MemberClusterRegistry | undefined;
+  let host: KubeClient | undefined;
   try {
     for (const ctx of o.memberContexts ?? []) {
       const client = createKubeClient({ config: { kind: 'file', path: kubeconfig, context: ctx }, cluster: ctx });
@@ -94,7 +152,8 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
     }
     for (const m of config?.members ?? []) await fed.upsertMember(m);
     if (o.hostContext) {
-      registry = new MemberClusterRegistry({ host: createKubeClient({ config: { kind: 'file', path: kubeconfig, context: o.hostContext }, cluster: o.hostContext }), federation: fed, logger });
+      host = createKubeClient({ config: { kind: 'file', path: kubeconfig, context: o.hostContext }, cluster: o.hostContext });
+      registry = new MemberClusterRegistry({ host, federation: fed, logger });
       registry.start();
     }
     for (const n of await syncMembers(fed, o.timeout * 1000)) {
@@ -104,15 +163,37 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
       print(fed.document(), o.output);
       return;
     }
-    const app = buildServer({ federation: fed });
+    const serving = tls ?? (o.authenticate ? selfSignedTls(o.serve.host) : undefined);
+    const app = buildServer({
+      federation: fed,
+      ...(serving ? { tls: serving } : {}),
+      ...(o.authenticate && host
+        ? {
+            auth: {
+              host,
+              resourceAttributes: o.authorizeResource ?? parseAuthResource(DEFAULT_AUTH_RESOURCE),
+              ...(o.authAudiences ? { audiences: o.authAudiences } : {}),
+              onRefusal: (e) => logger.info(e, 'capacity API: request refused'),
+            },
+          }
+        : {}),
+    });
     const addr = await app.listen({ host: o.serve.host, port: o.serve.port });
-    logger.info({ addr }, 'federation capacity API and console listening');
+    logger.info({ addr, authenticate: o.authenticate === true, tls: serving !== undefined }, 'federation capacity API and console listening');
     await untilSignal();
     await app.close();
   } finally {
     await registry?.stop();
     await fed.stop();
+    host?.close();
   }
+}
+
+/** A serving certificate for the listen address and the host name, when none is given. */
+function selfSignedTls(listenHost: string): { cert: string; key: string } {
+  const names = ['localhost', '127.0.0.1', ...(isIP(listenHost) !== 0 && listenHost !== '0.0.0.0' && listenHost !== '::' ? [listenHost] : []), ...(process.env['POD_IP'] ? [process.env['POD_IP']] : [])];
+  const c = selfSignedServingCertificate([...new Set(names)]);
+  return { cert: c.cert, key: c.key };
 }
 
 /** Waits for every member to sync and reads its usage once; returns the members that did not sync. */

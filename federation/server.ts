@@ -6,6 +6,10 @@
  *   POST /api/v1/placements {pod, key?, dryRun?}     place a pod (200 {cluster,node} | 409 {reasons})
  *   DELETE /api/v1/placements/:cluster/:namespace/:name   drop an assumption
  *   GET  /metrics  /healthz  /readyz  /  /app.js
+ *
+ * It listens on loopback by default and is open there. With `auth` every request except the
+ * probes needs a bearer token the host cluster accepts and authorizes (server-auth.ts), and
+ * with `tls` it speaks HTTPS, so a token never crosses the network in clear.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -13,16 +17,34 @@ import { federationInternals, type Federation } from './federation.js';
 import { federationMetrics } from './metrics.js';
 import { PAGE_HTML, PAGE_JS } from './page.js';
 import type { PodObject } from './pod.js';
+import { ServerAuth, type ServerAuthOptions } from './server-auth.js';
 
 export interface ServerOptions {
   federation: Federation;
   registry?: Registry;
   logger?: boolean;
+  /** Require a bearer token, reviewed and authorized by the host cluster, on every request but the probes. */
+  auth?: ServerAuthOptions;
+  /** Serve HTTPS with this certificate (PEM chain) and key. */
+  tls?: { cert: string; key: string };
 }
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const fed = opts.federation;
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  // fastify types an HTTPS instance apart from an HTTP one; routes and hooks are the same, and
+  // callers only listen, inject and close, so the HTTPS one is handed out under the common type.
+  const app = opts.tls
+    ? (Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20, https: { cert: opts.tls.cert, key: opts.tls.key } }) as unknown as FastifyInstance)
+    : Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  if (opts.auth) {
+    const auth = new ServerAuth(opts.auth);
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.url.split('?')[0] ?? req.url;
+      if (auth.isPublic(path)) return;
+      const outcome = await auth.check(req.method, path, req.headers.authorization);
+      if (!outcome.allowed) return reply.code(outcome.status).type('application/json').send(outcome.body);
+    });
+  }
   const { model } = federationInternals(fed);
   const registry = federationMetrics(model, opts.registry);
 
