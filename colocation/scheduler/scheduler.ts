@@ -16,10 +16,10 @@
 import { setMaxListeners } from 'node:events';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import { strategicMergePatchFor } from './status-patch.js';
 import { systemClock, type Clock, type KubeClient, type NodeSummary, type EventSubject, type EventType } from '../../kube/index.js';
 import type { NodeLoadView } from '../load/types.js';
 import { SchedulerCache } from './cache.js';
+import { ConditionWriter } from './condition-writer.js';
 import type { SchedulerSettings } from './config.js';
 import { fitErrorMessage } from './explain.js';
 import { CycleState } from './framework/cycle-state.js';
@@ -102,8 +102,8 @@ export class Scheduler {
   private readonly random: () => number;
   /** Unbound live pods of any scheduler (the extender's bind needs their requests). */
   private readonly unbound = new Map<string, SchedPod>();
-  /** The PodScheduled message last written per pod, so a repeat is not written again. */
-  private readonly conditionWritten = new Map<string, string>();
+  /** The PodScheduled condition of unschedulable pods (when there is an API client). */
+  private readonly conditions: ConditionWriter | undefined;
   private nextStart = 0;
   private bindings = 0;
   private bindingWaiters: Array<() => void> = [];
@@ -125,6 +125,7 @@ export class Scheduler {
     this.random = options.random ?? Math.random;
     this.cache = new SchedulerCache({ clock: this.clock, assumeTtlMs: options.settings.assumeTtlMs });
     this.bindSlots = new Semaphore(options.settings.bindingConcurrency);
+    this.conditions = options.client ? new ConditionWriter(options.client, options.logger, () => this.clock.now()) : undefined;
     this.estimator = new LoadEstimator(options.load, this.clock, options.settings.estimation);
     this.nodeSettings = new NodeSettings(options.policy);
     this.reservations = new ReservationBook(this.cache, this.clock, (gang, why) => {
@@ -211,7 +212,7 @@ export class Scheduler {
 
   onPodDelete(pod: SchedPod): void {
     this.unbound.delete(pod.key);
-    this.conditionWritten.delete(pod.key);
+    this.conditions?.forget(pod.key);
     this.queue.delete(pod.key);
     this.framework.waiting.get(pod.key)?.reject('', 'pod deleted');
     this.leftGang(pod.key);
@@ -233,7 +234,7 @@ export class Scheduler {
     }
     if (pod.node !== '') {
       this.unbound.delete(pod.key);
-      this.conditionWritten.delete(pod.key);
+      this.conditions?.forget(pod.key);
       this.queue.delete(pod.key);
       if (holdsResources(pod)) {
         this.cache.upsertPod(pod);
@@ -452,20 +453,7 @@ export class Scheduler {
   private explainFailure(pod: SchedPod, message: string): void {
     this.events.record(podRef(pod), 'Warning', 'FailedScheduling', message);
     this.logger.debug({ pod: pod.key, message }, 'pod unschedulable');
-    if (!this.client || this.conditionWritten.get(pod.key) === message) return;
-    this.conditionWritten.set(pod.key, message);
-    const patch = strategicMergePatchFor(message, this.clock.now());
-    this.client
-      .request({
-        method: 'PATCH',
-        path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/status`,
-        body: patch,
-        contentType: 'application/strategic-merge-patch+json',
-      })
-      .catch((err: unknown) => {
-        this.conditionWritten.delete(pod.key);
-        this.logger.debug({ err, pod: pod.key }, 'could not write the PodScheduled condition');
-      });
+    this.conditions?.unschedulable(pod.key, pod.namespace, pod.name, message);
   }
 
   /** A node test for a would-be pod through this profile's pre-filters and filters, or why none passes. */
@@ -559,6 +547,7 @@ export class Scheduler {
     if (this.loadEventTimer !== undefined) this.clock.clearTimeout(this.loadEventTimer);
     if (this.expiryTimer !== undefined) this.clock.clearTimeout(this.expiryTimer);
     this.queue.close();
+    this.conditions?.close();
     this.framework.waiting.rejectAll('the scheduler is shutting down');
     this.gang.close();
     this.reservations.close();

@@ -197,17 +197,3 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage?: number)
   if (pct >= 100) return numAllNodes;
   return Math.max(MIN, Math.floor((numAllNodes * pct) / 100));
 }
-
-/** kube-scheduler's DefaultNormalizeScore: scale so the best is 100 (reversed: the lowest is 100). */
-export function defaultNormalize(scores: number[], reverse = false): void {
-  let max = 0;
-  for (const s of scores) if (s > max) max = s;
-  if (max === 0) {
-    if (reverse) scores.fill(100);
-    return;
-  }
-  for (let i = 0; i < scores.length; i++) {
-    const v = (scores[i]! * 100) / max;
-    scores[i] = reverse ? 100 - v : v;
-  }
-}

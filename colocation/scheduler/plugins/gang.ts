@@ -86,7 +86,7 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
   };
 
   /** Holds slots for the leader's minimum workers; a reason when they do not fit. */
-  const reserveWorkers = (leader: SchedPod, spec: GangSpec): string | undefined => {
+  const reserveWorkers = (leader: SchedPod, spec: GangSpec, leaderNode: string): string | undefined => {
     const gang = spec.ref.key;
     let alreadyPlaced = 0;
     for (const m of deps.members.members(gang)) if (m.role !== 'leader' && deps.cache.pod(m.key)?.node) alreadyPlaced++;
@@ -109,7 +109,10 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
     const fits = deps.workerFeasibility(worker);
     if (typeof fits === 'string') return `${words}: ${fits}`;
     const slots: Slot[] = [];
-    for (const info of deps.cache.nodes()) {
+    // The leader's node first: executors beside their driver keep its traffic local.
+    const here = deps.cache.node(leaderNode);
+    const nodes = here?.node ? [here, ...deps.cache.nodes().filter((n) => n !== here)] : deps.cache.nodes();
+    for (const info of nodes) {
       while (slots.length < need && fits(info)) {
         deps.cache.reserve(gang, info.name, shape);
         slots.push({ node: info.name, amounts: shape });
@@ -162,7 +165,7 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
         return undefined;
       }
       if (complete.has(gang) || st.spec.minMember <= 1 || deps.reservations.has(gang)) return undefined;
-      const why = reserveWorkers(pod, st.spec);
+      const why = reserveWorkers(pod, st.spec, node);
       if (why) return unschedulable(`gang ${why}`);
       st.created = true;
       return undefined;

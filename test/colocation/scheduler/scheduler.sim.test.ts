@@ -18,10 +18,12 @@ let running: RunningScheduler;
 let kubectl: Kubectl;
 let loadSource: MetricsApiSource;
 const registry = new Registry();
+/** Every request the scheduler's client sent: "METHOD path". */
+const sent: string[] = [];
 
 beforeAll(async () => {
   sim = await startSim({ clusters: ['co'], nodes: 3, nodeShape: { cpu: '4', memory: '16Gi', pods: 110 }, startDelayMs: 50, leaseIntervalMs: 0 });
-  client = new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig }, qps: 1000, burst: 1000 });
+  client = new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig }, qps: 1000, burst: 1000, onRequest: (e) => sent.push(`${e.method} ${e.path}`) });
   const load = new LoadStore();
   loadSource = startMetricsApiSource({ client, store: load, intervalMs: 3_600_000 });
   running = await startScheduler({
@@ -147,6 +149,15 @@ spec:
     const cond = await waitFor('the PodScheduled condition', () => (storedPod('huge')?.status?.conditions as Array<Record<string, string>> | undefined)?.find((c) => c['type'] === 'PodScheduled'), 10_000);
     expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message });
     expect(storedPod('huge')?.spec?.nodeName).toBeUndefined();
+    // Tried again after pods come and go, with the same verdict: the condition is not rewritten.
+    const attempts = async () => (await running.scheduler.metrics.attempts.get()).values.find((v) => v.labels['result'] === 'unschedulable')?.value ?? 0;
+    const before = await attempts();
+    for (let i = 0; i < 3; i++) {
+      sim.cluster('co').api.create(podsRt(), 'default', rawPod(`churn-${i}`, { cpu: '10m', nodeName: 'co-node-1', schedulerName: 'default-scheduler' }) as any);
+      sim.cluster('co').api.delete(podsRt(), 'default', `churn-${i}`, { gracePeriodSeconds: 0 });
+      await waitFor('another attempt', async () => (await attempts()) > before + i, 10_000);
+    }
+    expect(sent.filter((s) => s === 'PATCH /api/v1/namespaces/default/pods/huge/status')).toHaveLength(1);
   });
 
   it('gives a malformed pod an Event, parks it, and keeps scheduling', async () => {
