@@ -18,7 +18,7 @@
  */
 import { BATCH_CPU, BATCH_MEMORY } from '../../api/index.js';
 import type { Clock } from '../../kube/index.js';
-import type { NodeLoadSample, NodeLoadView } from '../load/types.js';
+import type { NodeLoadSample, NodeLoadView } from '../load/index.js';
 import type { NodeInfo } from './node-info.js';
 import type { SchedPod } from './types.js';
 

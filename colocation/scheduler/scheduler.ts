@@ -17,7 +17,7 @@ import { setMaxListeners } from 'node:events';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock, type KubeClient, type NodeSummary, type EventSubject, type EventType } from '../../kube/index.js';
-import type { NodeLoadView } from '../load/types.js';
+import type { NodeLoadView } from '../load/index.js';
 import { SchedulerCache } from './cache.js';
 import { ConditionWriter } from './condition-writer.js';
 import type { SchedulerSettings } from './config.js';

@@ -27,7 +27,7 @@ import {
   type KubeClient,
   type NodeSummary,
 } from '../../kube/index.js';
-import type { NodeLoadView } from '../load/types.js';
+import type { NodeLoadView } from '../load/index.js';
 import { SchedulerConfigError, resolveSettings, type SettingsInput } from './config.js';
 import { PodGroupWatch } from './gang/pod-group-watch.js';
 import { staticPodGroups } from './gang/pod-groups.js';

@@ -3,7 +3,7 @@
 // and a Scheduler wired with a recording binder instead of an API client.
 import { Registry } from 'prom-client';
 import { staticPolicySource, type PolicySource } from '../../../colocation/batch/index.js';
-import type { NodeLoadSample, NodeLoadView } from '../../../colocation/load/types.js';
+import type { NodeLoadSample, NodeLoadView } from '../../../colocation/load/index.js';
 import { resolveSettings, type SettingsInput } from '../../../colocation/scheduler/config.js';
 import { CycleState } from '../../../colocation/scheduler/framework/cycle-state.js';
 import type { BindPlugin } from '../../../colocation/scheduler/framework/interfaces.js';
