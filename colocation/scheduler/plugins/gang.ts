@@ -10,6 +10,12 @@
  * - permit, worker: waits until minMember members are placed (bound, assumed, or waiting here),
  *   then all waiting members go to binding together; past the timeout every waiting member is
  *   rejected and its room released (all or nothing). Later members of a complete gang pass.
+ *
+ * Only a PodGroup states its minMember. A gang known by Volcano's annotation, YuniKorn's app id
+ * or Spark's labels has the scheduler's default minimum, which may be more than the app will
+ * ever create (a Spark app with one executor): for those, members wait for the default minimum
+ * or for every member that exists, whichever is fewer, and the member-count rule does not
+ * apply. Their protection against the driver deadlock is the leader's reservation.
  */
 import type { SchedulerCache } from '../cache.js';
 import { stateKey } from '../framework/cycle-state.js';
@@ -137,7 +143,7 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
       if (spec.missing) return unschedulable(`gang ${spec.ref.name}: ${spec.missing}`);
       state.write(GANG_STATE, { spec, created: false, consumed: undefined });
       const gang = spec.ref.key;
-      if (pod.role !== 'leader' && !complete.has(gang) && deps.members.leader(gang) === undefined) {
+      if (spec.ref.source === 'pod-group' && pod.role !== 'leader' && !complete.has(gang) && deps.members.leader(gang) === undefined) {
         const total = Math.max(deps.members.count(gang), 1);
         if (total < spec.minMember) {
           return unschedulable(`gang ${spec.ref.name} has ${total} pod(s), fewer than its minMember ${spec.minMember}`);
@@ -191,7 +197,7 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
       const gang = st.spec.ref.key;
       if (complete.has(gang)) return { status: undefined };
       const placed = placedCount(gang);
-      if (placed >= st.spec.minMember) {
+      if (placed >= requiredMembers(st.spec, deps.members)) {
         markComplete(gang);
         return { status: undefined };
       }
@@ -203,8 +209,13 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
             timers.delete(gang);
             if (complete.has(gang)) return;
             const n = placedCount(gang);
+            const need = requiredMembers(st.spec, deps.members);
+            if (n >= need) {
+              markComplete(gang);
+              return;
+            }
             for (const w of waitingOf(gang)) {
-              w.reject(GANG, `gang ${st.spec.ref.name}: only ${n} of its minMember ${st.spec.minMember} pods could be placed within ${Math.round(timeoutMs / 1000)}s; released`);
+              w.reject(GANG, `gang ${st.spec.ref.name}: only ${n} of its minMember ${need} pods could be placed within ${Math.round(timeoutMs / 1000)}s; released`);
             }
           }, timeoutMs),
         );
@@ -228,6 +239,12 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
       timers.clear();
     },
   };
+}
+
+/** minMember for a PodGroup; for a gang with a default minimum, no more than the members that exist. */
+function requiredMembers(spec: GangSpec, members: GangMembers): number {
+  if (spec.ref.source === 'pod-group') return spec.minMember;
+  return Math.max(1, Math.min(spec.minMember, members.count(spec.ref.key)));
 }
 
 function describe(amounts: Readonly<ResourceAmounts>): string {

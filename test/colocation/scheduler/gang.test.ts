@@ -177,6 +177,19 @@ describe('gang scheduling: the Spark driver deadlock', () => {
     h.scheduler.close();
   });
 
+  it('does not hold a Spark app with fewer executors than the default minimum (only a PodGroup states one)', async () => {
+    const h = cluster();
+    h.scheduler.onPodAdd(driver('small'));
+    await drain(h);
+    h.scheduler.onPodAdd(executor('small', 1));
+    await drain(h);
+    expect(h.binder.bound.has('default/small-exec-1')).toBe(true);
+    expect(h.scheduler.gang.isComplete('default/small')).toBe(true);
+    // The room held for the second executor the defaults expected goes back.
+    expect(h.scheduler.reservations.list()).toEqual([]);
+    h.scheduler.close();
+  });
+
   it('lets executors prefer and use the room held for their own app', async () => {
     const h = cluster();
     h.scheduler.onPodAdd(driver('solo'));
