@@ -54,6 +54,8 @@ export interface NodeSummary {
   readonly region: string;
   /** InternalIP, else the first address. */
   readonly address: string;
+  /** Only the annotations a component asked for (nodeProjection's `annotations`); empty otherwise. */
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 export interface NodeTaint {
@@ -107,7 +109,7 @@ export const POD_FIELDS: FieldSchema = {
 
 /** Every field projectNode reads (a node's status.images alone can be tens of KB). */
 export const NODE_FIELDS: FieldSchema = {
-  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true },
+  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true, annotations: true },
   spec: { unschedulable: true, taints: true },
   status: { allocatable: true, capacity: true, conditions: [{ type: true, status: true }], addresses: true },
 };
@@ -178,7 +180,18 @@ function projectPodWith(raw: RawObject, wanted: (key: string) => boolean): PodSu
   };
 }
 
-/** Projects raw Node JSON to a NodeSummary (all labels kept: node selectors may name any). */
+/** A node projection that also keeps the named annotations (e.g. a controller's marker on the node). */
+export function nodeProjection(options: { annotations?: readonly string[] } = {}): (raw: RawObject) => NodeSummary {
+  const keys = new Set(options.annotations ?? []);
+  if (keys.size === 0) return projectNode;
+  return (raw) => {
+    const base = projectNode(raw);
+    const annotations = pickLabels((raw.metadata as { annotations?: Record<string, string> } | undefined)?.annotations, (k) => keys.has(k));
+    return annotations === EMPTY_LABELS ? base : { ...base, annotations };
+  };
+}
+
+/** Projects raw Node JSON to a NodeSummary (all labels kept: node selectors may name any; no annotations). */
 export function projectNode(raw: RawObject): NodeSummary {
   const meta = (raw.metadata ?? {}) as { name?: string; uid?: string; labels?: Record<string, string> };
   const spec = (raw['spec'] ?? {}) as { unschedulable?: boolean; taints?: Array<{ key?: string; value?: string; effect?: string }> };
@@ -208,6 +221,7 @@ export function projectNode(raw: RawObject): NodeSummary {
     zone: labels['topology.kubernetes.io/zone'] ?? '',
     region: labels['topology.kubernetes.io/region'] ?? '',
     address: str(address),
+    annotations: EMPTY_LABELS,
   };
 }
 

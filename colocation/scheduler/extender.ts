@@ -14,7 +14,10 @@
  * Gang permit has no extender verb: gangs keep their pre-filter rules and reservations only.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { projectNode, type NodeSummary, type RawObject } from '../../kube/index.js';
+import { nodeProjection, type NodeSummary, type RawObject } from '../../kube/index.js';
+import { OFFLINE_EVICTED_UNTIL_ANNOTATION } from '../../api/index.js';
+
+const projectNode = nodeProjection({ annotations: [OFFLINE_EVICTED_UNTIL_ANNOTATION] });
 import { projectSchedPod } from './pod-info.js';
 import type { NodeInfo } from './node-info.js';
 import type { Scheduler, SchedulerLogger } from './scheduler.js';

@@ -8,7 +8,7 @@
  *   object. With thousands of nodes, each further object a check touches per node is a likely
  *   cache miss, and those misses, not the arithmetic, were the cost of a scheduling cycle.
  */
-import { BATCH_CPU, BATCH_MEMORY } from '../../api/index.js';
+import { BATCH_CPU, BATCH_MEMORY, offlineEvictedUntil } from '../../api/index.js';
 import type { NodeColocation } from '../batch/index.js';
 import type { NodeSummary, NodeTaint, ResourceAmounts } from '../../kube/index.js';
 import type { NodeLoadState } from './load-estimator.js';
@@ -40,6 +40,8 @@ export class NodeInfo {
   unschedulable = false;
   ready = false;
   maxPods = DEFAULT_MAX_PODS;
+  /** Until when (ms) offline pods stay away: the eviction controller just shed offline load here. 0: no back-off. */
+  offlineBackoffUntil = 0;
   allocCpu = 0;
   allocMemory = 0;
   allocBatchCpu = 0;
@@ -85,6 +87,7 @@ export class NodeInfo {
     this.unschedulable = n?.unschedulable ?? false;
     this.ready = n?.ready ?? false;
     this.maxPods = n?.allocatable['pods'] ?? DEFAULT_MAX_PODS;
+    this.offlineBackoffUntil = offlineEvictedUntil(n?.annotations) ?? 0;
     this.allocCpu = n?.allocatable['cpu'] ?? 0;
     this.allocMemory = n?.allocatable['memory'] ?? 0;
     this.allocBatchCpu = n?.allocatable[BATCH_CPU] ?? 0;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { SCHEDULER_NAME } from '../../api/index.js';
+import { OFFLINE_EVICTED_UNTIL_ANNOTATION, SCHEDULER_NAME } from '../../api/index.js';
 import {
   EventRecorder,
   LeaderElector,
@@ -20,7 +20,7 @@ import {
   createInformer,
   eventSinkFor,
   leaseClientFor,
-  projectNode,
+  nodeProjection,
   systemClock,
   type Clock,
   type Informer,
@@ -122,7 +122,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<RunningSch
   const nodes: Informer<NodeSummary> = createInformer<NodeSummary>({
     client: opts.client,
     resource: { version: 'v1', resource: 'nodes' },
-    project: projectNode,
+    // The eviction controller's back-off marker is the one annotation the filters read.
+    project: nodeProjection({ annotations: [OFFLINE_EVICTED_UNTIL_ANNOTATION] }),
     fields: NODE_FIELDS,
     logger,
     name: `${schedulerName}/nodes`,

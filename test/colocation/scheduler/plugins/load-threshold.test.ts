@@ -63,3 +63,14 @@ describe('LoadThreshold', () => {
     expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, plain)?.reasons).toEqual(['node(s) had cpu usage at or above the offline load threshold']);
   });
 });
+
+describe('LoadThreshold after an eviction', () => {
+  it('keeps offline pods off a node that just shed offline load until its back-off ends, online pods unaffected', () => {
+    const { clock, plugin } = setup();
+    const info = nodeInfo('n1', { cpu: '10', memory: '100Gi' });
+    info.node = { ...info.node!, annotations: { 'tidepool.dev/offline-evicted-until': new Date(clock.now() + 60_000).toISOString() } };
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)?.reasons).toEqual(['node(s) had offline pods evicted for load recently']);
+    clock.advance(60_001);
+    expect(plugin.filter(stateFor(plugin, offline, clock.now()), offline, info)).toBeUndefined();
+  });
+});
