@@ -3,7 +3,8 @@
  * short history of utilization for the page. The registry (config file or MemberCluster
  * objects) adds, updates and removes members through it; the API and the virtual node read it.
  */
-import { createKubeClient, type KubeClient, type KubeClientOptions } from '../kube/index.js';
+import { qosClassOf } from '../api/index.js';
+import { createKubeClient, toMilli, tryParseQuantity, type KubeClient, type KubeClientOptions } from '../kube/index.js';
 import type { ClusterEntry } from './model.js';
 import type { MemberStatus, PoolCapacity, PoolProvider, PlaceRequest, Slot } from './provider.js';
 import { Member, type MemberHealth, type MemberOptions } from './member.js';
@@ -17,7 +18,10 @@ export interface FederationOptions extends MemberOptions {
   scorePolicy?: ScorePolicy;
   /** Assumptions the member never confirms are dropped after this. Default 120 s. */
   assumeTtlMs?: number;
-  /** History sample period for the page. Default 30 s; kept for `historyWindowMs` (1 h). */
+  /**
+   * History sample period for the page. Default 30 s; kept for `historyWindowMs` (1 h). Each
+   * sample reads every ready member's PodMetrics once (see HistoryClusterSample).
+   */
   historyIntervalMs?: number;
   historyWindowMs?: number;
   /** Extra client options for member clients (qps, burst, registry...). */
@@ -26,8 +30,60 @@ export interface FederationOptions extends MemberOptions {
 
 export interface HistorySample {
   t: number;
-  clusters: Record<string, { ready: boolean; cpuUsage: number; cpuRequested: number; cpuAllocatable: number; cpuIdle: number; cpuLent: number }>;
+  clusters: Record<string, HistoryClusterSample>;
 }
+
+/** One member at one sample; CPU in millicores. */
+export interface HistoryClusterSample {
+  ready: boolean;
+  /** Measured usage of the member's nodes (metrics.k8s.io NodeMetrics): pods and the nodes' own daemons. */
+  cpuUsage: number;
+  cpuRequested: number;
+  cpuAllocatable: number;
+  cpuIdle: number;
+  cpuLent: number;
+  /**
+   * Measured usage of the member's online and offline pods: one LIST of metrics.k8s.io
+   * PodMetrics per sample (served from metrics-server's memory, not etcd), each pod classed by
+   * api's qosClassOf on the labels PodMetrics carry (the webhook labels every pod it turns into
+   * batch work tidepool.dev/qos=offline). null when the member is not ready or serves no pod metrics.
+   */
+  cpuOnlineUsage: number | null;
+  cpuOfflineUsage: number | null;
+}
+
+/** Online and offline CPU use of a member's pods, millicores. */
+export interface PodUsageSplit {
+  online: number;
+  offline: number;
+}
+
+interface PodMetricsList {
+  items?: Array<{ metadata?: { labels?: Record<string, string> }; containers?: Array<{ usage?: { cpu?: string } }> }>;
+}
+
+/** Sums a PodMetricsList by QoS class; an entry with an unreadable figure counts as 0. */
+export function podUsageSplit(list: PodMetricsList): PodUsageSplit {
+  const out: PodUsageSplit = { online: 0, offline: 0 };
+  for (const item of list.items ?? []) {
+    let cpu = 0;
+    for (const c of item.containers ?? []) {
+      const q = tryParseQuantity(c.usage?.cpu ?? '');
+      if (q) cpu += toMilli(q);
+    }
+    let offline = false;
+    try {
+      offline = qosClassOf({ metadata: { labels: item.metadata?.labels ?? {} } }) === 'offline';
+    } catch {
+      // Labels alone never hold a quantity; should the rule read one some day, count it online.
+    }
+    if (offline) out.offline += cpu;
+    else out.online += cpu;
+  }
+  return out;
+}
+
+const POD_METRICS_PATH = '/apis/metrics.k8s.io/v1beta1/pods';
 
 /** Turns a member's access into a client: a file directly; a Secret is read by the registry first. */
 export type ClientFactory = (name: string, access: MemberAccess) => Promise<KubeClient>;
@@ -49,6 +105,8 @@ export class Federation implements PoolProvider {
   private readonly runtimes = new Map<string, { member: Member; access: string }>();
   private readonly history: HistorySample[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private sampling = false;
+  private sampleAbort = new AbortController();
 
   constructor(private readonly opts: FederationOptions = {}) {
     this.model = new FederationModel(opts.now);
@@ -58,14 +116,16 @@ export class Federation implements PoolProvider {
 
   start(): void {
     const ttl = this.opts.assumeTtlMs ?? 120_000;
+    this.sampleAbort = new AbortController();
     this.timers.push(setInterval(() => this.expire(ttl), Math.max(1_000, Math.floor(ttl / 4))));
-    this.sample();
-    this.timers.push(setInterval(() => this.sample(), this.opts.historyIntervalMs ?? 30_000));
+    void this.sample();
+    this.timers.push(setInterval(() => void this.sample(), this.historyIntervalMs()));
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.sampleAbort.abort();
     await Promise.all([...this.runtimes.values()].map((m) => m.member.stop()));
     this.runtimes.clear();
   }
@@ -212,21 +272,67 @@ export class Federation implements PoolProvider {
     return [...this.history];
   }
 
+  /** How often a history sample is taken, ms. */
+  historyIntervalMs(): number {
+    return this.opts.historyIntervalMs ?? 30_000;
+  }
+
   private expire(ttlMs: number): void {
     let n = 0;
     for (const c of this.model.clusters()) n += c.expireAssumed(ttlMs).length;
     if (n > 0) this.model.changed();
   }
 
-  sample(): void {
-    const now = (this.opts.now ?? Date.now)();
-    const s: HistorySample = { t: now, clusters: {} };
-    for (const c of this.model.document().clusters) {
-      s.clusters[c.name] = { ready: c.ready, cpuUsage: c.cpu.usage, cpuRequested: c.cpu.requested, cpuAllocatable: c.cpu.allocatable, cpuIdle: c.cpu.idle, cpuLent: c.cpu.lent };
+  /**
+   * Takes one history sample: the capacity figures now, and each ready member's pod usage by
+   * class. A sample still waiting for a slow member makes the next tick skip rather than pile up.
+   */
+  async sample(): Promise<void> {
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      const now = (this.opts.now ?? Date.now)();
+      const splits = await this.podUsageSplits();
+      if (this.sampleAbort.signal.aborted) return;
+      const s: HistorySample = { t: now, clusters: {} };
+      for (const c of this.model.document().clusters) {
+        const split = splits.get(c.name);
+        s.clusters[c.name] = {
+          ready: c.ready,
+          cpuUsage: c.cpu.usage,
+          cpuRequested: c.cpu.requested,
+          cpuAllocatable: c.cpu.allocatable,
+          cpuIdle: c.cpu.idle,
+          cpuLent: c.cpu.lent,
+          cpuOnlineUsage: split?.online ?? null,
+          cpuOfflineUsage: split?.offline ?? null,
+        };
+      }
+      this.history.push(s);
+      const window = this.opts.historyWindowMs ?? 3_600_000;
+      while (this.history.length > 0 && this.history[0]!.t < now - window) this.history.shift();
+    } finally {
+      this.sampling = false;
     }
-    this.history.push(s);
-    const window = this.opts.historyWindowMs ?? 3_600_000;
-    while (this.history.length > 0 && this.history[0]!.t < now - window) this.history.shift();
+  }
+
+  /** Each ready member's pod usage by class; a member that fails (no metrics API, slow) is left out. */
+  private async podUsageSplits(): Promise<Map<string, PodUsageSplit>> {
+    const out = new Map<string, PodUsageSplit>();
+    // Bounded by the sample period, so a member that hangs costs one sample, not the history.
+    const timeoutMs = Math.max(1_000, Math.min(10_000, this.historyIntervalMs()));
+    await Promise.all(
+      [...this.runtimes.entries()].map(async ([name, rt]) => {
+        if (!this.model.isReady(name)) return;
+        try {
+          const list = await rt.member.client.requestJson<PodMetricsList>({ path: POD_METRICS_PATH, signal: this.sampleAbort.signal, timeoutMs, retry: false });
+          out.set(name, podUsageSplit(list));
+        } catch {
+          // No metrics server is normal for a member: its online/offline split is then unknown (null).
+        }
+      }),
+    );
+    return out;
   }
 }
 

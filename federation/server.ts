@@ -2,7 +2,8 @@
  * The capacity API and console page, one fastify server:
  *   GET  /api/v1/capacity[?nodes=true&cluster=NAME]   the capacity document
  *   GET  /api/v1/clusters                            members, policy, health, conditions
- *   GET  /api/v1/history                             utilization samples (last hour)
+ *   GET  /api/v1/history                             utilization samples (last hour) and their period
+ *   GET  /api/v1/virtual-nodes                       the virtual nodes as the host cluster has them
  *   POST /api/v1/placements {pod, key?, dryRun?}     place a pod (200 {cluster,node} | 409 {reasons})
  *   DELETE /api/v1/placements/:cluster/:namespace/:name   drop an assumption
  *   GET  /metrics  /healthz  /readyz  /  /app.js
@@ -13,11 +14,13 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { KubeClient } from '../kube/index.js';
 import { federationInternals, type Federation } from './federation.js';
 import { federationMetrics } from './metrics.js';
 import { PAGE_HTML, PAGE_JS } from './page.js';
 import type { PodObject } from './pod.js';
 import { ServerAuth, type ServerAuthOptions } from './server-auth.js';
+import { VirtualNodeReader, type VirtualNodesDocument } from './virtual-nodes.js';
 
 export interface ServerOptions {
   federation: Federation;
@@ -27,6 +30,11 @@ export interface ServerOptions {
   auth?: ServerAuthOptions;
   /** Serve HTTPS with this certificate (PEM chain) and key. */
   tls?: { cert: string; key: string };
+  /**
+   * The host cluster the virtual nodes register in: /api/v1/virtual-nodes reads them from it.
+   * Without it the answer says the virtual nodes are not known (nothing is guessed).
+   */
+  hostCluster?: KubeClient;
 }
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
@@ -84,7 +92,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }),
   }));
 
-  app.get('/api/v1/history', async () => ({ samples: fed.historySamples() }));
+  app.get('/api/v1/history', async () => ({ intervalMs: fed.historyIntervalMs(), samples: fed.historySamples() }));
+
+  const virtualNodes = opts.hostCluster ? new VirtualNodeReader({ host: opts.hostCluster }) : undefined;
+  app.get('/api/v1/virtual-nodes', async (): Promise<VirtualNodesDocument> => (virtualNodes ? virtualNodes.read() : { connected: false, nodes: [] }));
 
   app.post<{ Body: { pod?: PodObject; key?: string; dryRun?: boolean } }>('/api/v1/placements', async (req, reply) => {
     const body = req.body;
