@@ -39,8 +39,15 @@ function installPodHooks(api: ClusterApi): void {
           throw new ApiError(403, 'Forbidden', `the integer value of priority (${String(spec['priority'])}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`);
         }
         spec['priority'] = value;
-      } else if (spec['priority'] === undefined) {
-        spec['priority'] = 0;
+        // The class's preemption policy, as Priority admission copies it (a pod may not say otherwise).
+        const classPolicy = (pc ? (api.parse(pc)['preemptionPolicy'] as string | undefined) : undefined) ?? 'PreemptLowerPriority';
+        if (spec['preemptionPolicy'] !== undefined && spec['preemptionPolicy'] !== classPolicy) {
+          throw new ApiError(403, 'Forbidden', `the string value of PreemptionPolicy (${String(spec['preemptionPolicy'])}) must not be provided in pod spec; priority admission controller computed ${classPolicy} from the given PriorityClass name`);
+        }
+        spec['preemptionPolicy'] = classPolicy;
+      } else {
+        if (spec['priority'] === undefined) spec['priority'] = 0;
+        if (spec['preemptionPolicy'] === undefined) spec['preemptionPolicy'] = 'PreemptLowerPriority';
       }
       const status: Obj = { phase: 'Pending' };
       try {

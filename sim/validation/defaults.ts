@@ -143,7 +143,7 @@ function defaultPod(pod: KubeObject, create: boolean): void {
   // Admission plugins run on create only.
   setIfAbsent(spec, 'serviceAccountName', 'default');
   if (spec['serviceAccount'] === undefined) spec['serviceAccount'] = spec['serviceAccountName'];
-  setIfAbsent(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  // preemptionPolicy is the Priority admission's to set, from the PriorityClass (sim/kinds.ts).
   addDefaultTolerations(spec);
 }
 

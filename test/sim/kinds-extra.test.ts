@@ -396,6 +396,20 @@ describe('kinds served without a controller', () => {
     expect(rb['subjects']).toEqual([{ kind: 'User', name: 'u', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'sa', namespace: NS }]);
   });
 
+  it("Priority admission copies the PriorityClass's preemptionPolicy onto the pod, and refuses a pod that states another", async () => {
+    const post = (path: string, body: Record<string, unknown>) => raw(access, 'POST', path, { body: JSON.stringify(body) });
+    expect((await post('/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'never-preempts' }, value: -100, preemptionPolicy: 'Never' })).status).toBe(201);
+    const podWith = (name: string, extra: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'x:1' }], ...extra } });
+    const quiet = await post(`/api/v1/namespaces/${NS}/pods`, podWith('quiet', { priorityClassName: 'never-preempts' }));
+    expect(quiet.status).toBe(201);
+    expect((quiet.json!['spec'] as Record<string, unknown>)['preemptionPolicy']).toBe('Never');
+    const plain = await post(`/api/v1/namespaces/${NS}/pods`, podWith('plain', {}));
+    expect((plain.json!['spec'] as Record<string, unknown>)['preemptionPolicy']).toBe('PreemptLowerPriority');
+    const clash = await post(`/api/v1/namespaces/${NS}/pods`, podWith('clash', { priorityClassName: 'never-preempts', preemptionPolicy: 'PreemptLowerPriority' }));
+    expect(clash.status).toBe(403);
+    expect(String(clash.json!['message'])).toContain('priority admission controller computed Never from the given PriorityClass name');
+  });
+
   it('kube\'s rules for these kinds: roleRef cannot change, CronJob names fit their Jobs, PDB limits are exclusive, StorageClass provisioner is fixed', async () => {
     const send = (method: string, path: string, body: Record<string, unknown>, contentType?: string) =>
       raw(access, method, path, { body: JSON.stringify(body), ...(contentType ? { contentType } : {}) });

@@ -106,8 +106,9 @@ describe('pod defaulting', () => {
       securityContext: {},
       enableServiceLinks: true,
       serviceAccountName: 'default',
-      preemptionPolicy: 'PreemptLowerPriority',
     });
+    // preemptionPolicy comes from Priority admission (the pod hook), not from defaulting.
+    expect(spec['preemptionPolicy']).toBeUndefined();
     const c = (spec['containers'] as Array<Record<string, unknown>>)[0]!;
     expect(c).toMatchObject({
       imagePullPolicy: 'IfNotPresent',
