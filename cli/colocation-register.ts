@@ -3,7 +3,7 @@
 // (clientConfig.url, caBundle from the serving certificate) and the priority classes the
 // webhook's mutations name, created when missing so an offline pod is never refused for a
 // class that does not exist.
-import { OFFLINE_PRIORITY_CLASS, ONLINE_PRIORITY_CLASS } from '../api/index.js';
+import { OFFLINE_PRIORITY_CLASS, OFFLINE_PRIORITY_VALUE, ONLINE_PRIORITY_CLASS, ONLINE_PRIORITY_VALUE } from '../api/index.js';
 import { KubeApiError, type KubeClient } from '../kube/index.js';
 
 export const WEBHOOK_CONFIGURATION_NAME = 'tidepool-colocation';
@@ -12,17 +12,13 @@ export const WEBHOOK_NAME = 'offline-pods.tidepool.dev';
 const MWC_PATH = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
 const PC_PATH = '/apis/scheduling.k8s.io/v1/priorityclasses';
 
-/**
- * Offline work sits below a pod without a class (priority 0), so kube-scheduler's preemption
- * makes room for online pods by evicting it, and it never preempts anything itself. Online
- * services beside it get a class above the default.
- */
+/** The two classes, with the values api/priority.ts decides. */
 export const PRIORITY_CLASSES = [
   {
     apiVersion: 'scheduling.k8s.io/v1',
     kind: 'PriorityClass',
     metadata: { name: OFFLINE_PRIORITY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'tidepool' } },
-    value: -100,
+    value: OFFLINE_PRIORITY_VALUE,
     preemptionPolicy: 'Never',
     globalDefault: false,
     description: 'Tidepool offline batch work on reclaimed capacity: preemptible, never preempts.',
@@ -31,7 +27,7 @@ export const PRIORITY_CLASSES = [
     apiVersion: 'scheduling.k8s.io/v1',
     kind: 'PriorityClass',
     metadata: { name: ONLINE_PRIORITY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'tidepool' } },
-    value: 1000,
+    value: ONLINE_PRIORITY_VALUE,
     preemptionPolicy: 'PreemptLowerPriority',
     globalDefault: false,
     description: 'Tidepool online services that share nodes with offline work.',
