@@ -1,19 +1,19 @@
 // The ceiling's binder for `bench colocation`: Tidepool's scheduler with the scheduling taken out.
-// In a process of its own, as the scheduler is, it watches one namespace's pods through the same
-// informer and projection the scheduler uses (kube's createInformer, projectSchedPod and
+// In a process of its own, as the scheduler is, it watches the pods labelled for it
+// (BINDER_LABEL, the ceiling's pods only) through the same informer and projection the scheduler uses (kube's createInformer, projectSchedPod and
 // SCHED_POD_FIELDS), and binds every unbound pod through pods/binding to a node chosen in advance
 // (round-robin over the nodes the load filter allows), with at most `maxInFlight` bindings at once,
 // over a KubeClient with the scheduler's QPS/burst. What it reaches is what the API allows the
 // scheduler's I/O path: no filter, no score, no Events.
 //
 // IPC as _coloc-sim.ts: { id, cmd } -> { id, result } | { id, error }; once synced { ready, from }.
-// Commands: stop (the bindings in flight settle first).
+// Commands: tls (TLS connections opened so far, _coloc-tls.ts); stop (the bindings in flight settle first).
 import { loadCompiled } from './_compiled.js';
-import { CLUSTER, nodeLoad, nodeName } from './_coloc-workload.js';
+import { countTlsConnects } from './_coloc-tls.js';
+import { BINDER_LABEL, BINDER_VALUE, CLUSTER, nodeLoad, nodeName } from './_coloc-workload.js';
 
 export interface BinderChildConfig {
   kubeconfigPath: string;
-  namespace: string;
   nodes: number;
   qps: number;
   burst: number;
@@ -22,6 +22,7 @@ export interface BinderChildConfig {
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as BinderChildConfig;
+const tls = countTlsConnects();
 const send = (m: object): void => void process.send!(m);
 const trees = ['colocation', 'kube', 'api'];
 const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', trees, { sources: cfg.sources });
@@ -67,7 +68,7 @@ const onPod = (pod: import('../../colocation/scheduler/index.js').SchedPod): voi
 const informer = K.mod.createInformer({
   client,
   resource: { version: 'v1', resource: 'pods' },
-  namespace: cfg.namespace,
+  labelSelector: `${BINDER_LABEL}=${BINDER_VALUE}`,
   project: S.mod.projectSchedPod,
   fields: S.mod.SCHED_POD_FIELDS,
   name: 'bench-binder/pods',
@@ -77,7 +78,8 @@ informer.start();
 const ac = new AbortController();
 await informer.waitForSync({ signal: ac.signal });
 
-process.on('message', (m: { id: number; cmd: 'stop' }) => {
+process.on('message', (m: { id: number; cmd: 'stop' | 'tls' }) => {
+  if (m.cmd === 'tls') return send({ id: m.id, result: { tlsConnects: tls.count } });
   void (async () => {
     if (inFlight > 0) await new Promise<void>((r) => settled.push(r));
     await informer.stop();

@@ -123,6 +123,8 @@ export interface PhaseResult {
 export interface PhaseOptions {
   /** The users' client: creates the pods. */
   creator: KubeClient;
+  /** Extra labels on the pods. */
+  labels?: Readonly<Record<string, string>>;
   namespace: string;
   names: readonly string[];
   concurrency: number;
@@ -150,7 +152,7 @@ export async function createAndWaitBound(o: PhaseOptions): Promise<PhaseResult> 
     await pool(o.names.length, o.concurrency, async (i) => {
       const name = o.names[i]!;
       sentAt.set(name, performance.now());
-      await o.creator.request({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body: offlinePod(name) });
+      await o.creator.request({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body: offlinePod(name, o.labels) });
     });
     const createsDone = performance.now();
     await watch.waitFor(o.names.length, o.timeoutMs);

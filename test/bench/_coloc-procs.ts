@@ -111,7 +111,7 @@ export class SchedulerProcess extends IpcChild<SchedulerStarted> {
     super('scheduler', '_coloc-scheduler.ts', cfg, 2048);
   }
 
-  metrics(): Promise<{ text: string; logs: SchedulerLogCounts }> {
+  metrics(): Promise<{ text: string; logs: SchedulerLogCounts; tlsConnects: number }> {
     return this.call('metrics');
   }
 
@@ -127,5 +127,10 @@ export class SchedulerProcess extends IpcChild<SchedulerStarted> {
 export class BinderProcess extends IpcChild<{ from: string }> {
   constructor(cfg: BinderChildConfig) {
     super('binder', '_coloc-binder.ts', cfg, 2048);
+  }
+
+  /** TLS connections the binder opened so far. */
+  async tlsConnects(): Promise<number> {
+    return (await this.call<{ tlsConnects: number }>('tls')).tlsConnects;
   }
 }

@@ -14,11 +14,13 @@
 // IPC as _coloc-sim.ts: { id, cmd } -> { id, result } | { id, error }; once started
 // { ready, from, syncMs, nodes }.
 // Commands:
-//   metrics          the scheduler's and its client's Prometheus text, plus counted log lines
+//   metrics          the scheduler's and its client's Prometheus text, counted log lines, and TLS
+//                    connections opened so far (_coloc-tls.ts)
 //   profileStart     starts a CPU profile of this process (inspector)
 //   profileStop      { profile } the CPU profile since profileStart
 //   stop             stops the scheduler (in-flight bindings settle) and exits
 import { Session } from 'node:inspector/promises';
+import { countTlsConnects } from './_coloc-tls.js';
 import { Registry } from 'prom-client';
 import { loadCompiled } from './_compiled.js';
 import { CLUSTER, nodeSample } from './_coloc-workload.js';
@@ -50,6 +52,7 @@ const S = await loadCompiled<typeof import('../../colocation/scheduler/index.js'
 const L = await loadCompiled<typeof import('../../colocation/load/index.js')>('colocation/load/index.js', trees, { sources: cfg.sources });
 const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', trees, { sources: cfg.sources });
 
+const tls = countTlsConnects();
 const logs: SchedulerLogCounts = { warn: 0, error: 0, messages: {} };
 const note = (level: 'warn' | 'error', msg: string): void => {
   logs[level]++;
@@ -100,7 +103,7 @@ let session: Session | undefined;
 async function handle(m: Request): Promise<unknown> {
   switch (m.cmd) {
     case 'metrics':
-      return { text: await registry.metrics(), logs };
+      return { text: await registry.metrics(), logs, tlsConnects: tls.count };
     case 'profileStart':
       session = new Session();
       session.connect();

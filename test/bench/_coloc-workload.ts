@@ -22,6 +22,10 @@ const NODE_MEMORY_BYTES = 128 * 1024 ** 3;
 /** Share of nodes whose measured CPU is at or above the policy's offline load threshold. */
 export const HOT_SHARE = 0.15;
 
+/** The ceiling marks its pods with this label (value BINDER_VALUE); its binder binds only those. */
+export const BINDER_LABEL = 'bench.tidepool.dev/bound-by';
+export const BINDER_VALUE = 'plain-binder';
+
 /** The simulated fleet names its nodes this way (sim/cluster.ts). */
 export function nodeName(i: number): string {
   return `${CLUSTER}-node-${i}`;
@@ -145,11 +149,11 @@ export function batchAllocatable(i: number): Record<string, string> {
 }
 
 /** The offline job's pod as its user writes it: 1 CPU and 2 GiB requested, a batch label. */
-function userPod(name: string): Obj {
+function userPod(name: string, labels: Readonly<Record<string, string>>): Obj {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, labels: { app: 'etl-nightly', 'tidepool.dev/qos': 'offline', 'bench.tidepool.dev/run': 'colocation' } },
+    metadata: { name, labels: { app: 'etl-nightly', 'tidepool.dev/qos': 'offline', 'bench.tidepool.dev/run': 'colocation', ...labels } },
     spec: {
       restartPolicy: 'Never',
       containers: [
@@ -171,10 +175,11 @@ function userPod(name: string): Obj {
 /**
  * The offline pod as stored: the user's pod as Tidepool's admission webhook mutates it (batch
  * resources, tidepool-offline priority class, tidepool-scheduler). Throws if the webhook would
- * not mutate it, so the bench never schedules something other than it claims.
+ * not mutate it, so the bench never schedules something other than it claims. `labels` are added
+ * to the user's (the ceiling marks its pods for its binder).
  */
-export function offlinePod(name: string): Obj {
-  const pod = userPod(name);
+export function offlinePod(name: string, labels: Readonly<Record<string, string>> = {}): Obj {
+  const pod = userPod(name, labels);
   const m = mutatePod(pod);
   if (m.outcome !== 'mutated') throw new Error(`bench colocation: the webhook left ${name} ${m.outcome} (${m.reason})`);
   return jsonpatch.applyPatch(pod, m.patch as jsonpatch.Operation[], false, true).newDocument;

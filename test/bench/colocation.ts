@@ -31,7 +31,7 @@ import type { KubeClient } from '../../kube/index.js';
 import { loadCompiled } from './_compiled.js';
 import { createAndWaitBound, type PhaseResult } from './_coloc-load.js';
 import { BinderProcess, SchedulerProcess, SimProcess } from './_coloc-procs.js';
-import { CLUSTER, nodeIndex, nodeLoad, nodeName } from './_coloc-workload.js';
+import { BINDER_LABEL, BINDER_VALUE, CLUSTER, nodeIndex, nodeLoad, nodeName } from './_coloc-workload.js';
 import { percentile } from './_stats.js';
 import { parseMetrics, processCpuMs, sumOf } from './_vn-procs.js';
 import { isolationConfig, runIsolation, type IsolationFigures } from './isolation.js';
@@ -181,7 +181,7 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
   try {
     const { kubeconfigPath, from } = await sim.started;
     log(`sim: ${cfg.nodes} nodes (${figures['hotNodes']} too hot for offline work), default scheduler off; simulator code: ${from}`);
-    await sim.namespaces(['ceiling-w', 'ceiling-a', 'ceiling-b', 'warmup', 'burst']);
+    await sim.namespaces(['ceiling-a', 'ceiling-a-warmup', 'ceiling-b', 'ceiling-b-warmup', 'warmup', 'burst']);
     const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', ['kube', 'api'], { sources: cfg.sources });
     const registry = new Registry();
     const client = (): KubeClient => {
@@ -192,21 +192,23 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     const creator = client();
     const timeoutMs = Math.max(300_000, cfg.pods * 100);
     const half = Math.max(1, Math.floor(cfg.pods / 2));
-    // The ceiling: the same creates, bound by the plain binder process (no scheduler running).
-    const ceiling = async (ns: string, n: number): Promise<PhaseResult & { simCpuMs: number; binderCpuMs: number }> => {
-      const binder = new BinderProcess({ kubeconfigPath, namespace: ns, nodes: cfg.nodes, qps: cfg.qps, burst: cfg.burst, maxInFlight: cfg.maxInFlight, sources: cfg.sources });
+    // The ceiling: the same creates, bound by the plain binder process (no scheduler running), which
+    // gets the same warm-up as the scheduler before it is measured.
+    const ceiling = async (ns: string, n: number): Promise<PhaseResult & { simCpuMs: number; binderCpuMs: number; binderTlsConnects: number }> => {
+      const binder = new BinderProcess({ kubeconfigPath, nodes: cfg.nodes, qps: cfg.qps, burst: cfg.burst, maxInFlight: cfg.maxInFlight, sources: cfg.sources });
+      const labels = { [BINDER_LABEL]: BINDER_VALUE };
       try {
         await binder.started;
-        const cpu0 = { sim: processCpuMs(sim.pid), binder: processCpuMs(binder.pid) };
-        const r = await createAndWaitBound({ creator, namespace: ns, names: names(ns, n), concurrency: cfg.concurrency, timeoutMs });
-        return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0.sim, binderCpuMs: processCpuMs(binder.pid) - cpu0.binder };
+        if (cfg.warmup > 0) await createAndWaitBound({ creator, labels, namespace: `${ns}-warmup`, names: names(`${ns}-warm`, cfg.warmup), concurrency: cfg.concurrency, timeoutMs });
+        const cpu0 = { sim: processCpuMs(sim.pid), binder: processCpuMs(binder.pid), tls: await binder.tlsConnects() };
+        const r = await createAndWaitBound({ creator, labels, namespace: ns, names: names(ns, n), concurrency: cfg.concurrency, timeoutMs });
+        return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0.sim, binderCpuMs: processCpuMs(binder.pid) - cpu0.binder, binderTlsConnects: (await binder.tlsConnects()) - cpu0.tls };
       } finally {
         await binder.stop();
       }
     };
 
     // ---------------------------------------------------------- ceiling, first half
-    if (cfg.warmup > 0) await ceiling('ceiling-w', cfg.warmup);
     const ceilA = await ceiling('ceiling-a', half);
     log(`ceiling (before): ${half} pods created and bound in ${round(ceilA.seconds)} s = ${round(half / ceilA.seconds, 1)} pods/s`);
 
@@ -287,13 +289,14 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     figures['podStatusWritesPerPod'] = round((c1.podOtherWrites - c0.podOtherWrites) / n, 3);
     figures['leaseWritesPerSec'] = round((c1.leaseWrites - c0.leaseWrites) / wall, 1);
     figures['schedulerWarnings'] = m1.logs.warn + m1.logs.error;
+    figures['schedulerTlsConnects'] = m1.tlsConnects - m0.tlsConnects;
     log(
       `burst: ${n} pods created (${figures['createsPerSec']}/s) and bound by tidepool-scheduler in ${figures['seconds']} s = ${figures['podsPerSec']} pods/s; ` +
         `create → bound p50 ${figures['p50Ms']} ms, p99 ${figures['p99Ms']} ms, max ${figures['maxMs']} ms; ${figures['nodesUsed']} nodes used (at most ${figures['maxPodsPerNode']} pods), ${onHot} pods on the ${figures['hotNodes']} hot nodes`,
     );
     log(
       `scheduler: ${figures['schedulerCpuMsPerPod']} ms CPU per pod (${figures['schedulerCpuCores']} cores), cycle mean ${figures['cycleMeanUs']} µs, binding mean ${figures['bindMeanMs']} ms, ` +
-        `${figures['attemptsUnschedulable']} unschedulable / ${figures['attemptsError']} error attempts, ${figures['schedulerRequestsPerPod']} requests per pod, ${figures['eventWritesPerPod']} Event writes per pod; ` +
+        `${figures['attemptsUnschedulable']} unschedulable / ${figures['attemptsError']} error attempts, ${figures['schedulerRequestsPerPod']} requests per pod over ${figures['schedulerTlsConnects']} new TLS connections, ${figures['eventWritesPerPod']} Event writes per pod; ` +
         `sim ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores); this process ${figures['benchCpuMsPerPod']} ms per pod`,
     );
     if (figures['schedulerWarnings']! > 0) log(`scheduler warnings: ${JSON.stringify(m1.logs.messages)}`);
@@ -314,6 +317,8 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     figures['ceilingSimCpuMsPerPod'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / (2 * half), 3);
     figures['ceilingSimCpuCores'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / 1000 / ceilSeconds);
     figures['ceilingBinderCpuMsPerPod'] = round((ceilA.binderCpuMs + ceilB.binderCpuMs) / (2 * half), 3);
+    // Connections the binder opened while measured (as schedulerTlsConnects: after its warm-up).
+    figures['ceilingBinderTlsConnects'] = ceilA.binderTlsConnects + ceilB.binderTlsConnects;
     log(
       `ceiling (after): ${half} pods in ${round(ceilB.seconds)} s = ${figures['ceilingAfterPodsPerSec']} pods/s. Ceiling ${figures['ceilingPodsPerSec']} pods/s ` +
         `(the same creates; a plain binder with the scheduler's informer, up to ${cfg.maxInFlight} bindings in flight, QPS ${cfg.qps}/burst ${cfg.burst}; ` +
