@@ -1,8 +1,10 @@
 /**
  * The console page: plain HTML and JS, no framework, served by the API server. It polls the
- * API (capacity every second, history every 30 s) and redraws: per-cluster bars of
- * used/lent/idle/batch, utilization over the last hour, free-slot histograms (fragmentation),
- * the virtual nodes Tidepool advertises and those it ignores in members.
+ * API (capacity every second, history at the server's sample period, virtual nodes every 5 s)
+ * and redraws: per-cluster bars of used/lent/idle/batch, free-slot histograms (fragmentation),
+ * CPU utilization over the last hour per member (online used, offline used, the nodes' own
+ * daemons, idle: colocation at work), the virtual nodes as the host cluster has them, and the
+ * virtual nodes it ignores in members.
  *
  * Every figure carries its exact integer in data-value, so tests compare it with the API.
  * The JS is kept free of backticks and dollar-brace so it can live in this template string.
@@ -30,7 +32,12 @@ export const PAGE_HTML = `<!doctype html>
   .ready-True { color: #1a7f45; font-weight: 600; } .ready-False { color: #c0392b; font-weight: 600; }
   .hist { display: inline-flex; align-items: flex-end; gap: 2px; height: 32px; }
   .hist i { display: block; width: 10px; background: #2f7fd1; min-height: 1px; }
-  svg.spark { background: #fff; border: 1px solid #e6ebf0; }
+  #charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+  .chart { background: #fff; border: 1px solid #dde3ea; border-radius: 6px; padding: .5rem .8rem; }
+  .chart h3 { font-size: .95rem; margin: 0 0 .3rem; }
+  .chart svg { display: block; }
+  .online { background: #3f6fa8; } .offline { background: #f0b541; } .system { background: #b9c3ce; } .free { background: #d8f0e2; }
+  .vn-Ready { color: #1a7f45; font-weight: 600; } .vn-NotReady { color: #c0392b; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -39,9 +46,15 @@ export const PAGE_HTML = `<!doctype html>
 <div id="totals"></div>
 <div class="legend muted"><span class="used"></span>used by the member <span class="lent"></span>lent to Tidepool <span class="idle"></span>idle (lendable) <span class="batch"></span>batch (reclaimable)</div>
 <h2>Clusters</h2>
-<table id="clusters"><thead><tr><th>Cluster</th><th>Ready</th><th>Nodes</th><th>CPU</th><th>Memory</th><th>Largest slot</th><th>Utilization (last hour)</th><th>Free-CPU slots</th></tr></thead><tbody></tbody></table>
+<table id="clusters"><thead><tr><th>Cluster</th><th>Ready</th><th>Nodes</th><th>CPU</th><th>Memory</th><th>Largest slot</th><th>Free-CPU slots</th></tr></thead><tbody></tbody></table>
+<h2>CPU utilization over time</h2>
+<div class="muted">What each member's CPUs did: online services, offline batch work filling the gaps beside them, the nodes' own daemons, and what stayed idle.</div>
+<div class="legend muted"><span class="online"></span>online used <span class="offline"></span>offline used <span class="system"></span>nodes' own daemons <span class="free"></span>idle</div>
+<div id="charts"><div class="muted" id="charts-empty">Waiting for the first utilization sample.</div></div>
 <h2>Virtual nodes</h2>
-<table id="vnodes"><thead><tr><th>Virtual node</th><th>CPU</th><th>Memory</th><th>Pods</th><th>Batch CPU</th></tr></thead><tbody></tbody></table>
+<div class="muted">As the host cluster has them (Node objects labelled type=virtual-kubelet).</div>
+<table id="vnodes"><thead><tr><th>Virtual node</th><th>Ready</th><th>Stands for</th><th>CPU</th><th>Memory</th><th>Pods</th><th>Batch CPU</th></tr></thead><tbody></tbody></table>
+<div class="muted" id="vnodes-note"></div>
 <div class="muted" id="ignored"></div>
 <script src="/app.js"></script>
 </body>
@@ -51,6 +64,8 @@ export const PAGE_HTML = `<!doctype html>
 export const PAGE_JS = String.raw`'use strict';
 (function () {
   var history = [];
+  var historyEveryMs = 30000;
+  var vnodes = null;
   var lastDoc = null;
 
   function cores(m) { return (Math.round(m / 100) / 10) + ' cores'; }
@@ -95,23 +110,97 @@ export const PAGE_JS = String.raw`'use strict';
     td.appendChild(line);
     return td;
   }
-  function spark(name) {
-    var w = 160, h = 32;
-    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('class', 'spark'); svg.setAttribute('width', w); svg.setAttribute('height', h);
-    var pts = history.filter(function (s) { return s.clusters[name]; }).map(function (s) {
-      var c = s.clusters[name];
-      return c.cpuAllocatable > 0 ? Math.max(c.cpuUsage, c.cpuRequested) / c.cpuAllocatable : 0;
+  // One sample's CPU split, millicores; the bands add up to allocatable.
+  function split(c) {
+    var alloc = Math.max(0, c.cpuAllocatable);
+    var used = Math.min(alloc, Math.max(0, c.cpuUsage));
+    var offline = c.cpuOfflineUsage === null || c.cpuOfflineUsage === undefined ? 0 : Math.min(used, c.cpuOfflineUsage);
+    // No pod metrics: all measured use is shown as online, the cautious reading.
+    var online = c.cpuOnlineUsage === null || c.cpuOnlineUsage === undefined ? used - offline : Math.min(used - offline, c.cpuOnlineUsage);
+    return { allocatable: alloc, online: online, offline: offline, system: used - offline - online, idle: alloc - used };
+  }
+  var BANDS = [['online', '#3f6fa8'], ['offline', '#f0b541'], ['system', '#b9c3ce'], ['idle', '#d8f0e2']];
+  function pct(part, whole) { return whole > 0 ? Math.round(part / whole * 100) : 0; }
+  function chart(name) {
+    var w = 420, h = 120;
+    var ns = 'http://www.w3.org/2000/svg';
+    var pts = history.filter(function (s) { return s.clusters[name] && s.clusters[name].cpuAllocatable > 0; }).map(function (s) {
+      return { t: s.t, v: split(s.clusters[name]) };
     });
+    var box = el('div', { 'class': 'chart', 'data-chart': name });
+    box.appendChild(el('h3', null, name));
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('width', w); svg.setAttribute('height', h);
+    svg.setAttribute('data-cluster', name); svg.setAttribute('data-figure', 'utilization-chart'); svg.setAttribute('data-value', String(pts.length));
+    svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', 'CPU of ' + name + ' over time: online, offline, daemons, idle');
     if (pts.length > 0) {
-      var line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-      var step = pts.length > 1 ? w / (pts.length - 1) : w;
-      line.setAttribute('points', pts.map(function (p, i) { return (i * step) + ',' + (h - 2 - p * (h - 4)); }).join(' '));
-      line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#2f7fd1'); line.setAttribute('stroke-width', '1.5');
-      svg.appendChild(line);
+      var t0 = pts[0].t, t1 = pts[pts.length - 1].t;
+      var x = function (t) { return t1 > t0 ? (t - t0) / (t1 - t0) * w : w; };
+      var base = pts.map(function () { return 0; });
+      BANDS.forEach(function (b) {
+        var top = pts.map(function (p, i) { return base[i] + p.v[b[0]] / p.v.allocatable; });
+        var up = pts.map(function (p, i) { return x(p.t) + ',' + (h - top[i] * h).toFixed(1); });
+        var down = pts.map(function (p, i) { return x(p.t) + ',' + (h - base[i] * h).toFixed(1); }).reverse();
+        // A single sample is drawn as a thin column at the right edge.
+        if (pts.length === 1) { up.unshift((w - 4) + ',' + (h - top[0] * h).toFixed(1)); down.push((w - 4) + ',' + h); }
+        var poly = document.createElementNS(ns, 'polygon');
+        poly.setAttribute('points', up.concat(down).join(' '));
+        poly.setAttribute('fill', b[1]);
+        poly.setAttribute('data-band', b[0]);
+        svg.appendChild(poly);
+        base = top;
+      });
     }
-    svg.setAttribute('data-cluster', name); svg.setAttribute('data-figure', 'history-points'); svg.setAttribute('data-value', String(pts.length));
-    return svg;
+    box.appendChild(svg);
+    var last = pts.length > 0 ? pts[pts.length - 1].v : null;
+    var line = el('div', { 'class': 'muted' });
+    if (last) {
+      [['online', 'online'], ['offline', 'offline'], ['system', 'daemons'], ['idle', 'idle']].forEach(function (f, i) {
+        if (i) line.appendChild(document.createTextNode(' · '));
+        line.appendChild(document.createTextNode(f[1] + ' '));
+        line.appendChild(figure(name, 'util-' + f[0], last[f[0]], cores));
+        line.appendChild(document.createTextNode(' (' + pct(last[f[0]], last.allocatable) + ' %)'));
+      });
+      var mins = Math.max(1, Math.round((pts[pts.length - 1].t - pts[0].t) / 60000));
+      line.appendChild(el('div', null, pts.length > 1 ? 'the last ' + mins + ' min, now on the right' : 'one sample so far'));
+    } else {
+      line.textContent = 'No sample yet.';
+    }
+    box.appendChild(line);
+    return box;
+  }
+  function renderCharts(doc) {
+    var charts = document.getElementById('charts');
+    charts.textContent = '';
+    doc.clusters.forEach(function (c) { charts.appendChild(chart(c.name)); });
+    if (doc.clusters.length === 0) charts.appendChild(el('div', { 'class': 'muted' }, 'No member clusters.'));
+  }
+  function vfigure(node, name, value, fmt) {
+    return el('span', { 'data-vnode': node, 'data-figure': name, 'data-value': String(value) }, fmt(value));
+  }
+  function renderVirtualNodes() {
+    var vb = document.querySelector('#vnodes tbody');
+    var note = document.getElementById('vnodes-note');
+    vb.textContent = '';
+    if (!vnodes) { note.textContent = 'Reading the virtual nodes from the host cluster...'; return; }
+    if (!vnodes.connected) { note.textContent = 'This console is not connected to a host cluster, so it cannot show virtual nodes.'; return; }
+    vnodes.nodes.forEach(function (n) {
+      var tr = el('tr', { 'data-vnode-row': n.name });
+      tr.appendChild(el('td', null, n.name + (n.tidepool ? '' : ' (not Tidepool\'s)')));
+      var rd = el('td');
+      rd.appendChild(el('span', { 'class': n.ready ? 'vn-Ready' : 'vn-NotReady', 'data-vnode': n.name, 'data-figure': 'vnode-ready', 'data-value': String(n.ready) }, n.ready ? 'Ready' : 'NotReady'));
+      if (n.message) rd.appendChild(el('div', { 'class': 'muted' }, n.message));
+      tr.appendChild(rd);
+      tr.appendChild(el('td', null, n.memberCluster ? n.memberCluster : 'all members'));
+      var a = el('td'); a.appendChild(vfigure(n.name, 'vnode-cpu', n.allocatable.cpu, cores)); tr.appendChild(a);
+      var b = el('td'); b.appendChild(vfigure(n.name, 'vnode-memory', n.allocatable.memory, gib)); tr.appendChild(b);
+      var p = el('td'); p.appendChild(vfigure(n.name, 'vnode-pods', n.allocatable.pods, String)); tr.appendChild(p);
+      var d = el('td'); d.appendChild(vfigure(n.name, 'vnode-batch', n.allocatable.batchCpu, cores)); tr.appendChild(d);
+      vb.appendChild(tr);
+    });
+    var msg = vnodes.nodes.length === 0 ? 'No virtual node is registered in the host cluster yet.' : '';
+    if (vnodes.error) msg = (msg ? msg + ' ' : '') + 'The list may be stale: ' + vnodes.error;
+    note.textContent = msg;
   }
   function hist(c) {
     var box = el('span', { 'class': 'hist', 'data-cluster': c.name, 'data-figure': 'fragmentation' });
@@ -150,23 +239,11 @@ export const PAGE_JS = String.raw`'use strict';
       tr.appendChild(resourceCell(c, 'memory', gib));
       var ls = el('td'); ls.appendChild(figure(c.name, 'cpu-largestSlot', c.cpu.largestSlot, cores)); ls.appendChild(el('br'));
       ls.appendChild(figure(c.name, 'memory-largestSlot', c.memory.largestSlot, gib)); tr.appendChild(ls);
-      var sp = el('td'); sp.appendChild(spark(c.name)); tr.appendChild(sp);
       var hs = el('td'); hs.appendChild(hist(c)); tr.appendChild(hs);
       tbody.appendChild(tr);
     });
-    var vb = document.querySelector('#vnodes tbody');
-    vb.textContent = '';
-    var rows = [{ name: 'tidepool (pool)', cpu: doc.total.cpu.idle, mem: doc.total.memory.idle, pods: doc.clusters.reduce(function (s, c) { return s + (c.ready && c.pods ? c.pods.idle : 0); }, 0), batch: doc.total.cpu.batch, key: '_pool' }];
-    doc.clusters.forEach(function (c) { rows.push({ name: 'tidepool-' + c.name, cpu: c.cpu.idle, mem: c.memory.idle, pods: c.pods ? c.pods.idle : 0, batch: c.cpu.batch, key: c.name }); });
-    rows.forEach(function (r) {
-      var tr = el('tr', { 'data-vnode': r.name });
-      tr.appendChild(el('td', null, r.name));
-      var a = el('td'); a.appendChild(figure(r.key, 'vnode-cpu', r.cpu, cores)); tr.appendChild(a);
-      var b = el('td'); b.appendChild(figure(r.key, 'vnode-memory', r.mem, gib)); tr.appendChild(b);
-      tr.appendChild(el('td', null, String(r.pods)));
-      var d = el('td'); d.appendChild(figure(r.key, 'vnode-batch', r.batch, cores)); tr.appendChild(d);
-      vb.appendChild(tr);
-    });
+    renderCharts(doc);
+    renderVirtualNodes();
     var ignored = [];
     doc.clusters.forEach(function (c) { (c.virtualNodes || []).forEach(function (v) { ignored.push(c.name + '/' + v); }); });
     document.getElementById('ignored').textContent = ignored.length ? 'Virtual nodes inside members, never counted as capacity: ' + ignored.join(', ') : 'No virtual nodes inside members.';
@@ -194,10 +271,24 @@ export const PAGE_JS = String.raw`'use strict';
   }
   function refreshHistory() {
     historyAskedAt = Date.now();
-    return get('/api/v1/history').then(function (h) { history = h.samples || []; if (lastDoc) render(lastDoc); }).catch(function () {});
+    return get('/api/v1/history').then(function (h) {
+      history = h.samples || [];
+      if (h.intervalMs > 0 && Math.max(2000, h.intervalMs) !== historyEveryMs) {
+        historyEveryMs = Math.max(2000, h.intervalMs);
+        clearInterval(historyTimer);
+        historyTimer = setInterval(refreshHistory, historyEveryMs);
+      }
+      if (lastDoc) renderCharts(lastDoc);
+    }).catch(function () {});
   }
-  refreshHistory().then(refresh);
+  function refreshVirtualNodes() {
+    return get('/api/v1/virtual-nodes').then(function (v) { vnodes = v; renderVirtualNodes(); }).catch(function (e) {
+      document.getElementById('vnodes-note').textContent = 'Reading the virtual nodes failed: ' + e.message;
+    });
+  }
+  var historyTimer = setInterval(refreshHistory, historyEveryMs);
+  Promise.all([refreshHistory(), refreshVirtualNodes()]).then(refresh);
   setInterval(refresh, 1000);
-  setInterval(refreshHistory, 30000);
+  setInterval(refreshVirtualNodes, 5000);
 })();
 `;
