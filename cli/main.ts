@@ -4,8 +4,8 @@ import { Command } from 'commander';
 import { registerAgentCommand } from '../isolation/cli.js';
 import { registerCapacityCommand } from './capacity.js';
 import { registerColocationCommands } from './colocation.js';
+import { registerDemoCommand } from './demo.js';
 import { addSimFlags, runSim, type SimCliOptions } from './sim.js';
-import { registerStartCommand } from './start.js';
 import { registerVirtualNodeCommand } from './virtual-node.js';
 
 const program = new Command()
@@ -16,8 +16,8 @@ const program = new Command()
 addSimFlags(program.command('sim').description('run simulated Kubernetes control planes (one HTTPS API server per cluster) until SIGINT/SIGTERM'))
   .action(async (o: SimCliOptions) => runSim(o));
 
-// `tidepool start` (npm start): sim + the federation's capacity API and console (cli/start.ts).
-registerStartCommand(program);
+// `tidepool demo` (npm start; `tidepool start` is its alias): the whole product on simulated clusters (cli/demo.ts).
+registerDemoCommand(program);
 
 // `tidepool agent`: the node isolation agent (flags and wiring in isolation/cli.ts).
 registerAgentCommand(program);

@@ -1,78 +1,74 @@
-// `tidepool start` (what `npm start` runs): simulated clusters with online load, pooled by a
-// federation whose capacity API answers with the members' real figures; SIGTERM stops it
-// cleanly with exit code 0.
-
+// `tidepool start` is `tidepool demo` under its older name, and the demo's refusals are sentences
+// that name the flag to change: a console port in use, a value out of range, a topology with no
+// member. Each ends the process with exit code 1 and leaves nothing running.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type CliProcess } from '../helpers/cli-process.js';
+import { REPO_ROOT } from '../helpers/cli-process.js';
 
 let dir: string;
-let cli: CliProcess;
-
-interface Resource {
-  allocatable: number;
-  requested: number;
-  idle: number;
-}
-interface CapacityDoc {
-  clusters: Array<{ name: string; ready: boolean; nodes: number; cpu: Resource; memory: Resource }>;
-  total: { cpu: Resource; memory: Resource };
-}
+let busy: Server;
+let busyPort: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tidepool-cli-start-'));
-  cli = await startCli(
-    ['start', '--clusters', 'host,east,west', '--nodes', '3', '--node-cpu', '8', '--dir', dir, '--console', '127.0.0.1:0', '--start-delay-ms', '50'],
-    /capacity console: http/,
-    50_000,
-  );
-}, 60_000);
+  busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  busyPort = (busy.address() as { port: number }).port;
+});
 
 afterAll(async () => {
-  await cli?.kill();
+  await new Promise((r) => busy?.close(r));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('tidepool start', () => {
-  it('prints the simulated clusters and the pool table of the members', () => {
-    expect(cli.stdout()).toMatch(/^tidepool sim ready: 3 cluster\(s\) host=https:\/\/127\.0\.0\.1:\d+ east=\S+ west=\S+$/m);
-    expect(cli.stdout()).toMatch(/^the pool \(east, west\):$/m);
-    expect(cli.stdout()).toMatch(/^east\s+True\s+3\s+24\s/m);
-    expect(cli.stdout()).toMatch(/^west\s+True\s+3\s+24\s/m);
+/** Runs the CLI to its end (bounded); SIGKILL and a failed test when it does not end in time. */
+function run(args: string[], timeoutMs = 40_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tidepool ${args.join(' ')} did not end within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('tidepool start', { timeout: 60_000 }, () => {
+  it('is the demo under another name', async () => {
+    const r = await run(['start', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tidepool demo\|start \[options\]$/m);
+    expect(r.stdout).toContain('--no-apps');
   });
 
-  it('runs the virtual node on the host cluster: the aggregate node and one per member', () => {
-    expect(cli.stdout()).toMatch(/^virtual nodes on host: tidepool, tidepool-east, tidepool-west \(kubelet API on 127\.0\.0\.1:\d+\)$/m);
+  it('refuses a console port in use, naming --console and the port, and stops what it started', async () => {
+    const r = await run(['start', '--clusters', 'host,east', '--nodes', '1', '--host-nodes', '1', '--dir', dir, '--console', `127.0.0.1:${busyPort}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`tidepool demo: --console 127.0.0.1:${busyPort}: port ${busyPort} is in use (another tidepool demo?); choose another port with --console <port>, or --console 0 for any free port\n`);
+    expect(r.stdout).toMatch(/^  up   simulated clusters: /m);
   });
 
-  it('serves the capacity API: members only, online load requested, idle = allocatable - requested', async () => {
-    const base = /capacity console: (http:\/\/127\.0\.0\.1:\d+)\//.exec(cli.stdout())?.[1];
-    expect(base).toBeDefined();
-    const res = await fetch(`${base}/api/v1/capacity`);
-    expect(res.status).toBe(200);
-    const doc = (await res.json()) as CapacityDoc;
-    expect(doc.clusters.map((c) => c.name).sort()).toEqual(['east', 'west']);
-    for (const c of doc.clusters) {
-      expect(c.ready).toBe(true);
-      expect(c.nodes).toBe(3);
-      expect(c.cpu.allocatable).toBe(24_000);
-      // --online-load defaults to 0.3 for start: the members carry online pods.
-      expect(c.cpu.requested).toBeGreaterThan(0);
-      expect(c.cpu.idle).toBe(c.cpu.allocatable - c.cpu.requested);
-    }
-    expect(doc.total.cpu.allocatable).toBe(48_000);
-    const page = await fetch(`${base}/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toContain('text/html');
+  it('refuses a topology without a member cluster', async () => {
+    const r = await run(['demo', '--clusters', 'host', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('tidepool demo: --clusters host: name the host cluster and at least one member, e.g. host,east\n');
   });
 
-  it('stops cleanly on SIGTERM with exit code 0', async () => {
-    cli.child.kill('SIGTERM');
-    const { code, signal } = await cli.exited;
-    expect(signal).toBeNull();
-    expect(code).toBe(0);
-    expect(cli.stdout()).toContain('received SIGTERM, shutting down');
-  }, 20_000);
+  it('refuses a bad flag value before starting anything', async () => {
+    const r = await run(['demo', '--time-scale', '0', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("option '--time-scale <n>' argument '0' is invalid. --time-scale must be between 1 and 3600, got 0");
+    expect(r.stdout).toBe('');
+  });
 });
