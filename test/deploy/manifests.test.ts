@@ -1,16 +1,37 @@
-// Every manifest under deploy/ is what users will `kubectl apply` to a real cluster: it must
-// apply against the sim with strict server-side field validation, and re-applying it
-// unchanged must change nothing (no diff, no new resourceVersion).
-
+// deploy/ is what users `kubectl apply -k` to real clusters. Every entry point (the base, each
+// overlay, the member-cluster RBAC) must apply to a simulated cluster of its own with
+// server-side apply and strict field validation, creating every object kustomize renders, and
+// applying it again must change nothing (same resourceVersions, an empty `kubectl diff`). The
+// uninstall Job, a template applied by hand per node, must apply once filled in. No YAML under
+// deploy/ may sit outside all of these: a file nothing applies is a file nothing tests.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKubectl, Kubectl } from '../helpers/kubectl.js';
 import { startTestSim, type TestSim } from '../sim/e2e/helpers.js';
+import { DEPLOY, ENTRY_POINTS, render, type EntryPoint } from './kustomize.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const DEPLOY = join(ROOT, 'deploy');
+/** One simulated cluster per entry point, named after it. */
+const CLUSTER: Record<EntryPoint, string> = { base: 'base', 'overlays/federation': 'federation', 'overlays/colocation': 'colocation', 'overlays/all': 'all', member: 'member' };
+const OPERATOR_CRDS = join(import.meta.dirname, 'fixtures/operator-crds.yaml');
+const UNINSTALL_JOB = join(DEPLOY, 'isolation/uninstall-job.yaml');
+
+let t: TestSim;
+let kubectl: Kubectl;
+
+beforeAll(async () => {
+  if (!hasKubectl) return;
+  t = await startTestSim({ clusters: Object.values(CLUSTER), nodes: 1 });
+  kubectl = new Kubectl(t.sim.kubeconfig);
+  // The operators the components rely on (prometheus-operator, cert-manager) are installed first, as on a real cluster.
+  await Promise.all(Object.values(CLUSTER).map((c) => kubectl.ok(['--context', c, 'apply', '--server-side', '-f', OPERATOR_CRDS], { timeoutMs: 60_000 })));
+}, 120_000);
+
+afterAll(async () => {
+  kubectl?.cleanup();
+  await t?.stop();
+});
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -18,89 +39,63 @@ function yamlFiles(dir: string): string[] {
     .flatMap((name) => {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) return yamlFiles(p);
-      return name.endsWith('.yaml') || name.endsWith('.yml') ? [p] : [];
+      return /\.(ya?ml|json)$/.test(name) ? [p] : [];
     });
 }
 
-interface Manifest {
-  file: string;
-  text: string;
-  kinds: string[];
-}
-
-/**
- * Some manifests are templates: the uninstall Job names a node with the placeholder NODE,
- * which users replace (it is not a valid name as written). Fill it with a real node.
- */
-function render(text: string, node: string): string {
-  return text.replace(/\bNODE\b/g, node);
-}
-
-const FILES = yamlFiles(DEPLOY);
-let t: TestSim;
-let kubectl: Kubectl;
-let manifests: Manifest[];
-
-beforeAll(async () => {
-  if (!hasKubectl) return;
-  t = await startTestSim({ clusters: ['host'], nodes: 1 });
-  kubectl = new Kubectl(t.sim.kubeconfig);
-  const node = t.sim.cluster('host').fleet.nodeNames()[0]!;
-  manifests = FILES.map((file) => {
-    const text = render(readFileSync(file, 'utf8'), node);
-    const kinds = YAML.parseAllDocuments(text)
-      .map((d) => (d.toJS() as { kind?: string } | null)?.kind)
-      .filter((k): k is string => typeof k === 'string');
-    return { file, text, kinds };
-  });
-  // kubectl applies in file order and does not sort by kind: create what others live in
-  // (namespaces, CRDs) first, as an installer would.
-  const rank = (m: Manifest): number => (m.kinds.includes('Namespace') || m.kinds.includes('CustomResourceDefinition') ? 0 : 1);
-  manifests.sort((a, b) => rank(a) - rank(b));
-});
-
-afterAll(async () => {
-  kubectl?.cleanup();
-  await t?.stop();
-});
-
-async function apply(m: Manifest): Promise<string> {
-  const path = kubectl.writeFile(relative(DEPLOY, m.file).replaceAll('/', '_'), m.text);
-  return kubectl.ok(['apply', '--validate=strict', '-f', path], { timeoutMs: 60_000 });
-}
-
-async function resourceVersions(m: Manifest): Promise<Record<string, string>> {
-  const path = kubectl.writeFile(`get-${relative(DEPLOY, m.file).replaceAll('/', '_')}`, m.text);
-  const out = await kubectl.ok(['get', '-f', path, '-o', 'json'], { timeoutMs: 60_000 });
-  const parsed = JSON.parse(out) as { items?: Array<{ kind: string; metadata: { name: string; resourceVersion: string } }>; kind?: string; metadata?: { name: string; resourceVersion: string } };
-  const items = parsed.items ?? [parsed as { kind: string; metadata: { name: string; resourceVersion: string } }];
-  return Object.fromEntries(items.map((i) => [`${i.kind}/${i.metadata.name}`, i.metadata.resourceVersion]));
-}
-
-describe.skipIf(!hasKubectl)('deploy/ manifests against the sim', () => {
-  it('there are manifests to check', () => {
-    expect(FILES.length).toBeGreaterThan(0);
-  });
-
-  it('each applies with --validate=strict, creating every object it names', { timeout: 180_000 }, async () => {
-    for (const m of manifests) {
-      const out = await apply(m);
-      const created = out.split('\n').filter((l) => l.trim() !== '');
-      expect(created, `${m.file}: ${out}`).toHaveLength(m.kinds.length);
-      for (const line of created) expect(line, m.file).toMatch(/ (created|configured|unchanged)$/);
+/** Every file a kustomization under deploy/ names (resources, generator files), and the kustomization files themselves. */
+function filesKustomizeUses(): Set<string> {
+  const used = new Set<string>();
+  for (const k of yamlFiles(DEPLOY).filter((f) => /kustomization\.ya?ml$/.test(f))) {
+    used.add(k);
+    const doc = YAML.parse(readFileSync(k, 'utf8')) as { resources?: string[]; configMapGenerator?: Array<{ files?: string[] }> };
+    const named = [...(doc.resources ?? []), ...(doc.configMapGenerator ?? []).flatMap((g) => g.files ?? [])];
+    for (const r of named) {
+      const p = resolve(dirname(k), r);
+      if (statSync(p).isFile()) used.add(p);
     }
+  }
+  return used;
+}
+
+async function resourceVersions(ep: EntryPoint): Promise<Record<string, string>> {
+  const out = await kubectl.ok(['--context', CLUSTER[ep], 'get', '-k', join(DEPLOY, ep), '-o', 'json'], { timeoutMs: 60_000 });
+  const list = JSON.parse(out) as { items: Array<{ kind: string; metadata: { name: string; namespace?: string; resourceVersion: string } }> };
+  return Object.fromEntries(list.items.map((i) => [`${i.kind}/${i.metadata.namespace ?? ''}/${i.metadata.name}`, i.metadata.resourceVersion]));
+}
+
+describe.skipIf(!hasKubectl)('deploy/ against the sim', () => {
+  it('has no YAML outside the kustomizations but the uninstall Job template', () => {
+    const used = filesKustomizeUses();
+    const loose = yamlFiles(DEPLOY).filter((f) => !used.has(f) && f !== UNINSTALL_JOB).map((f) => relative(DEPLOY, f));
+    expect(loose).toEqual([]);
   });
 
-  it('re-applying each unchanged manifest changes nothing: all unchanged, same resourceVersions, empty diff', { timeout: 180_000 }, async () => {
-    for (const m of manifests) {
-      const before = await resourceVersions(m);
-      const out = await apply(m);
-      for (const line of out.split('\n').filter((l) => l.trim() !== '')) expect(line, m.file).toMatch(/ unchanged$/);
-      expect(await resourceVersions(m), m.file).toEqual(before);
-      const path = kubectl.writeFile(`diff-${relative(DEPLOY, m.file).replaceAll('/', '_')}`, m.text);
-      const diff = await kubectl.run(['diff', '-f', path], { timeoutMs: 60_000 });
+  for (const ep of ENTRY_POINTS) {
+    it(`kubectl apply -k deploy/${ep} --server-side --validate=strict creates every object, and again changes nothing`, { timeout: 180_000 }, async () => {
+      const objects = await render(ep);
+      const args = ['--context', CLUSTER[ep], 'apply', '-k', join(DEPLOY, ep), '--server-side', '--validate=strict'];
+      const out = await kubectl.ok(args, { timeoutMs: 120_000 });
+      const lines = out.split('\n').filter((l) => l.trim() !== '');
+      expect(lines, out).toHaveLength(objects.length);
+      for (const l of lines) expect(l).toMatch(/ serverside-applied$/);
+
+      const before = await resourceVersions(ep);
+      expect(Object.keys(before)).toHaveLength(objects.length);
+      await kubectl.ok(args, { timeoutMs: 120_000 });
+      expect(await resourceVersions(ep)).toEqual(before);
+      const diff = await kubectl.run(['--context', CLUSTER[ep], 'diff', '-k', join(DEPLOY, ep), '--server-side'], { timeoutMs: 120_000 });
       // kubectl diff: 0 = no differences, 1 = differences, >1 = error.
-      expect({ file: m.file, code: diff.code, stdout: diff.stdout, stderr: diff.stderr }).toEqual({ file: m.file, code: 0, stdout: '', stderr: '' });
-    }
+      expect({ code: diff.code, stdout: diff.stdout, stderr: diff.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
+    });
+  }
+
+  it('the uninstall Job applies once NODE is replaced by a node name, beside the agent it undoes', { timeout: 60_000 }, async () => {
+    const node = t.sim.cluster('colocation').fleet.nodeNames()[0]!;
+    const text = readFileSync(UNINSTALL_JOB, 'utf8').replace(/\bNODE\b/g, node);
+    const out = await kubectl.ok(['--context', 'colocation', 'apply', '--server-side', '--validate=strict', '-f', kubectl.writeFile('uninstall.yaml', text)], { timeoutMs: 60_000 });
+    expect(out.trim()).toBe(`job.batch/tidepool-agent-restore-${node} serverside-applied`);
+    const job = JSON.parse(await kubectl.ok(['--context', 'colocation', '-n', 'tidepool-node', 'get', 'job', `tidepool-agent-restore-${node}`, '-o', 'json'])) as { spec: { template: { spec: { serviceAccountName: string; nodeName: string } } } };
+    expect(job.spec.template.spec).toMatchObject({ serviceAccountName: 'tidepool-agent', nodeName: node });
   });
 });
