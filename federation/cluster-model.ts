@@ -10,7 +10,7 @@ import { isVirtualNodeLabels } from '../api/index.js';
 import type { ResourceAmounts } from '../kube/index.js';
 import { CountedMax } from './counted-max.js';
 import { CPU_BOUNDS, MEMORY_BOUNDS, bucketOf } from './histogram.js';
-import { untoleratedTaint } from './matching.js';
+import { untoleratedTaint } from '../kube/index.js';
 import type {
   CapacityEvent,
   CapacitySink,

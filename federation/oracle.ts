@@ -5,7 +5,7 @@
  */
 import { isVirtualNodeLabels } from '../api/index.js';
 import { CPU_BOUNDS, MEMORY_BOUNDS, bucketOf } from './histogram.js';
-import { untoleratedTaint } from './matching.js';
+import { untoleratedTaint } from '../kube/index.js';
 import type { CapacityEvent, ClusterCapacity, ClusterPolicy, NodeInfo, NodeUsage, PodInfo } from './types.js';
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);

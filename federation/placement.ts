@@ -10,7 +10,7 @@
  */
 import type { ClusterModel, NodeState } from './cluster-model.js';
 import { CPU_BOUNDS, bucketOf } from './histogram.js';
-import { describeTaint, nodeAffinityMatches, selectorMatches, untoleratedTaint } from './matching.js';
+import { describeTaint, nodeSelectorMatches, nodeSelectorTermsMatch, untoleratedTaint } from '../kube/index.js';
 import type { FederationModel } from './model.js';
 import { cpuText, memText, resourceText } from './format.js';
 import type { PlacementPod } from './pod.js';
@@ -190,11 +190,11 @@ export class Placer {
           bump(`taint ${describeTaint(t)} not tolerated`);
           continue;
         }
-        if (!selectorMatches(pod.nodeSelector, n.labels)) {
+        if (!nodeSelectorMatches(pod.nodeSelector, n.labels)) {
           bump("didn't match nodeSelector");
           continue;
         }
-        if (!nodeAffinityMatches(pod.affinityTerms, n.name, n.labels)) {
+        if (pod.affinityTerms.length > 0 && !nodeSelectorTermsMatch(pod.affinityTerms, n.name, n.labels)) {
           bump("didn't match node affinity");
           continue;
         }
@@ -236,8 +236,8 @@ function shortOf(n: NodeState, pod: PlacementPod): string | undefined {
 export function nodeFits(n: NodeState, pod: PlacementPod): boolean {
   return (
     shortOf(n, pod) === undefined &&
-    selectorMatches(pod.nodeSelector, n.labels) &&
-    (pod.affinityTerms.length === 0 || nodeAffinityMatches(pod.affinityTerms, n.name, n.labels)) &&
+    nodeSelectorMatches(pod.nodeSelector, n.labels) &&
+    (pod.affinityTerms.length === 0 || nodeSelectorTermsMatch(pod.affinityTerms, n.name, n.labels)) &&
     (n.taints.length === 0 || untoleratedTaint(n.taints, pod.tolerations) === undefined)
   );
 }

@@ -4,8 +4,7 @@
  */
 import { appRefOf, qosClassOf, type AppRef, type TidepoolQos } from '../api/index.js';
 import { podRequests, type PodLike, type ResourceAmounts } from '../kube/index.js';
-import type { NodeSelectorTerm } from './matching.js';
-import type { Toleration } from './types.js';
+import type { NodeSelectorTerm, Toleration } from '../kube/index.js';
 
 
 /** The pod fields read here, beyond what kube/resources reads. */

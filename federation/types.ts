@@ -14,12 +14,6 @@ export interface Taint {
   effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | string;
 }
 
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal' | string;
-  value?: string;
-  effect?: string;
-}
 
 /** The projected node the model keeps: never the full object. */
 export interface NodeInfo {

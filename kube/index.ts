@@ -19,3 +19,4 @@ export * from './event-recorder.js';
 export * from './leader-election.js';
 export * from './tls.js';
 export * from './streams/index.js';
+export * from './scheduling.js';

@@ -11,22 +11,11 @@ import { bindPod } from './http/resource-handler.js';
 import { isRecord, type KubeObject } from './object.js';
 import type { StoreEvent } from './store.js';
 import { timersOf } from './time.js';
-import { fits, parseResourceList, podRequests, type PodLike, type ResourceAmounts } from '../kube/index.js';
+import { fits, nodeSelectorMatches, nodeSelectorTermsMatch, parseResourceList, podRequests, tolerates as toleratesOne, type NodeSelectorTerm, type PodLike, type TaintLike, type Toleration, type ResourceAmounts } from '../kube/index.js';
 
 type Obj = Record<string, unknown>;
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-}
+export type Taint = TaintLike;
 
 interface NodeInfo {
   name: string;
@@ -51,64 +40,21 @@ export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 const BACKOFF_INITIAL_MS = 1000;
 const BACKOFF_MAX_MS = 10_000;
 
+/** Whether any of the tolerations tolerates the taint (kube/scheduling.ts has the rule). */
 export function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
-  return tolerations.some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
+  return tolerations.some((t) => toleratesOne(t, taint));
 }
 
-interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false;
-      const a = Number(value);
-      const b = Number(values[0]);
-      if (!Number.isInteger(a) || !Number.isInteger(b)) return false;
-      return r.operator === 'Gt' ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
-}
-
-/** Required node affinity: terms are ORed, requirements inside a term ANDed. */
+/** spec.nodeSelector and required node affinity (terms ORed, requirements inside a term ANDed). */
 export function nodeAffinityMatches(pod: Obj, nodeName: string, labels: Record<string, string>): boolean {
   const spec = isRecord(pod['spec']) ? pod['spec'] : {};
-  const sel = isRecord(spec['nodeSelector']) ? (spec['nodeSelector'] as Record<string, string>) : {};
-  for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) return false;
+  if (!nodeSelectorMatches(isRecord(spec['nodeSelector']) ? (spec['nodeSelector'] as Record<string, string>) : undefined, labels)) return false;
   const affinity = isRecord(spec['affinity']) ? spec['affinity'] : {};
   const na = isRecord(affinity['nodeAffinity']) ? affinity['nodeAffinity'] : {};
   const required = isRecord(na['requiredDuringSchedulingIgnoredDuringExecution']) ? na['requiredDuringSchedulingIgnoredDuringExecution'] : undefined;
   if (!required) return true;
-  const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []) as Obj[];
-  if (terms.length === 0) return false;
-  return terms.some((term) => {
-    const exprs = (Array.isArray(term['matchExpressions']) ? term['matchExpressions'] : []) as NodeSelectorRequirement[];
-    const fields = (Array.isArray(term['matchFields']) ? term['matchFields'] : []) as NodeSelectorRequirement[];
-    if (exprs.length === 0 && fields.length === 0) return false;
-    return (
-      exprs.every((r) => requirementMatches(r, labels[r.key])) &&
-      fields.every((r) => requirementMatches(r, r.key === 'metadata.name' ? nodeName : undefined))
-    );
-  });
+  const terms = (Array.isArray(required['nodeSelectorTerms']) ? required['nodeSelectorTerms'] : []) as NodeSelectorTerm[];
+  return nodeSelectorTermsMatch(terms, nodeName, labels);
 }
 
 export class SimScheduler {

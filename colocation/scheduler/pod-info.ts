@@ -8,7 +8,8 @@
  */
 import { GANG_INPUT_ANNOTATIONS, QOS_INPUT_ANNOTATIONS, gangOf, qosClassOf, workloadRoleOf } from '../../api/index.js';
 import { podRequests, type FieldSchema, type PodLike, type RawObject, type ResourceAmounts } from '../../kube/index.js';
-import type { LabelSelector, NodeSelectorTerm, PodAffinityTerm, SchedPod, Toleration } from './types.js';
+import type { LabelSelector, NodeSelectorTerm, Toleration } from '../../kube/index.js';
+import type { PodAffinityTerm, SchedPod } from './types.js';
 
 const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
 

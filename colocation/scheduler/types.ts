@@ -6,37 +6,7 @@
  * bytes, batch-cpu in millicores (its unit is already the millicore), everything else in units.
  */
 import type { GangRef, TidepoolQos, WorkloadRole } from '../../api/index.js';
-import type { ResourceAmounts } from '../../kube/index.js';
-
-export interface LabelSelectorRequirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[];
-}
-
-/** metav1.LabelSelector: matchLabels AND matchExpressions; an empty selector matches everything. */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly LabelSelectorRequirement[];
-}
-
-export interface NodeSelectorRequirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[];
-}
-
-export interface NodeSelectorTerm {
-  readonly matchExpressions?: readonly NodeSelectorRequirement[];
-  readonly matchFields?: readonly NodeSelectorRequirement[];
-}
-
-export interface Toleration {
-  readonly key?: string;
-  readonly operator?: string;
-  readonly value?: string;
-  readonly effect?: string;
-}
+import type { LabelSelector, NodeSelectorTerm, ResourceAmounts, Toleration } from '../../kube/index.js';
 
 /** A required (anti-)affinity term: pods matched by `selector` in `namespaces`, per `topologyKey` domain. */
 export interface PodAffinityTerm {

@@ -12,7 +12,7 @@ import type { SchedulerCache } from '../cache.js';
 import { stateKey } from '../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { SKIP, unschedulable, type Status } from '../framework/status.js';
-import { labelSelectorMatches } from '../selectors.js';
+import { labelSelectorMatches } from '../../../kube/index.js';
 import type { PodAffinityTerm, SchedPod } from '../types.js';
 
 export const INTER_POD_ANTI_AFFINITY = 'InterPodAntiAffinity';

@@ -1,7 +1,7 @@
 /** spec.nodeSelector and required node affinity (kube-scheduler's NodeAffinity filter). */
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { SKIP, unresolvable, type Status } from '../framework/status.js';
-import { nodeSelectorTermsMatch } from '../selectors.js';
+import { nodeSelectorTermsMatch } from '../../../kube/index.js';
 
 export const NODE_AFFINITY = 'NodeAffinity';
 

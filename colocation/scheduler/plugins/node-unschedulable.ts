@@ -5,7 +5,7 @@
  */
 import type { FilterPlugin } from '../framework/interfaces.js';
 import { unresolvable, type Status } from '../framework/status.js';
-import { tolerates } from '../selectors.js';
+import { tolerates } from '../../../kube/index.js';
 
 export const NODE_UNSCHEDULABLE = 'NodeUnschedulable';
 

@@ -1,7 +1,7 @@
 /** NoSchedule / NoExecute taints the pod does not tolerate (kube-scheduler's TaintToleration filter). */
 import type { FilterPlugin } from '../framework/interfaces.js';
 import { unresolvable, type Status } from '../framework/status.js';
-import { untoleratedTaint } from '../selectors.js';
+import { untoleratedTaint } from '../../../kube/index.js';
 
 export const TAINT_TOLERATION = 'TaintToleration';
 

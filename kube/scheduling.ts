@@ -1,11 +1,49 @@
 /**
- * Kubernetes' matching rules, as kube-scheduler applies them: label selectors, node selector
- * terms, taints and tolerations. Pure functions over the projected shapes.
+ * Kubernetes' pod-to-node matching rules as kube-scheduler applies them: label selectors,
+ * nodeSelector, node selector terms (required node affinity), taints and tolerations. Pure
+ * functions over plain shapes; the one copy every room (federation's placement, the colocation
+ * scheduler, the sim's default scheduler) reads.
  */
-import type { NodeTaint } from '../../kube/index.js';
-import type { LabelSelector, LabelSelectorRequirement, NodeSelectorRequirement, NodeSelectorTerm, Toleration } from './types.js';
 
 type Labels = Readonly<Record<string, string>>;
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** metav1.LabelSelector: matchLabels AND matchExpressions; an empty selector matches everything. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+export interface NodeSelectorTerm {
+  readonly matchExpressions?: readonly NodeSelectorRequirement[];
+  readonly matchFields?: readonly NodeSelectorRequirement[];
+}
+
+export interface Toleration {
+  readonly key?: string;
+  readonly operator?: string;
+  readonly value?: string;
+  readonly effect?: string;
+  readonly tolerationSeconds?: number;
+}
+
+/** A taint as the rules read it (NodeTaint and federation's Taint both fit). */
+export interface TaintLike {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
+}
 
 /** metav1.LabelSelector semantics: In/NotIn/Exists/DoesNotExist; every part must hold. */
 export function labelSelectorMatches(selector: LabelSelector, labels: Labels): boolean {
@@ -34,7 +72,12 @@ function labelRequirementMatches(r: LabelSelectorRequirement, labels: Labels): b
   }
 }
 
-/** One node selector requirement (adds Gt/Lt, integer comparisons, to the label operators). */
+/** A base-10 integer as Go's strconv.ParseInt reads it; undefined otherwise. */
+function integer(s: string): number | undefined {
+  return /^[+-]?\d+$/.test(s) ? Number(s) : undefined;
+}
+
+/** One node selector requirement on a value (undefined: the label is absent); Gt/Lt compare integers. */
 export function nodeRequirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
   const values = r.values ?? [];
   switch (r.operator) {
@@ -49,9 +92,9 @@ export function nodeRequirementMatches(r: NodeSelectorRequirement, value: string
     case 'Gt':
     case 'Lt': {
       if (value === undefined || values.length !== 1) return false;
-      const a = Number.parseInt(value, 10);
-      const b = Number.parseInt(values[0]!, 10);
-      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      const a = integer(value);
+      const b = integer(values[0]!);
+      if (a === undefined || b === undefined) return false;
       return r.operator === 'Gt' ? a > b : a < b;
     }
     default:
@@ -82,17 +125,24 @@ export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], nodeN
   return false;
 }
 
+/** spec.nodeSelector: every key equal. */
+export function nodeSelectorMatches(selector: Readonly<Record<string, string>> | undefined, labels: Labels): boolean {
+  if (!selector) return true;
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
 /** v1.Toleration.ToleratesTaint. */
-export function tolerates(tol: Toleration, taint: NodeTaint): boolean {
+export function tolerates(tol: Toleration, taint: TaintLike): boolean {
   if (tol.effect && tol.effect !== taint.effect) return false;
   if (!tol.key) return tol.operator === 'Exists';
   if (tol.key !== taint.key) return false;
   if (tol.operator === 'Exists') return true;
-  return (tol.value ?? '') === taint.value;
+  return (tol.value ?? '') === (taint.value ?? '');
 }
 
 /** The first NoSchedule/NoExecute taint no toleration tolerates (what blocks scheduling), or undefined. */
-export function untoleratedTaint(taints: readonly NodeTaint[], tolerations: readonly Toleration[]): NodeTaint | undefined {
+export function untoleratedTaint<T extends TaintLike>(taints: readonly T[], tolerations: readonly Toleration[]): T | undefined {
   for (const t of taints) {
     if (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') continue;
     let ok = false;
@@ -105,4 +155,9 @@ export function untoleratedTaint(taints: readonly NodeTaint[], tolerations: read
     if (!ok) return t;
   }
   return undefined;
+}
+
+/** key[=value]:effect, as kubectl prints a taint. */
+export function describeTaint(t: TaintLike): string {
+  return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
 }
