@@ -1,7 +1,7 @@
 // The pieces of a utilization trace that need no running cluster: the simulated clock, the
 // day curve's average, the seeded app plan, and how one node's demand is judged.
 import { describe, expect, it } from 'vitest';
-import { dayFactor, DEFAULT_ONLINE_SERVICES, judgeNode, onlineUsageShare, planApps, rateForCores, scaledClock, streamMeans, type AppStreamSpec, type DayCurve } from '../../sim/index.js';
+import { dayFactor, DEFAULT_ONLINE_SERVICES, governTimeScale, judgeNode, onlineUsageShare, planApps, rateForCores, scaledClock, streamMeans, type AppStreamSpec, type DayCurve } from '../../sim/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -13,8 +13,8 @@ describe('scaledClock', () => {
     expect(clock.now()).toBe(5_000_000);
     real += 10;
     expect(clock.now()).toBe(5_000_000 + 3_600);
-    // A simulated hour on a clock 360 000 times faster than real time is 10 real ms.
-    const fast = scaledClock({ scale: 360_00 });
+    // A simulated hour on a clock 36 000 times faster than real time is 100 real ms.
+    const fast = scaledClock({ scale: 36_000 });
     const fired = await new Promise<boolean>((resolve) => {
       const t = setTimeout(() => resolve(false), 5_000);
       fast.setTimeout(() => {
@@ -25,10 +25,82 @@ describe('scaledClock', () => {
     expect(fired).toBe(true);
   });
 
+  it('changes pace without a jump in time, and its timers still fire at their simulated due time', async () => {
+    let real = 0;
+    const manual = scaledClock({ scale: 10, startAt: 0, realNow: () => real });
+    real = 100;
+    manual.setScale(1000);
+    expect(manual.now()).toBe(1_000);
+    real = 101;
+    expect(manual.now()).toBe(2_000);
+    expect(() => manual.setScale(0.5)).toThrow(/timeScale must be a number from 1/);
+
+    // Slowed down after arming: the timer wakes early in simulated time, waits on, fires when due.
+    const slowed = scaledClock({ scale: 1000 });
+    const dueSlow = slowed.now() + 2_000;
+    const firedAtSlow = new Promise<number>((resolve) => slowed.setTimeout(() => resolve(slowed.now()), 2_000));
+    slowed.setScale(20);
+    expect(await firedAtSlow).toBeGreaterThanOrEqual(dueSlow - 20);
+    // Sped up after arming: a timer armed for 100 real s at 10× fires within moments at 100 000×.
+    const sped = scaledClock({ scale: 10 });
+    const dueSped = sped.now() + 1_000_000;
+    const firedAtSped = new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the timer did not follow the faster pace')), 5_000);
+      sped.setTimeout(() => {
+        clearTimeout(t);
+        resolve(sped.now());
+      }, 1_000_000);
+    });
+    sped.setScale(100_000);
+    expect(await firedAtSped).toBeGreaterThanOrEqual(dueSped - 100_000);
+    // A cleared timer never fires.
+    let cleared = false;
+    const h = sped.setTimeout(() => (cleared = true), 10);
+    sped.clearTimeout(h);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cleared).toBe(false);
+  });
+
   it('refuses a scale it cannot honour, naming the option', () => {
     expect(() => scaledClock({ scale: 0 })).toThrow(/timeScale must be a number from 1 to 100000/);
     expect(() => scaledClock({ scale: Number.NaN })).toThrow(/timeScale/);
     expect(() => scaledClock({ scale: 2, startAt: Number.POSITIVE_INFINITY })).toThrow(/startAt must be a time/);
+  });
+});
+
+describe('governTimeScale', () => {
+  const busy = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // hold the event loop, as a saturated process does
+    }
+  };
+
+  it('slows simulated time while the event loop is held up, and brings it back to full pace after', async () => {
+    const clock = scaledClock({ scale: 200 });
+    // A generous lag target, so a busy machine's ordinary jitter does not count as held up.
+    const g = governTimeScale(clock, { maxScale: 200, targetLagMs: 50, windowMs: 100 });
+    try {
+      for (let i = 0; i < 8; i++) {
+        busy(150);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(clock.scale).toBeLessThan(200);
+      expect(g.stats().slowdowns).toBeGreaterThan(0);
+      const deadline = Date.now() + 20_000;
+      while (clock.scale < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(clock.scale).toBe(200);
+      const s = g.stats();
+      expect(s.minScale).toBeLessThan(200);
+      expect(s.meanScale).toBeLessThanOrEqual(200);
+      expect(s.worstLagMs).toBeGreaterThan(50);
+    } finally {
+      g.stop();
+    }
+  });
+
+  it('refuses bounds that cannot be', () => {
+    expect(() => governTimeScale(scaledClock({ scale: 10 }), { maxScale: 5, minScale: 10 })).toThrow(/minScale <= maxScale/);
   });
 });
 

@@ -1,0 +1,96 @@
+// Keeps accelerated simulated time honest on a busy machine. Everything a process does late in
+// real time is late by `scale` times as much in simulated time: at 120×, an event loop held up
+// for 100 ms makes every kubelet, scheduler and controller in it 12 simulated seconds late. The
+// governor watches how late the process's own timers fire and slows simulated time while the
+// process (or the machine) cannot keep up, then speeds it up again to at most `maxScale` — so a
+// trace measures the system, not how loaded the machine happened to be. The scale it ran at is
+// reported, not hidden.
+
+import type { SimClock } from './time.js';
+
+export interface GovernorOptions {
+  /** The fastest pace allowed (and the one started from, when the clock runs slower). */
+  maxScale: number;
+  /** The slowest pace; default 1 (real time). */
+  minScale?: number;
+  /** Timer lateness tolerated, real ms (the p90 of a window). Default 20. */
+  targetLagMs?: number;
+  /** How often the pace is reconsidered, real ms. Default 500. */
+  windowMs?: number;
+}
+
+export interface GovernorStats {
+  /** Simulated ms per real ms over the governor's life. */
+  meanScale: number;
+  minScale: number;
+  /** The p90 timer lateness of the worst window, real ms. */
+  worstLagMs: number;
+  /** Windows where the pace was lowered. */
+  slowdowns: number;
+}
+
+export interface Governor {
+  stats(): GovernorStats;
+  stop(): void;
+}
+
+const PROBE_MS = 10;
+
+/** Starts governing `clock`'s pace; stop() leaves it at its last pace. */
+export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
+  const maxScale = o.maxScale;
+  const minScale = o.minScale ?? 1;
+  const target = o.targetLagMs ?? 20;
+  const windowMs = o.windowMs ?? 500;
+  if (!(maxScale >= minScale && minScale >= 1)) throw new RangeError(`time governor: need 1 <= minScale <= maxScale, got ${minScale} and ${maxScale}`);
+  if (!(target > 0) || !(windowMs >= PROBE_MS * 5)) throw new RangeError(`time governor: targetLagMs must be positive and windowMs at least ${PROBE_MS * 5}`);
+  clock.setScale(Math.min(maxScale, Math.max(minScale, clock.scale)));
+  const startedReal = performance.now();
+  const startedSim = clock.now();
+  let lags: number[] = [];
+  let windowStart = performance.now();
+  let expected = performance.now() + PROBE_MS;
+  let lowest = clock.scale;
+  let worst = 0;
+  let slowdowns = 0;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const probe = (): void => {
+    if (stopped) return;
+    const now = performance.now();
+    lags.push(Math.max(0, now - expected));
+    if (now - windowStart >= windowMs) {
+      lags.sort((a, b) => a - b);
+      const p90 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.9))] ?? 0;
+      worst = Math.max(worst, p90);
+      let next = clock.scale;
+      if (p90 > target) {
+        next = Math.max(minScale, clock.scale * Math.max(0.5, target / p90));
+        slowdowns++;
+      } else if (p90 < target / 2) {
+        next = Math.min(maxScale, clock.scale * 1.1);
+      }
+      if (next !== clock.scale) clock.setScale(next);
+      lowest = Math.min(lowest, next);
+      lags = [];
+      windowStart = now;
+    }
+    expected = performance.now() + PROBE_MS;
+    timer = setTimeout(probe, PROBE_MS);
+    timer.unref();
+  };
+  timer = setTimeout(probe, PROBE_MS);
+  timer.unref();
+
+  return {
+    stats(): GovernorStats {
+      const real = performance.now() - startedReal;
+      return { meanScale: real > 0 ? (clock.now() - startedSim) / real : clock.scale, minScale: lowest, worstLagMs: worst, slowdowns };
+    },
+    stop(): void {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}
