@@ -15,6 +15,7 @@
 //   namespaces { names }   creates namespaces in-process
 //   counters               writes the store saw since start (see SimCounters)
 //   stop
+import { OFFLINE_PRIORITY_CLASS, OFFLINE_PRIORITY_VALUE } from '../../api/index.js';
 import { loadCompiled } from './_compiled.js';
 import { batchAllocatable, CLUSTER, NODE_SHAPE, nodeName } from './_coloc-workload.js';
 
@@ -78,8 +79,8 @@ const pcRt = c.registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')!;
 c.api.create(pcRt, '', {
   apiVersion: 'scheduling.k8s.io/v1',
   kind: 'PriorityClass',
-  metadata: { name: 'tidepool-offline' },
-  value: -10,
+  metadata: { name: OFFLINE_PRIORITY_CLASS },
+  value: OFFLINE_PRIORITY_VALUE,
   preemptionPolicy: 'Never',
   description: 'Preemptible batch work on reclaimed capacity (Tidepool).',
 } as never);

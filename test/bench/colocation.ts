@@ -281,7 +281,10 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     figures['schedulerLimiterWaitSeconds'] = round(delta('tidepool_kube_rate_limiter_wait_seconds_sum'), 3);
     figures['schedulerCpuMsPerPod'] = round((cpu1.sched - cpu0.sched) / n, 3);
     figures['schedulerCpuCores'] = round((cpu1.sched - cpu0.sched) / 1000 / wall);
+    // Per CPU-second: what one core could do for each process alone, whatever the machine's load.
+    figures['schedulerPodsPerCpuSecond'] = round((n * 1000) / (cpu1.sched - cpu0.sched), 0);
     figures['simCpuMsPerPod'] = round((cpu1.sim - cpu0.sim) / n, 3);
+    figures['simPodsPerCpuSecond'] = round((n * 1000) / (cpu1.sim - cpu0.sim), 0);
     figures['simCpuCores'] = round((cpu1.sim - cpu0.sim) / 1000 / wall);
     figures['benchCpuMsPerPod'] = round((selfCpu.user + selfCpu.system) / 1000 / n, 3);
     figures['bindsPerPod'] = round((c1.podBinds - c0.podBinds) / n, 3);
@@ -295,7 +298,7 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
         `create → bound p50 ${figures['p50Ms']} ms, p99 ${figures['p99Ms']} ms, max ${figures['maxMs']} ms; ${figures['nodesUsed']} nodes used (at most ${figures['maxPodsPerNode']} pods), ${onHot} pods on the ${figures['hotNodes']} hot nodes`,
     );
     log(
-      `scheduler: ${figures['schedulerCpuMsPerPod']} ms CPU per pod (${figures['schedulerCpuCores']} cores), cycle mean ${figures['cycleMeanUs']} µs, binding mean ${figures['bindMeanMs']} ms, ` +
+      `scheduler: ${figures['schedulerCpuMsPerPod']} ms CPU per pod (${figures['schedulerCpuCores']} cores; ${figures['schedulerPodsPerCpuSecond']} pods per CPU-second), cycle mean ${figures['cycleMeanUs']} µs, binding mean ${figures['bindMeanMs']} ms, ` +
         `${figures['attemptsUnschedulable']} unschedulable / ${figures['attemptsError']} error attempts, ${figures['schedulerRequestsPerPod']} requests per pod over ${figures['schedulerTlsConnects']} new TLS connections, ${figures['eventWritesPerPod']} Event writes per pod; ` +
         `sim ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores); this process ${figures['benchCpuMsPerPod']} ms per pod`,
     );
@@ -317,6 +320,7 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     figures['ceilingSimCpuMsPerPod'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / (2 * half), 3);
     figures['ceilingSimCpuCores'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / 1000 / ceilSeconds);
     figures['ceilingBinderCpuMsPerPod'] = round((ceilA.binderCpuMs + ceilB.binderCpuMs) / (2 * half), 3);
+    figures['ceilingBinderPodsPerCpuSecond'] = round((2 * half * 1000) / (ceilA.binderCpuMs + ceilB.binderCpuMs), 0);
     // Connections the binder opened while measured (as schedulerTlsConnects: after its warm-up).
     figures['ceilingBinderTlsConnects'] = ceilA.binderTlsConnects + ceilB.binderTlsConnects;
     log(
