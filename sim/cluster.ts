@@ -30,7 +30,7 @@ import { ResourceRegistry } from './resources.js';
 import { SimScheduler } from './scheduler.js';
 import { Store } from './store.js';
 import { systemClock, type Clock } from './time.js';
-import type { CertificateAuthority } from './tls.js';
+import type { CertificateAuthority } from '../kube/index.js';
 import { AdmissionWebhooks } from './webhooks/index.js';
 
 export interface ClusterOptions {

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KubeClient } from '../../../kube/index.js';
-import { createCertificateAuthority } from '../../../sim/tls.js';
+import { createCertificateAuthority } from '../../../kube/index.js';
 
 export const TOKEN = 'stream-test-token';
 

@@ -2,7 +2,7 @@
 // the test moves), JSON requests to it with any bearer token, and the RBAC objects the
 // tests grant with.
 
-import { createCertificateAuthority } from '../../../sim/tls.js';
+import { createCertificateAuthority } from '../../../kube/index.js';
 import { SimCluster } from '../../../sim/index.js';
 import type { Clock } from '../../../sim/time.js';
 import { raw, type ClusterAccess, type RawResponse } from '../e2e/helpers.js';

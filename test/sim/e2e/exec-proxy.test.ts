@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createCertificateAuthority } from '../../../sim/tls.js';
+import { createCertificateAuthority } from '../../../kube/index.js';
 import { hasKubectl, Kubectl } from '../../helpers/kubectl.js';
 import { accessFor, expectStatus, podManifest, raw, readResponse, registerKubeletNode, startTestSim, waitFor, type ClusterAccess, type RawResponse, type TestSim } from './helpers.js';
 
@@ -99,7 +99,8 @@ beforeAll(async () => {
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('remote', { spec: { nodeName: 'virtual-node', schedulerName: 'none' } }) as V1Pod });
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('local') as V1Pod });
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('unbound', { spec: { schedulerName: 'none' } }) as V1Pod });
-  await waitFor('pod local bound to a simulated node', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'local' })).spec?.nodeName);
+  // Running, not only bound: the sim's built-in shell answers exec on running containers only.
+  await waitFor('pod local running on a simulated node', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'local' })).status?.phase === 'Running', 15_000);
   if (hasKubectl) kubectl = new Kubectl(t.sim.kubeconfig);
 });
 

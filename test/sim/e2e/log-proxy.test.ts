@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../../sim/tls.js';
+import { createCertificateAuthority } from '../../../kube/index.js';
 import { accessFor, expectStatus, podManifest, raw, registerKubeletNode, sleep, startTestSim, type ClusterAccess, type TestSim } from './helpers.js';
 
 let t: TestSim;

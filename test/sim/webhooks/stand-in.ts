@@ -3,7 +3,7 @@
 // with whatever the test says (allow, patch, deny, a broken answer, or nothing for a while).
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createCertificateAuthority } from '../../../sim/tls.js';
+import { createCertificateAuthority } from '../../../kube/index.js';
 
 export interface ReviewRequest {
   uid: string;
