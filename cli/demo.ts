@@ -109,16 +109,18 @@ export async function runDemo(o: DemoCliOptions): Promise<void> {
   progress.say(`tidepool demo: starting — host cluster ${hostName}, member clusters ${members.join(', ')} (${o.nodes} nodes each), a simulated day every ${day} min`);
 
   try {
-    let sim: Sim;
-    try {
-      sim = await progress.step('simulated clusters', async () => {
-        const s = await startSim({ ...simOptionsFrom(o), onlineLoad: 0, timeScale: o.timeScale, dayCurve: DEFAULT_DAY_CURVE, dir });
-        return { value: s, detail: `${o.clusters.join(', ')} on 127.0.0.1; kubeconfig ${shownPath(s.kubeconfigPath!)}` };
-      });
-    } catch (err) {
-      throw new Error(simStartProblem(err, o.basePort, dir), { cause: err });
-    }
-    stops.push(['the simulated clusters', () => sim.stop()]);
+    // Every step registers what it started before it returns: a signal noticed at the end of a
+    // step then stops that too.
+    const sim: Sim = await progress.step('simulated clusters', async () => {
+      let s: Sim;
+      try {
+        s = await startSim({ ...simOptionsFrom(o), onlineLoad: 0, timeScale: o.timeScale, dayCurve: DEFAULT_DAY_CURVE, dir });
+      } catch (err) {
+        throw new Error(simStartProblem(err, o.basePort, dir), { cause: err });
+      }
+      stops.push(['the simulated clusters', () => s.stop()]);
+      return { value: s, detail: `${o.clusters.join(', ')} on 127.0.0.1; kubeconfig ${shownPath(s.kubeconfigPath!)}` };
+    });
     const logPath = resolve(dir, 'demo.log');
     const logger = pino({ level: o.logLevel }, pino.destination({ dest: logPath, sync: true, mkdir: true }));
 
@@ -188,11 +190,11 @@ export async function runDemo(o: DemoCliOptions): Promise<void> {
     if (o.apps) {
       const memberCores = fed.document().total.cpu.allocatable / 1000;
       const perMinute = o.appsPerMinute ?? Math.max(0.5, Math.round(appsPerMinuteFor(OFFLINE_TARGET * memberCores, o.timeScale) * 10) / 10);
-      const stream = await progress.step('Spark and Flink apps', async () => {
-        const s = startAppStream({ host: sim.cluster(hostName), timeScale: o.timeScale, appsPerMinute: perMinute });
-        return { value: s, detail: `about ${perMinute} a minute into ${hostName}/${DEMO_APPS_NAMESPACE}, aimed at the virtual nodes (--no-apps turns them off)` };
+      await progress.step('Spark and Flink apps', async () => {
+        const stream = startAppStream({ host: sim.cluster(hostName), timeScale: o.timeScale, appsPerMinute: perMinute });
+        stops.push(['the apps', () => stream.stop()]);
+        return { value: undefined, detail: `about ${perMinute} a minute into ${hostName}/${DEMO_APPS_NAMESPACE}, aimed at the virtual nodes (--no-apps turns them off)` };
       });
-      stops.push(['the apps', () => stream.stop()]);
       appsLine = `apps: ${perMinute} a minute`;
     }
 
@@ -216,7 +218,7 @@ export async function runDemo(o: DemoCliOptions): Promise<void> {
     progress.say('\nstop with Ctrl-C');
 
     const sig = await signal;
-    progress.say(`received ${sig}, shutting down`);
+    progress.say(`received ${sig}, shutting down (once more to stop at once)`);
   } catch (err) {
     if (!(err instanceof DemoInterrupted)) {
       await stopAll();

@@ -33,7 +33,7 @@ export const PAGE_HTML = `<!doctype html>
   .hist { display: inline-flex; align-items: flex-end; gap: 2px; height: 32px; }
   .hist i { display: block; width: 10px; background: #2f7fd1; min-height: 1px; }
   #charts { display: flex; flex-wrap: wrap; gap: 1rem; }
-  .chart { background: #fff; border: 1px solid #dde3ea; border-radius: 6px; padding: .5rem .8rem; }
+  .chart { background: #fff; border: 1px solid #dde3ea; border-radius: 6px; padding: .5rem .8rem; width: 420px; }
   .chart h3 { font-size: .95rem; margin: 0 0 .3rem; }
   .chart svg { display: block; }
   .online { background: #3f6fa8; } .offline { background: #f0b541; } .system { background: #b9c3ce; } .free { background: #d8f0e2; }

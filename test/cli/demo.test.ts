@@ -107,7 +107,7 @@ describe('tidepool demo', () => {
     const { code, signal } = await cli.exited;
     expect(signal).toBeNull();
     expect(code).toBe(0);
-    expect(cli.stdout()).toMatch(/^received SIGTERM, shutting down$/m);
+    expect(cli.stdout()).toMatch(/^received SIGTERM, shutting down \(once more to stop at once\)$/m);
     expect(cli.stdout()).toMatch(/^stopped$/m);
   });
 });

@@ -1,13 +1,14 @@
 // `tidepool start` is `tidepool demo` under its older name, and the demo's refusals are sentences
 // that name the flag to change: a console port in use, a value out of range, a topology with no
-// member. Each ends the process with exit code 1 and leaves nothing running.
+// member. Each ends the process with exit code 1 and leaves nothing running. A Ctrl-C while it
+// starts stops what already runs and exits 0.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { REPO_ROOT, startCli } from '../helpers/cli-process.js';
 
 let dir: string;
 let busy: Server;
@@ -70,5 +71,19 @@ describe('tidepool start', { timeout: 60_000 }, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("option '--time-scale <n>' argument '0' is invalid. --time-scale must be between 1 and 3600, got 0");
     expect(r.stdout).toBe('');
+  });
+
+  it('stops what it started when Ctrl-C comes while it starts, with exit code 0', async () => {
+    const cli = await startCli(['start', '--clusters', 'host,east', '--nodes', '1', '--host-nodes', '1', '--dir', dir, '--console', '127.0.0.1:0'], /^ {2}up {3}simulated clusters: /m, 40_000);
+    try {
+      cli.child.kill('SIGINT');
+      const { code, signal } = await cli.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(cli.stdout()).toMatch(/^received SIGINT while starting, shutting down\nstopped$/m);
+      expect(cli.stdout()).not.toContain('tidepool demo ready');
+      expect(cli.stderr()).toBe('');
+    } finally {
+      await cli.kill();
+    }
   });
 });
