@@ -11,6 +11,6 @@ export { Federation, defaultClientFactory, type FederationOptions, type HistoryS
 export type { PoolProvider, PoolCapacity, PlaceRequest, MemberStatus, Slot } from './provider.js';
 export { MemberClusterRegistry, loadFederationConfig, type FederationConfig, type RegistryOptions } from './registry.js';
 export { buildServer, type ServerOptions } from './server.js';
-export { ServerAuth, parseAuthResource, statusBody, type AuthOutcome, type AuthResourceAttributes, type AuthUser, type ServerAuthOptions, type StatusBody } from './server-auth.js';
+export { ServerAuth, parseAuthResource, type AuthOutcome, type AuthResourceAttributes, type AuthUser, type ServerAuthOptions } from './server-auth.js';
 export { federationMetrics } from './metrics.js';
 export { capacityTable } from './table.js';

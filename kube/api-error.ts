@@ -74,3 +74,20 @@ export function isGone(err: unknown): boolean {
 export function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 404;
 }
+
+/** The Status a server answers a refused request with, as kube-apiserver writes it. */
+export interface FailureStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  /** BadRequest, NotFound, Unauthorized, Forbidden, Invalid, InternalError, ... */
+  reason: string;
+  code: number;
+  details?: { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
+}
+
+export function failureStatus(code: number, reason: string, message: string, details?: FailureStatus['details']): FailureStatus {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details ? { details } : {}) };
+}

@@ -478,18 +478,23 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   return new KubeClient(options);
 }
 
+const RESOURCE_VERBS: Readonly<Record<string, string>> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/**
+ * The verb a request method asks for on one resource, before list/watch/deletecollection are
+ * told apart: GET and HEAD get, POST create, PUT update, PATCH patch, DELETE delete, any other
+ * method lower-cased. The kubelet's auth filter and kube-rbac-proxy authorize with it.
+ */
+export function resourceVerbOf(method: string): string {
+  return RESOURCE_VERBS[method.toUpperCase()] ?? method.toLowerCase();
+}
+
 /**
  * The Kubernetes verb of a request, as kube-apiserver's request info names it: get, list,
  * watch, create, update, patch, delete, deletecollection.
  */
 export function verbOf(method: string, url: URL): string {
   switch (method) {
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
     case 'DELETE':
       return isCollection(url.pathname) ? 'deletecollection' : 'delete';
     case 'GET':
@@ -499,7 +504,7 @@ export function verbOf(method: string, url: URL): string {
       return isCollection(url.pathname) ? 'list' : 'get';
     }
     default:
-      return method.toLowerCase();
+      return resourceVerbOf(method);
   }
 }
 

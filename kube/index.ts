@@ -18,5 +18,7 @@ export * from './workqueue.js';
 export * from './event-recorder.js';
 export * from './leader-election.js';
 export * from './tls.js';
+export * from './ttl-cache.js';
+export * from './delegated-auth.js';
 export * from './streams/index.js';
 export * from './scheduling.js';

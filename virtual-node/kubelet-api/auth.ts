@@ -15,23 +15,18 @@
  * Answers are cached as the kubelet's webhook authenticator and authorizer cache them
  * (authenticated tokens 2 min, allowed 5 min, denied 30 s by default), so a metrics scraper
  * or a client tailing many logs costs a review now and then, not one per request. Tokens are
- * cached by their SHA-256 and never logged.
+ * cached by their SHA-256 and never logged. The reviews and their caches are kube's
+ * DelegatedAuth; this file holds what is the kubelet's: client certificates, the path →
+ * nodes/<subresource> mapping, AlwaysAllow, and refusals as KubeletApiError Statuses.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { systemClock, type Clock, type KubeClient } from '../../kube/index.js';
+import { DelegatedAuth, bearerToken, resourceVerbOf, type Clock, type DelegatedAuthTtls, type KubeClient, type UserInfo } from '../../kube/index.js';
 import type { KubeletApiLogger } from './logger.js';
 import type { AuthResult, AuthStep } from './metrics.js';
 import { KubeletApiError } from './status.js';
-import { TtlCache } from './ttl-cache.js';
 
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
+export type { UserInfo };
 
 /** What a request asks to do, in the terms of a SubjectAccessReview on `nodes`. */
 export interface RequestAttributes {
@@ -39,16 +34,8 @@ export interface RequestAttributes {
   subresource: string;
 }
 
-export interface AuthCacheTtls {
-  /** How long an authenticated token is trusted without a new TokenReview. Default 2 min. */
-  authenticatedMs?: number;
-  /** How long a refused token stays refused. Default 10 s. */
-  unauthenticatedMs?: number;
-  /** How long an allowed SubjectAccessReview answer is reused. Default 5 min. */
-  allowedMs?: number;
-  /** How long a denied answer is reused. Default 30 s. */
-  deniedMs?: number;
-}
+/** The kubelet's defaults: authenticated tokens 2 min, refused 10 s, allowed 5 min, denied 30 s. */
+export type AuthCacheTtls = DelegatedAuthTtls;
 
 export type AuthorizationMode = 'Webhook' | 'AlwaysAllow';
 
@@ -72,8 +59,6 @@ export interface KubeletAuthOptions {
 }
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
-const TOKEN_REVIEWS_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
-const SUBJECT_ACCESS_REVIEWS_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
 /** The SubjectAccessReview subresource of a kubelet path, as the kubelet's auth filter maps it. */
 export function subresourceOf(path: string): string {
@@ -86,59 +71,22 @@ export function subresourceOf(path: string): string {
   return 'proxy';
 }
 
-/** The verb of a request method, as the kubelet's auth filter maps it. */
-export function verbOf(method: string): string {
-  switch (method.toUpperCase()) {
-    case 'GET':
-    case 'HEAD':
-      return 'get';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return 'delete';
-    default:
-      return method.toLowerCase();
-  }
-}
-
 export function requestAttributes(method: string, path: string): RequestAttributes {
-  return { verb: verbOf(method), subresource: subresourceOf(path) };
-}
-
-interface TokenAnswer {
-  user?: UserInfo;
-  /** Why a token was refused (TokenReview status.error), for the log. */
-  error?: string;
-}
-
-interface AccessAnswer {
-  allowed: boolean;
-  reason: string;
+  return { verb: resourceVerbOf(method), subresource: subresourceOf(path) };
 }
 
 export class KubeletAuth {
-  private readonly tokens: TtlCache<TokenAnswer>;
-  private readonly access: TtlCache<AccessAnswer>;
-  private readonly ttls: Required<AuthCacheTtls>;
-  private readonly clock: Clock;
-  private readonly timeoutMs: number;
+  private readonly reviews: DelegatedAuth;
 
   constructor(private readonly opts: KubeletAuthOptions) {
-    this.clock = opts.clock ?? systemClock;
-    const size = opts.cacheSize ?? 4096;
-    this.tokens = new TtlCache(size, this.clock);
-    this.access = new TtlCache(size, this.clock);
-    this.ttls = {
-      authenticatedMs: opts.ttls?.authenticatedMs ?? 120_000,
-      unauthenticatedMs: opts.ttls?.unauthenticatedMs ?? 10_000,
-      allowedMs: opts.ttls?.allowedMs ?? 300_000,
-      deniedMs: opts.ttls?.deniedMs ?? 30_000,
-    };
-    this.timeoutMs = opts.reviewTimeoutMs ?? 10_000;
+    this.reviews = new DelegatedAuth({
+      reviewer: opts.host,
+      ...(opts.tokenAudiences ? { audiences: opts.tokenAudiences } : {}),
+      ...(opts.ttls ? { ttls: opts.ttls } : {}),
+      ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+      ...(opts.reviewTimeoutMs !== undefined ? { reviewTimeoutMs: opts.reviewTimeoutMs } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
   }
 
   /** The user a request comes from; throws a 401 KubeletApiError when there is none. */
@@ -153,10 +101,9 @@ export class KubeletAuth {
       this.opts.onDecision?.('authentication', 'denied', true);
       throw unauthorized();
     }
-    const key = createHash('sha256').update(token).digest('base64');
-    let answer: { value: TokenAnswer; cached: boolean };
+    let answer;
     try {
-      answer = await this.tokens.getOrLoad(key, () => this.reviewToken(token), (a) => (a.user ? this.ttls.authenticatedMs : this.ttls.unauthenticatedMs));
+      answer = await this.reviews.authenticateToken(token);
     } catch (err) {
       // As the kubelet: a webhook that cannot answer authenticates no one (401), and the
       // cause goes to the log, not to the client.
@@ -164,13 +111,13 @@ export class KubeletAuth {
       this.opts.logger.error({ err: (err as Error).message }, 'kubelet API: TokenReview on the host cluster failed; request refused');
       throw unauthorized();
     }
-    if (!answer.value.user) {
+    if (!answer.authenticated) {
       this.opts.onDecision?.('authentication', 'denied', answer.cached);
-      if (!answer.cached) this.opts.logger.info({ reason: answer.value.error ?? 'not authenticated' }, 'kubelet API: bearer token refused by TokenReview');
+      if (!answer.cached) this.opts.logger.info({ reason: answer.reason }, 'kubelet API: bearer token refused by TokenReview');
       throw unauthorized();
     }
     this.opts.onDecision?.('authentication', 'allowed', answer.cached);
-    return answer.value.user;
+    return answer.user;
   }
 
   /**
@@ -179,10 +126,11 @@ export class KubeletAuth {
    */
   async authorize(user: UserInfo, attrs: RequestAttributes, node: string): Promise<void> {
     if ((this.opts.authorizationMode ?? 'Webhook') === 'AlwaysAllow') return;
-    const key = JSON.stringify([user.username, user.uid ?? '', [...user.groups].sort(), user.extra ?? {}, attrs.verb, attrs.subresource, node]);
-    let answer: { value: AccessAnswer; cached: boolean };
+    let answer;
     try {
-      answer = await this.access.getOrLoad(key, () => this.reviewAccess(user, attrs, node), (a) => (a.allowed ? this.ttls.allowedMs : this.ttls.deniedMs));
+      answer = await this.reviews.authorize(user, {
+        resourceAttributes: { verb: attrs.verb, group: '', version: 'v1', resource: 'nodes', subresource: attrs.subresource, name: node },
+      });
     } catch (err) {
       this.opts.onDecision?.('authorization', 'error', false);
       this.opts.logger.error({ user: user.username, verb: attrs.verb, subresource: attrs.subresource, node, err: (err as Error).message }, 'kubelet API: SubjectAccessReview on the host cluster failed');
@@ -192,12 +140,12 @@ export class KubeletAuth {
         `Authorization error (user=${user.username}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource}): the host cluster could not review the request`,
       );
     }
-    if (answer.value.allowed) {
+    if (answer.allowed) {
       this.opts.onDecision?.('authorization', 'allowed', answer.cached);
       return;
     }
     this.opts.onDecision?.('authorization', 'denied', answer.cached);
-    const why = answer.value.reason ? `: ${answer.value.reason}` : '';
+    const why = answer.reason ? `: ${answer.reason}` : '';
     throw new KubeletApiError(
       403,
       'Forbidden',
@@ -205,61 +153,10 @@ export class KubeletAuth {
       { kind: 'nodes', name: node },
     );
   }
-
-  private async reviewToken(token: string): Promise<TokenAnswer> {
-    const review = await this.opts.host.requestJson<{ status?: { authenticated?: boolean; user?: Partial<UserInfo>; error?: string } }>({
-      method: 'POST',
-      path: TOKEN_REVIEWS_PATH,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token, ...(this.opts.tokenAudiences?.length ? { audiences: this.opts.tokenAudiences } : {}) },
-      },
-      timeoutMs: this.timeoutMs,
-    });
-    const status = review.status ?? {};
-    const name = status.user?.username;
-    if (status.authenticated !== true || typeof name !== 'string' || name === '') return { error: status.error ?? 'token not authenticated' };
-    return {
-      user: {
-        username: name,
-        ...(typeof status.user?.uid === 'string' && status.user.uid !== '' ? { uid: status.user.uid } : {}),
-        groups: Array.isArray(status.user?.groups) ? status.user.groups.filter((g): g is string => typeof g === 'string') : [],
-        ...(status.user?.extra ? { extra: status.user.extra } : {}),
-      },
-    };
-  }
-
-  private async reviewAccess(user: UserInfo, attrs: RequestAttributes, node: string): Promise<AccessAnswer> {
-    const review = await this.opts.host.requestJson<{ status?: { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string } }>({
-      method: 'POST',
-      path: SUBJECT_ACCESS_REVIEWS_PATH,
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          ...(user.uid !== undefined ? { uid: user.uid } : {}),
-          groups: user.groups,
-          ...(user.extra ? { extra: user.extra } : {}),
-          resourceAttributes: { verb: attrs.verb, group: '', version: 'v1', resource: 'nodes', subresource: attrs.subresource, name: node },
-        },
-      },
-      timeoutMs: this.timeoutMs,
-    });
-    const status = review.status ?? {};
-    return { allowed: status.allowed === true && status.denied !== true, reason: status.reason ?? status.evaluationError ?? '' };
-  }
 }
 
 function unauthorized(): KubeletApiError {
   return new KubeletApiError(401, 'Unauthorized', 'Unauthorized');
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
 }
 
 /**

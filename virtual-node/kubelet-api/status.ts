@@ -6,17 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
-
-export interface StatusBody {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, never>;
-  status: 'Failure';
-  message: string;
-  reason: string;
-  code: number;
-  details?: { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
-}
+import { failureStatus, type FailureStatus } from '../../kube/index.js';
 
 export class KubeletApiError extends Error {
   override readonly name = 'KubeletApiError';
@@ -25,22 +15,13 @@ export class KubeletApiError extends Error {
     /** The Status reason: BadRequest, NotFound, Unauthorized, Forbidden, Invalid, ... */
     readonly reason: string,
     message: string,
-    readonly details?: StatusBody['details'],
+    readonly details?: FailureStatus['details'],
   ) {
     super(message);
   }
 
-  toStatus(): StatusBody {
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      reason: this.reason,
-      code: this.code,
-      ...(this.details ? { details: this.details } : {}),
-    };
+  toStatus(): FailureStatus {
+    return failureStatus(this.code, this.reason, this.message, this.details);
   }
 }
 

@@ -1,8 +1,8 @@
-// The cache behind the kubelet API's webhook authentication and authorization.
+// The cache behind delegated authentication and authorization (kube/delegated-auth.ts): the
+// kubelet API and the capacity API keep their TokenReview and SubjectAccessReview answers in it.
 
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../../kube/index.js';
-import { TtlCache } from '../../../virtual-node/kubelet-api/ttl-cache.js';
+import { TtlCache, type Clock } from '../../kube/index.js';
 
 function manualClock(): Clock & { advance(ms: number): void } {
   let now = 1_000_000;

@@ -1,10 +1,11 @@
 /**
- * A small bounded cache of answers that expire, for the kubelet's webhook authentication and
- * authorization: each entry has its own time to live (an allowed answer may live longer than a
- * denied one), the oldest entry goes when the cache is full, and concurrent look-ups of one key
- * share a single call, so a burst of requests from one client costs one review, not one each.
+ * A small bounded cache of answers that expire, for webhook authentication and authorization
+ * (delegated-auth.ts): each entry has its own time to live (an allowed answer may live longer
+ * than a denied one), the oldest entry goes when the cache is full, and concurrent look-ups of
+ * one key share a single call, so a burst of requests from one client costs one review, not
+ * one each.
  */
-import type { Clock } from '../../kube/index.js';
+import type { Clock } from './backoff.js';
 
 interface Entry<V> {
   value: V;
@@ -17,7 +18,8 @@ export class TtlCache<V> {
 
   constructor(
     private readonly maxEntries: number,
-    private readonly clock: Clock,
+    /** Only its time is read: no timer is ever set, entries expire when looked at. */
+    private readonly clock: Pick<Clock, 'now'>,
   ) {
     if (!(maxEntries > 0)) throw new RangeError(`cache size must be positive, got ${maxEntries}`);
   }
