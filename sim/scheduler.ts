@@ -32,7 +32,16 @@ interface PendingPod {
   key: string;
   attempts: number;
   notBefore: number;
+  /** The pod as last parsed, and the resourceVersion it was parsed at (pending pods are tried many times). */
+  parsed: { rv: number; pod: KubeObject; requests: ResourceAmounts | string; shape: string } | undefined;
+  /** FailedScheduling events left in this pod's bucket, and when it was last refilled (client-go's spam filter). */
+  eventTokens: number;
+  refilledAt: number;
 }
+
+/** client-go's EventCorrelator spam filter, which kube-scheduler's events pass: 25 per object, then one per 5 minutes. */
+const EVENT_BURST = 25;
+const EVENT_REFILL_MS = 5 * 60_000;
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -73,6 +82,16 @@ export class SimScheduler {
   private running = false;
   private enabled = true;
   private rotate = 0;
+  /**
+   * Bumped whenever what a placement decision reads changes (a node, a pod placed or gone).
+   * A pod shape (requests, selectors, tolerations) that found no node at this version finds
+   * none again until it moves: kube-scheduler's old equivalence cache, so a backlog of
+   * identical pods costs one search per change instead of one per pod.
+   */
+  private version = 0;
+  /** Shapes that found no node at `failedVersion`, with the message they got. */
+  private readonly failedShapes = new Map<string, string>();
+  private failedVersion = -1;
   private readonly podsRt;
   private readonly eventsRt;
   /** Backoff runs on the cluster's clock, so it keeps its meaning when simulated time runs fast. */
@@ -122,6 +141,7 @@ export class SimScheduler {
     const name = ev.object.name;
     if (ev.type === 'DELETED') {
       this.nodes.delete(name);
+      this.version++;
       return;
     }
     const node = JSON.parse(ev.object.json) as KubeObject;
@@ -145,6 +165,7 @@ export class SimScheduler {
       unschedulable: spec['unschedulable'] === true,
       ready: conds.some((c) => c['type'] === 'Ready' && c['status'] === 'True'),
     });
+    this.version++;
     if (this.pending.size) this.kick(0);
   }
 
@@ -162,7 +183,7 @@ export class SimScheduler {
     if (holding && !this.placed.has(o.key)) this.assume(o.key, nodeName, undefined);
     if (ev.type !== 'DELETED' && nodeName === '' && o.fields['spec.schedulerName'] === DEFAULT_SCHEDULER_NAME) {
       if (!this.pending.has(o.key)) {
-        this.pending.set(o.key, { key: o.key, attempts: 0, notBefore: 0 });
+        this.pending.set(o.key, { key: o.key, attempts: 0, notBefore: 0, parsed: undefined, eventTokens: EVENT_BURST, refilledAt: this.api.clock.now() });
         this.kick(0);
       }
     } else {
@@ -171,6 +192,7 @@ export class SimScheduler {
   }
 
   private assume(key: string, node: string, requests: ResourceAmounts | undefined): void {
+    this.version++;
     this.placed.set(key, { node, requests });
     const info = this.nodes.get(node);
     if (!info) return;
@@ -202,6 +224,7 @@ export class SimScheduler {
   private release(key: string): void {
     const p = this.placed.get(key);
     if (!p) return;
+    this.version++;
     this.placed.delete(key);
     const info = this.nodes.get(p.node);
     if (!info) return;
@@ -237,22 +260,33 @@ export class SimScheduler {
       this.pending.delete(p.key);
       return;
     }
-    const pod = JSON.parse(stored.json) as KubeObject;
+    if (p.parsed?.rv !== stored.rv) p.parsed = parsePending(stored.rv, JSON.parse(stored.json) as KubeObject);
+    const { pod, requests, shape } = p.parsed;
     if (pod.metadata.deletionTimestamp) {
       this.pending.delete(p.key);
       return;
     }
-    let requests: ResourceAmounts;
-    try {
-      requests = podRequests(pod as unknown as PodLike);
-    } catch (e) {
-      this.fail(p, pod, `0/${this.nodes.size} nodes are available: pod has invalid resource requests (${(e as Error).message}).`);
+    if (typeof requests === 'string') {
+      this.fail(p, pod, `0/${this.nodes.size} nodes are available: pod has invalid resource requests (${requests}).`);
+      return;
+    }
+    this.flushAssumed();
+    if (this.failedVersion !== this.version) {
+      this.failedShapes.clear();
+      this.failedVersion = this.version;
+    }
+    const known = this.failedShapes.get(shape);
+    if (known !== undefined) {
+      this.fail(p, pod, known);
       return;
     }
     const { node, reasons } = this.pickNode(pod, requests);
     if (!node) {
       const summary = [...reasons.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${n} ${r}`);
-      this.fail(p, pod, `0/${this.nodes.size} nodes are available${summary.length ? ': ' + summary.join(', ') : ''}.`);
+      const message = `0/${this.nodes.size} nodes are available${summary.length ? ': ' + summary.join(', ') : ''}.`;
+      // A search that found nothing looked at every node (sampling stops only on success).
+      this.failedShapes.set(shape, message);
+      this.fail(p, pod, message);
       return;
     }
     try {
@@ -330,11 +364,19 @@ export class SimScheduler {
 
   private fail(p: PendingPod, pod: KubeObject, message: string): void {
     p.attempts++;
-    p.notBefore = this.api.clock.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (p.attempts - 1));
+    const now = this.api.clock.now();
+    p.notBefore = now + Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (p.attempts - 1));
     const status = (isRecord(pod['status']) ? pod['status'] : {}) as Obj;
     const conds = (Array.isArray(status['conditions']) ? status['conditions'] : []) as Obj[];
     const current = conds.find((c) => c['type'] === 'PodScheduled');
     if (current && current['status'] === 'False' && current['message'] === message) return;
+    const refills = Math.floor((now - p.refilledAt) / EVENT_REFILL_MS);
+    if (refills > 0) {
+      p.eventTokens = Math.min(EVENT_BURST, p.eventTokens + refills);
+      p.refilledAt += refills * EVENT_REFILL_MS;
+    }
+    const eventAllowed = p.eventTokens > 0;
+    if (eventAllowed) p.eventTokens--;
     try {
       this.api.mutate(this.podsRt, pod.metadata.namespace ?? '', pod.metadata.name ?? '', (o) => {
         const st = (isRecord(o['status']) ? o['status'] : (o['status'] = {})) as Obj;
@@ -345,7 +387,7 @@ export class SimScheduler {
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
     }
-    this.event(pod, 'Warning', 'FailedScheduling', message);
+    if (eventAllowed) this.event(pod, 'Warning', 'FailedScheduling', message);
   }
 
   private event(pod: KubeObject, type: string, reason: string, message: string): void {
@@ -371,6 +413,19 @@ export class SimScheduler {
       if (!(e instanceof ApiError)) throw e;
     }
   }
+}
+
+/** What a pending pod's placement reads, parsed once per version of the pod. */
+function parsePending(rv: number, pod: KubeObject): NonNullable<PendingPod['parsed']> {
+  let requests: ResourceAmounts | string;
+  try {
+    requests = podRequests(pod as unknown as PodLike);
+  } catch (e) {
+    requests = (e as Error).message;
+  }
+  const spec = (isRecord(pod['spec']) ? pod['spec'] : {}) as Obj;
+  const shape = JSON.stringify([requests, spec['nodeSelector'] ?? null, spec['affinity'] ?? null, spec['tolerations'] ?? null]);
+  return { rv, pod, requests, shape };
 }
 
 let eventSeq = 0;

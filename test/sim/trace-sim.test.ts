@@ -4,7 +4,7 @@
 // sampler makes of it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimCluster, startSim, seedOnlineServices, AppRunner, UtilizationSampler, type AppPlan, type Sim } from '../../sim/index.js';
-import { createCertificateAuthority } from '../../sim/tls.js';
+import { createCertificateAuthority } from '../../kube/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MINUTE = 60_000;
@@ -190,6 +190,33 @@ describe('AppRunner', () => {
       runner.stop();
     }
   }, 30_000);
+});
+
+describe('the default scheduler under a backlog (the trace baseline)', () => {
+  it('places waiting pods of one shape as soon as room appears, though that shape was just refused', async () => {
+    sim = await startSim({ clusters: ['backlog'], nodes: 1, nodeShape: { cpu: '4', memory: '16Gi', pods: 110 }, timeScale: 600, startDelayMs: 0, leaseIntervalMs: 0 });
+    const c = sim.cluster('backlog');
+    const podsRt = c.api.registry.lookup('', 'v1', 'pods')!;
+    const pod = (name: string, cpu: string): Parameters<typeof c.api.create>[2] => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }] },
+    });
+    c.api.create(podsRt, 'default', pod('big', '3'));
+    await waitFor('big bound', () => podsIn(c, 'default').some((p) => (p['spec'] as Obj)['nodeName']));
+    for (let i = 0; i < 10; i++) c.api.create(podsRt, 'default', pod(`wait-${i}`, '2'));
+    const bound = (): Obj[] => podsIn(c, 'default').filter((p) => String((p['metadata'] as Obj)['name']).startsWith('wait-') && (p['spec'] as Obj)['nodeName']);
+    await waitFor('all ten refused', () =>
+      podsIn(c, 'default').filter((p) => ((p['status'] as Obj)['conditions'] as Obj[] | undefined)?.some((x) => x['type'] === 'PodScheduled' && x['status'] === 'False')).length === 10,
+    );
+    expect(bound()).toHaveLength(0);
+    c.api.delete(podsRt, 'default', 'big', { gracePeriodSeconds: 0 });
+    // 4 cores free: two of the 2-core pods fit, no more.
+    await waitFor('two placed', () => bound().length === 2, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bound()).toHaveLength(2);
+  });
 });
 
 describe('UtilizationSampler', () => {
