@@ -5,6 +5,10 @@
 // process (or the machine) cannot keep up, then speeds it up again to at most `maxScale` — so a
 // trace measures the system, not how loaded the machine happened to be. The scale it ran at is
 // reported, not hidden.
+//
+// What is tolerated is stated in simulated time: timers may run up to `maxLagMs` simulated ms
+// late (the p90 of a window), which at a pace of `scale` is maxLagMs / scale real ms. So at a
+// fast pace only a small real delay is tolerated, at a slow one more.
 
 import type { SimClock } from './time.js';
 
@@ -13,8 +17,8 @@ export interface GovernorOptions {
   maxScale: number;
   /** The slowest pace; default 1 (real time). */
   minScale?: number;
-  /** Timer lateness tolerated, real ms (the p90 of a window). Default 20. */
-  targetLagMs?: number;
+  /** Timer lateness tolerated, simulated ms (the p90 of a window × the pace). Default 5,000. */
+  maxLagMs?: number;
   /** How often the pace is reconsidered, real ms. Default 500. */
   windowMs?: number;
 }
@@ -23,7 +27,7 @@ export interface GovernorStats {
   /** Simulated ms per real ms over the governor's life. */
   meanScale: number;
   minScale: number;
-  /** The p90 timer lateness of the worst window, real ms. */
+  /** The p90 timer lateness of the worst window, simulated ms (real lateness × the pace then). */
   worstLagMs: number;
   /** Windows where the pace was lowered. */
   slowdowns: number;
@@ -40,10 +44,10 @@ const PROBE_MS = 10;
 export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
   const maxScale = o.maxScale;
   const minScale = o.minScale ?? 1;
-  const target = o.targetLagMs ?? 20;
+  const target = o.maxLagMs ?? 5_000;
   const windowMs = o.windowMs ?? 500;
   if (!(maxScale >= minScale && minScale >= 1)) throw new RangeError(`time governor: need 1 <= minScale <= maxScale, got ${minScale} and ${maxScale}`);
-  if (!(target > 0) || !(windowMs >= PROBE_MS * 5)) throw new RangeError(`time governor: targetLagMs must be positive and windowMs at least ${PROBE_MS * 5}`);
+  if (!(target > 0) || !(windowMs >= PROBE_MS * 5)) throw new RangeError(`time governor: maxLagMs must be positive and windowMs at least ${PROBE_MS * 5}`);
   clock.setScale(Math.min(maxScale, Math.max(minScale, clock.scale)));
   const startedReal = performance.now();
   const startedSim = clock.now();
@@ -62,13 +66,14 @@ export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
     lags.push(Math.max(0, now - expected));
     if (now - windowStart >= windowMs) {
       lags.sort((a, b) => a - b);
-      const p90 = lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.9))] ?? 0;
-      worst = Math.max(worst, p90);
+      // Simulated lateness: what the real delay costs at the current pace.
+      const lag = (lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.9))] ?? 0) * clock.scale;
+      worst = Math.max(worst, lag);
       let next = clock.scale;
-      if (p90 > target) {
-        next = Math.max(minScale, clock.scale * Math.max(0.5, target / p90));
+      if (lag > target) {
+        next = Math.max(minScale, clock.scale * Math.max(0.5, target / lag));
         slowdowns++;
-      } else if (p90 < target / 2) {
+      } else if (lag < target / 2) {
         next = Math.min(maxScale, clock.scale * 1.1);
       }
       if (next !== clock.scale) clock.setScale(next);

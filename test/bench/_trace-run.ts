@@ -43,8 +43,8 @@ export interface TraceConfig {
   dayMs: number;
   /** Simulated ms per real ms at most: slower while the process cannot keep up (sim/time-governor.ts). */
   timeScale: number;
-  /** Timer lateness the time governor tolerates, real ms. */
-  targetLagMs: number;
+  /** Timer lateness the time governor tolerates, simulated ms (sim/time-governor.ts). */
+  maxLagMs: number;
   seed: number;
   /** Online demand's lowest and highest multiplier of its peak over the day. */
   curveLow: number;
@@ -206,7 +206,7 @@ export async function runOnce(mode: TraceMode, cfg: TraceConfig, plans: readonly
   try {
     sim = await startSim({ clusters: names, nodes: cfg.nodes, nodeShape: cfg.nodeShape, timeScale: cfg.timeScale, startAt: traceMidnight(), dayCurve: curve, leaseIntervalMs: 0 });
     const clock = sim.clock;
-    governor = governTimeScale(clock, { maxScale: cfg.timeScale, targetLagMs: cfg.targetLagMs });
+    governor = governTimeScale(clock, { maxScale: cfg.timeScale, maxLagMs: cfg.maxLagMs });
     for (const name of names) seedOnlineServices(sim.cluster(name), curve, cfg.online);
     if (mode === 'ours') {
       for (const name of names) {

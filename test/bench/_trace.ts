@@ -73,7 +73,8 @@ export function traceConfig(quick: boolean): TraceConfig {
     nodeShape: { cpu: '32', memory: '128Gi', pods: 110 },
     dayMs,
     timeScale: quick ? 120 : 240,
-    targetLagMs: 20,
+    // How late (simulated) the parts may act: small against the shortest worker run (day / 48).
+    maxLagMs: quick ? 5_000 : 30_000,
     seed: 1,
     curveLow: 0.5,
     curveHigh: 1,
