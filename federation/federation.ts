@@ -247,9 +247,12 @@ export class Federation implements PoolProvider {
       const c = e.model;
       out.members.push(this.memberStatus(name));
       if (!e.ready || c.policy.paused) continue;
-      out.cpu += c.idle('cpu');
-      out.memory += c.idle('memory');
-      out.pods += c.idle('pods');
+      // What is lent already counts: the host's scheduler subtracts the requests of the pods
+      // bound to the virtual node from its allocatable, so allocatable = idle + lent (never
+      // counting our own mirrors twice).
+      out.cpu += c.idle('cpu') + c.lentCpu;
+      out.memory += c.idle('memory') + c.lentMem;
+      out.pods += c.idle('pods') + c.lentPods;
       const figures = c.capacity(true, false);
       out.batchCpu += figures.cpu.batch;
       out.batchMemory += figures.memory.batch;

@@ -32,7 +32,12 @@ export interface MemberStatus {
 /** What the pool offers now, over ready members: integers (millicores, bytes, units). */
 export interface PoolCapacity {
   members: MemberStatus[];
-  /** Idle request capacity after each member's headroom and caps. */
+  /**
+   * Idle request capacity after each member's headroom and caps, plus the requests already lent
+   * there: the host subtracts the pods bound to the virtual node itself. (Lent counts every
+   * Tidepool mirror in the member, so with an aggregate and per-cluster nodes side by side each
+   * node's figure is an upper bound; placement still checks real room.)
+   */
   cpu: number;
   memory: number;
   pods: number;

@@ -13,6 +13,7 @@
  * Handlers only enqueue keys; workers reconcile the key from the cache. Because reconcile is
  * idempotent, collapsing many events for one key into one pass loses nothing.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { systemClock, type Clock, type TimerHandle } from './backoff.js';
 
@@ -265,6 +266,8 @@ export class WorkQueue {
    */
   async runWorkers(n: number, handler: WorkHandler, signal?: AbortSignal, options: RunWorkersOptions = {}): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`work queue ${this.name}: need at least one worker, got ${n}`);
+    // Each idle worker waits on the signal: n listeners are expected, not a leak.
+    if (signal) setMaxListeners(Math.max(getMaxListeners(signal), n + 10), signal);
     const worker = async () => {
       for (;;) {
         const item = await this.get(signal);
