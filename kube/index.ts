@@ -20,5 +20,6 @@ export * from './leader-election.js';
 export * from './tls.js';
 export * from './ttl-cache.js';
 export * from './delegated-auth.js';
+export * from './fastify-upgrades.js';
 export * from './streams/index.js';
 export * from './scheduling.js';

@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isUpgradeRequest } from '../../kube/index.js';
 import type { ClusterApi } from '../api.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { NodeFleet } from '../kubelet.js';
@@ -84,11 +85,6 @@ export function kubeletStreamPath(pod: KubeObject, sub: StreamSubresource, param
   return `/${sub}/${ns}/${name}/${c}${q ? `?${q}` : ''}`;
 }
 
-function isUpgrade(req: FastifyRequest): boolean {
-  const connection = String(req.headers.connection ?? '').toLowerCase();
-  return typeof req.headers.upgrade === 'string' && connection.split(',').some((t) => t.trim() === 'upgrade');
-}
-
 /** An HTTP error written straight to a taken-over socket, which then closes. */
 function writeStatus(socket: Socket, e: ApiError): void {
   if (socket.destroyed) return;
@@ -113,7 +109,7 @@ export function podStreams(api: ClusterApi, fleet: NodeFleet, kubeletClient: Kub
       const container = pickContainer(pod, params.has('container') ? { container: params.get('container')! } : {});
       const refused = notRunning(pod, container, sub, fleet.podStartedAt(pod.metadata.namespace ?? '', podName));
       if (refused) throw refused;
-      if (!isUpgrade(req)) throw badRequest('Upgrade request required');
+      if (!isUpgradeRequest(req)) throw badRequest('Upgrade request required');
       const streams = { stdin: queryBool(params, 'stdin'), stdout: queryBool(params, 'stdout'), stderr: queryBool(params, 'stderr'), tty: queryBool(params, 'tty') };
       if (!streams.stdin && !streams.stdout && !streams.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
       // From here the socket is the session's (server.ts hands upgrade requests over detached from the HTTP parser).
@@ -122,7 +118,7 @@ export function podStreams(api: ClusterApi, fleet: NodeFleet, kubeletClient: Kub
       return;
     }
     const { host, port } = kubeletAddress(api, nodeName, `stream ${sub} from`);
-    if (!isUpgrade(req)) throw badRequest('Upgrade request required');
+    if (!isUpgradeRequest(req)) throw badRequest('Upgrade request required');
 
     // Only an upgrade request gets here, and server.ts hands those to fastify with the
     // socket already detached from Node's HTTP parser: the socket is ours to pipe.

@@ -2,9 +2,9 @@
 // fault injection, request size limits, Status errors, discovery, OpenAPI and the
 // resource routes.
 
-import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { routeUpgradesThroughFastify } from '../../kube/index.js';
 import { ApiError, internalError, statusFailure, tooManyRequests } from '../errors.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { FaultSettings } from '../faults.js';
@@ -63,20 +63,9 @@ export function buildServer(opts: ServerOptions): ServerHandle {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  // Requests with an Upgrade header (kubectl exec/attach/port-forward: WebSocket or
-  // SPDY/3.1) come to Node's 'upgrade' event with the socket detached from its HTTP
-  // parser, so a handler may pipe it. They go through the same fastify routing (auth,
-  // faults, Status errors); a handler that does not take the socket over answers on it
-  // and the connection closes (no keep-alive after an upgrade request).
-  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (head.length > 0) socket.unshift(head);
-    const res = new ServerResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(socket);
-    res.on('finish', () => socket.end());
-    socket.on('error', () => socket.destroy());
-    app.routing(req, res);
-  });
+  // kubectl exec/attach/port-forward (WebSocket or SPDY/3.1) pass the same routing: auth,
+  // faults, Status errors.
+  routeUpgradesThroughFastify(app);
   const { ctx, auth } = opts;
 
   // Bodies are parsed by the handlers, so malformed JSON becomes a Kubernetes Status.

@@ -7,13 +7,12 @@
  * stdout/stderr back, resizes on, the member's exit status as ours.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { acceptExecUpgrade, bridgeExec, openExec, StreamUpgradeError, type ClientExecSession } from '../../kube/index.js';
+import { acceptExecUpgrade, bridgeExec, isUpgradeRequest, openExec, StreamUpgradeError, type ClientExecSession } from '../../kube/index.js';
 import type { MirrorLocation } from '../kubelet-backend.js';
 import type { EndpointContext } from './context.js';
 import type { StreamOptions } from './exec.js';
 import { memberError } from './member-error.js';
 import { badRequest } from './status.js';
-import { isUpgradeRequest } from './upgrade-proxy.js';
 
 export interface ExecBridgeTarget {
   endpoint: 'exec' | 'attach';

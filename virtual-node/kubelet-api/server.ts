@@ -17,13 +17,11 @@
  *   GET        /metrics/resource                       metrics-resource.ts
  *   GET        /healthz                                (here; no authentication)
  */
-import type { IncomingMessage } from 'node:http';
-import { ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { selfSignedServingCertificate, systemClock, type Clock, type KubeClient } from '../../kube/index.js';
+import { routeUpgradesThroughFastify, selfSignedServingCertificate, systemClock, type Clock, type KubeClient } from '../../kube/index.js';
 import type { KubeletBackend } from '../kubelet-backend.js';
 import { attachRoute } from './attach.js';
 import { KubeletAuth, requestAttributes, type AuthCacheTtls, type AuthorizationMode } from './auth.js';
@@ -141,19 +139,9 @@ export async function startKubeletApi(opts: KubeletApiOptions): Promise<KubeletA
     frameworkErrors: (err, _req, reply) => sendStatus(reply, new KubeletApiError(400, 'BadRequest', err.message)),
   });
   app.server.on('connection', track);
-  // Upgrade requests (exec/attach/port-forward over SPDY/3.1 or WebSocket) arrive on Node's
-  // 'upgrade' event with the socket detached from its HTTP parser. They go through fastify's
-  // routing all the same (authentication, authorization, Status errors); a handler that does
-  // not take the socket over answers on it and the connection closes.
-  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    if (head.length > 0) socket.unshift(head);
-    const res = new ServerResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(socket);
-    res.on('finish', () => socket.end());
-    socket.on('error', () => socket.destroy());
-    app.routing(req, res);
-  });
+  // exec/attach/port-forward (SPDY/3.1 or WebSocket) pass the same authentication,
+  // authorization and Status errors as every other request.
+  routeUpgradesThroughFastify(app);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));

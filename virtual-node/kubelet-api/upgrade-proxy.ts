@@ -13,7 +13,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KubeClient } from '../../kube/index.js';
+import { isUpgradeRequest, type KubeClient } from '../../kube/index.js';
 import type { MirrorLocation } from '../kubelet-backend.js';
 import type { EndpointContext } from './context.js';
 import { memberError } from './member-error.js';
@@ -38,11 +38,6 @@ export interface UpgradeTarget {
   query: URLSearchParams;
   /** For messages: what is being done, e.g. `exec in container "app" of pod "web"`. */
   what: string;
-}
-
-export function isUpgradeRequest(req: FastifyRequest): boolean {
-  const connection = String(req.headers.connection ?? '').toLowerCase();
-  return typeof req.headers.upgrade === 'string' && connection.split(',').some((t) => t.trim() === 'upgrade');
 }
 
 export async function proxyUpgrade(ctx: EndpointContext, req: FastifyRequest, reply: FastifyReply, target: UpgradeTarget): Promise<void> {
