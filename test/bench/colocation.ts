@@ -1,5 +1,5 @@
 // `npm run bench -- colocation [--quick] [--sources] [--nodes N] [--pods N] [--concurrency N]
-//   [--qps N] [--burst N] [--max-in-flight N] [--percentage-of-nodes-to-score P]
+//   [--qps N] [--burst N] [--max-in-flight N] [--binding-concurrency N] [--percentage-of-nodes-to-score P]
 //   [--sample-interval-ms N] [--lease-interval-ms N] [--warmup N] [--no-scheduled-events]
 //   [--profile DIR] [--skip-trace] [--skip-isolation] [--isolation-rounds N] [--isolation-seconds S]`
 //
@@ -27,6 +27,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
+import { DEFAULT_SETTINGS } from '../../colocation/scheduler/index.js';
 import type { KubeClient } from '../../kube/index.js';
 import { loadCompiled } from './_compiled.js';
 import { createAndWaitBound, type PhaseResult } from './_coloc-load.js';
@@ -43,6 +44,8 @@ export interface Config {
   qps: number;
   burst: number;
   maxInFlight: number;
+  /** The scheduler's binding requests on the wire at once; 0 keeps its default. */
+  bindingConcurrency: number;
   percentageOfNodesToScore: number;
   sampleIntervalMs: number;
   leaseIntervalMs: number;
@@ -64,6 +67,7 @@ const FULL: Config = {
   qps: 5000,
   burst: 10_000,
   maxInFlight: 512,
+  bindingConcurrency: 0,
   percentageOfNodesToScore: 0,
   sampleIntervalMs: 2000,
   leaseIntervalMs: 10_000,
@@ -85,12 +89,13 @@ const NUMERIC: Record<string, keyof Config> = {
   '--qps': 'qps',
   '--burst': 'burst',
   '--max-in-flight': 'maxInFlight',
+  '--binding-concurrency': 'bindingConcurrency',
   '--percentage-of-nodes-to-score': 'percentageOfNodesToScore',
   '--sample-interval-ms': 'sampleIntervalMs',
   '--lease-interval-ms': 'leaseIntervalMs',
   '--warmup': 'warmup',
 };
-const ZERO_OK = new Set<keyof Config>(['percentageOfNodesToScore', 'leaseIntervalMs', 'warmup']);
+const ZERO_OK = new Set<keyof Config>(['percentageOfNodesToScore', 'bindingConcurrency', 'leaseIntervalMs', 'warmup']);
 /** Passed on to the isolation phases, renamed to isolation.ts's own flags. */
 const ISOLATION_FLAGS: Record<string, string> = { '--isolation-rounds': '--rounds', '--isolation-seconds': '--seconds', '--isolation-hogs': '--hogs' };
 
@@ -167,6 +172,7 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
     clientQps: cfg.qps,
     clientBurst: cfg.burst,
     maxInFlightBindings: cfg.maxInFlight,
+    bindingConcurrency: cfg.bindingConcurrency > 0 ? cfg.bindingConcurrency : DEFAULT_SETTINGS.bindingConcurrency,
     percentageOfNodesToScore: cfg.percentageOfNodesToScore,
     sampleIntervalMs: cfg.sampleIntervalMs,
     scheduledEvents: cfg.scheduledEvents ? 1 : 0,
@@ -219,7 +225,12 @@ async function throughput(cfg: Config, log: (s: string) => void): Promise<Record
       qps: cfg.qps,
       burst: cfg.burst,
       sampleIntervalMs: cfg.sampleIntervalMs,
-      settings: { percentageOfNodesToScore: cfg.percentageOfNodesToScore, maxInFlightBindings: cfg.maxInFlight, scheduledEvents: cfg.scheduledEvents },
+      settings: {
+        percentageOfNodesToScore: cfg.percentageOfNodesToScore,
+        maxInFlightBindings: cfg.maxInFlight,
+        ...(cfg.bindingConcurrency > 0 ? { bindingConcurrency: cfg.bindingConcurrency } : {}),
+        scheduledEvents: cfg.scheduledEvents,
+      },
       sources: cfg.sources,
     });
     const started = await scheduler.started;

@@ -32,6 +32,7 @@ describe('bench colocation', () => {
     expect(f['pods']).toBe(PODS);
     expect(f['clientQps']).toBe(400);
     expect(f['clientBurst']).toBe(800);
+    expect(f['bindingConcurrency']).toBeGreaterThanOrEqual(1);
     expect([0, 1]).toContain(f['compiledCode']);
     // Every pod was bound, once, by the scheduler; the ratio is the two rates side by side.
     expect(f['bindsPerPod']).toBe(1);
@@ -72,6 +73,7 @@ describe('bench colocation', () => {
     expect(() => parseArgs(['--isolation-rounds', '0'])).toThrow(/--isolation-rounds needs a positive number/);
     expect(() => isolationConfig(['--hogz', '3'])).toThrow(/unknown flag "--hogz"/);
     expect(parseArgs(['--warmup', '0']).warmup).toBe(0);
+    expect(parseArgs(['--binding-concurrency', '16']).bindingConcurrency).toBe(16);
     // The sizes by default; --quick is the minute-long run.
     expect(parseArgs([])).toMatchObject({ nodes: 5000, pods: 10_000, percentageOfNodesToScore: 0, scheduledEvents: true });
     expect(parseArgs(['--quick'])).toMatchObject({ nodes: 1000, pods: 2000, quick: true, isolationArgs: ['--quick'] });
