@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tidepool` command.
 import { Command } from 'commander';
-import { registerAgentCommand } from '../isolation/cli.js';
+import { registerAgentCommand } from './agent.js';
 import { registerCapacityCommand } from './capacity.js';
 import { registerColocationCommands } from './colocation.js';
 import { registerDemoCommand } from './demo.js';
@@ -19,7 +19,7 @@ addSimFlags(program.command('sim').description('run simulated Kubernetes control
 // `tidepool demo` (npm start; `tidepool start` is its alias): the whole product on simulated clusters (cli/demo.ts).
 registerDemoCommand(program);
 
-// `tidepool agent`: the node isolation agent (flags and wiring in isolation/cli.ts).
+// `tidepool agent`: the node isolation agent (flags and wiring in cli/agent.ts).
 registerAgentCommand(program);
 
 // `tidepool capacity`: the federation's capacity view (flags and wiring in cli/capacity.ts).

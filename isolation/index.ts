@@ -1,7 +1,11 @@
-// isolation/: the node agent. Other rooms import only from here: the `tidepool agent`
-// command, and the node-load stream client and types the colocation scheduler consumes.
-export { registerAgentCommand, parseAgentFlags, runAgent, runAgentCommand, AgentFlagError } from './cli.js';
-export type { AgentConfig, AgentFlags, RunningAgent } from './cli.js';
+// isolation/: the node agent. Other rooms import only from here: the agent's configuration and
+// its entry (runAgent) for the `tidepool agent` command (cli/agent.ts), and the node-load stream
+// client and types the colocation scheduler consumes.
+export { parseAgentFlags, agentPolicyFlags, AgentFlagError } from './agent-config.js';
+export type { AgentConfig, AgentFlags, HostPort } from './agent-config.js';
+export { runAgent, agentLogger } from './run-agent.js';
+export type { RunningAgent } from './run-agent.js';
+export type { Log as AgentLog } from './log.js';
 export { streamNodeLoad, LoadStreamError } from './load-client.js';
 export type { LoadClientOptions } from './load-client.js';
 export type { NodeLoadReport, ClassLoad } from './load-report.js';

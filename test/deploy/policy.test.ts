@@ -7,7 +7,7 @@
 // would register, and a dashboard whose every metric has an owner whose test scrapes it.
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerAgentCommand } from '../../isolation/cli.js';
+import { registerAgentCommand } from '../../cli/agent.js';
 import { registerCapacityCommand } from '../../cli/capacity.js';
 import { registerColocationCommands } from '../../cli/colocation.js';
 import { PRIORITY_CLASSES, webhookConfiguration } from '../../cli/colocation-register.js';
