@@ -79,33 +79,34 @@ export interface PodProjectionOptions {
 
 const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
 
+type SectionFields = { readonly [key: string]: FieldSchema };
+
+/**
+ * A pod field schema for an informer: what every pod informer reads (name, namespace, uid,
+ * resourceVersion), what podRequests and qosClass read (containers' and init containers'
+ * resources, overhead, pod-level resources, status.qosClass), and `own`, the fields a
+ * projection reads besides. Make it once per projection: schemas are compiled per object.
+ */
+export function podFields(own: { metadata?: SectionFields; spec?: SectionFields; status?: SectionFields }): FieldSchema {
+  return {
+    metadata: { name: true, namespace: true, uid: true, resourceVersion: true, ...own.metadata },
+    spec: { overhead: true, resources: true, containers: CONTAINER_FIELDS, initContainers: CONTAINER_FIELDS, ...own.spec },
+    status: { qosClass: true, ...own.status },
+  };
+}
+
+/** The annotations pods keep, as a schema: only these are decoded (last-applied-configuration alone can be kilobytes). */
+export const POD_ANNOTATION_FIELDS: SectionFields = Object.fromEntries(POD_ANNOTATIONS.map((k) => [k, true] as const));
+
 /**
  * Every field projectPod (and the resource math under it) reads. Give it to the informer as
  * `fields` so the rest of each pod is skipped while decoding, never built.
  */
-export const POD_FIELDS: FieldSchema = {
-  metadata: {
-    name: true,
-    namespace: true,
-    uid: true,
-    resourceVersion: true,
-    labels: true,
-    annotations: Object.fromEntries(POD_ANNOTATIONS.map((k) => [k, true] as const)),
-    deletionTimestamp: true,
-    ownerReferences: true,
-  },
-  spec: {
-    nodeName: true,
-    priority: true,
-    priorityClassName: true,
-    schedulerName: true,
-    overhead: true,
-    resources: true,
-    containers: CONTAINER_FIELDS,
-    initContainers: CONTAINER_FIELDS,
-  },
-  status: { phase: true, qosClass: true },
-};
+export const POD_FIELDS: FieldSchema = podFields({
+  metadata: { labels: true, annotations: POD_ANNOTATION_FIELDS, deletionTimestamp: true, ownerReferences: true },
+  spec: { nodeName: true, priority: true, priorityClassName: true, schedulerName: true },
+  status: { phase: true },
+});
 
 /** Every field projectNode reads (a node's status.images alone can be tens of KB). */
 export const NODE_FIELDS: FieldSchema = {
@@ -134,6 +135,15 @@ const shared = new Interner();
 
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 const isPodAnnotation = ((set: Set<string>) => (k: string) => set.has(k))(new Set(POD_ANNOTATIONS));
+
+/**
+ * The annotations Tidepool's rules read (api's QoS and gang inputs: Volcano's QoS level and
+ * group name) of a pod's metadata.annotations, interned; usually none, and then one shared
+ * empty object.
+ */
+export function pickPodAnnotations(annotations: unknown): Readonly<Record<string, string>> {
+  return pickLabels(annotations as Record<string, string> | undefined, isPodAnnotation);
+}
 
 /** Returns a projection of raw Pod JSON to a PodSummary. Throws on a pod whose quantities are malformed. */
 export function podProjection(options: PodProjectionOptions = {}): (obj: RawObject) => PodSummary {

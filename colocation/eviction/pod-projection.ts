@@ -7,7 +7,7 @@
  */
 import { BATCH_CPU, BATCH_MEMORY, qosClassOf, SPARK_ROLE_EXECUTOR, SPARK_ROLE_LABEL, workloadRoleOf, type QosPod, type TidepoolQos } from '../../api/index.js';
 import { hasShuffleService } from '../../api/eviction.js';
-import { podRequests, type FieldSchema, type RawObject } from '../../kube/index.js';
+import { podFields, podRequests, type FieldSchema, type RawObject } from '../../kube/index.js';
 
 export type OfflineWorkload = 'spark-executor-shuffle-service' | 'spark-executor' | 'batch' | 'flink-taskmanager';
 
@@ -27,13 +27,12 @@ export interface EvictionPod {
   release: { cpu: number; memory: number };
 }
 
-const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
-
-export const EVICTION_POD_FIELDS: FieldSchema = {
-  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true, annotations: true, deletionTimestamp: true, creationTimestamp: true },
-  spec: { nodeName: true, priority: true, priorityClassName: true, overhead: true, resources: true, containers: CONTAINER_FIELDS, initContainers: CONTAINER_FIELDS },
-  status: { phase: true, qosClass: true, startTime: true },
-};
+export const EVICTION_POD_FIELDS: FieldSchema = podFields({
+  // All annotations: api's qosClassOf and the shuffle-service marker read them from the raw pod.
+  metadata: { labels: true, annotations: true, deletionTimestamp: true, creationTimestamp: true },
+  spec: { nodeName: true, priority: true, priorityClassName: true },
+  status: { phase: true, startTime: true },
+});
 
 export function projectEvictionPod(raw: RawObject): EvictionPod {
   const meta = (raw.metadata ?? {}) as {

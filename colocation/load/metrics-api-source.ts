@@ -17,7 +17,7 @@
  */
 import type { Registry } from 'prom-client';
 import { qosClassOf, type QosPod, type TidepoolQos } from '../../api/index.js';
-import { createInformer, parseResourceList, sleep, systemClock, type Clock, type FieldSchema, type KubeClient, type RawObject } from '../../kube/index.js';
+import { createInformer, parseResourceList, podFields, sleep, systemClock, type Clock, type FieldSchema, type KubeClient, type RawObject } from '../../kube/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { loadMetrics, type LoadMetrics } from './metrics.js';
 import type { LoadStore } from './store.js';
@@ -70,13 +70,8 @@ interface LoadPod {
   qos: TidepoolQos;
 }
 
-const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
 /** The fields qosClassOf reads, and the node. */
-const LOAD_POD_FIELDS: FieldSchema = {
-  metadata: { name: true, namespace: true, uid: true, resourceVersion: true, labels: true, annotations: true },
-  spec: { nodeName: true, priorityClassName: true, overhead: true, resources: true, containers: CONTAINER_FIELDS, initContainers: CONTAINER_FIELDS },
-  status: { qosClass: true },
-};
+const LOAD_POD_FIELDS: FieldSchema = podFields({ metadata: { labels: true, annotations: true }, spec: { nodeName: true, priorityClassName: true } });
 
 function projectLoadPod(raw: RawObject): LoadPod {
   const spec = raw['spec'] as { nodeName?: unknown } | undefined;

@@ -6,43 +6,17 @@
  * dropped: it comes out with `invalid` set, so the scheduler can say so in an Event and park it
  * instead of the informer skipping it silently or one bad pod stopping the loop.
  */
-import { GANG_INPUT_ANNOTATIONS, QOS_INPUT_ANNOTATIONS, gangOf, qosClassOf, workloadRoleOf } from '../../api/index.js';
-import { podRequests, type FieldSchema, type PodLike, type RawObject, type ResourceAmounts } from '../../kube/index.js';
+import { gangOf, qosClassOf, workloadRoleOf } from '../../api/index.js';
+import { POD_ANNOTATION_FIELDS, pickPodAnnotations, podFields, podRequests, type FieldSchema, type PodLike, type RawObject, type ResourceAmounts } from '../../kube/index.js';
 import type { LabelSelector, NodeSelectorTerm, Toleration } from '../../kube/index.js';
 import type { PodAffinityTerm, SchedPod } from './types.js';
 
-const CONTAINER_FIELDS: FieldSchema = [{ name: true, resources: true, restartPolicy: true }];
-
 /** Every field projectSchedPod reads: give it to the informer so the rest is skipped unbuilt. */
-export const SCHED_POD_FIELDS: FieldSchema = {
-  metadata: {
-    name: true,
-    namespace: true,
-    uid: true,
-    resourceVersion: true,
-    labels: true,
-    annotations: true,
-    creationTimestamp: true,
-    deletionTimestamp: true,
-  },
-  spec: {
-    nodeName: true,
-    schedulerName: true,
-    priority: true,
-    priorityClassName: true,
-    nodeSelector: true,
-    affinity: true,
-    tolerations: true,
-    overhead: true,
-    resources: true,
-    containers: CONTAINER_FIELDS,
-    initContainers: CONTAINER_FIELDS,
-  },
-  status: { phase: true, qosClass: true },
-};
-
-/** Annotations worth keeping (kubectl's last-applied-configuration alone can be kilobytes). */
-const KEPT_ANNOTATIONS: ReadonlySet<string> = new Set([...GANG_INPUT_ANNOTATIONS, ...QOS_INPUT_ANNOTATIONS]);
+export const SCHED_POD_FIELDS: FieldSchema = podFields({
+  metadata: { labels: true, annotations: POD_ANNOTATION_FIELDS, creationTimestamp: true, deletionTimestamp: true },
+  spec: { nodeName: true, schedulerName: true, priority: true, priorityClassName: true, nodeSelector: true, affinity: true, tolerations: true },
+  status: { phase: true },
+});
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,7 +31,7 @@ export function projectSchedPod(raw: RawObject): SchedPod {
   const namespace = str(meta['namespace']) || 'default';
   const name = str(meta['name']);
   const labels = stringMap(meta['labels']) ?? EMPTY;
-  const annotations = pickAnnotations(meta['annotations']);
+  const annotations = pickPodAnnotations(meta['annotations']);
   const problems: string[] = [];
 
   let requests: ResourceAmounts = {};
@@ -110,16 +84,6 @@ function stringMap(v: unknown): Readonly<Record<string, string>> | undefined {
   if (!isObj(v)) return undefined;
   for (const k in v) if (typeof v[k] !== 'string') return undefined;
   return v as Record<string, string>;
-}
-
-function pickAnnotations(v: unknown): Readonly<Record<string, string>> {
-  if (!isObj(v)) return EMPTY;
-  let out: Record<string, string> | undefined;
-  for (const k in v) {
-    const value = v[k];
-    if (KEPT_ANNOTATIONS.has(k) && typeof value === 'string') (out ??= {})[k] = value;
-  }
-  return out ?? EMPTY;
 }
 
 function compact(amounts: ResourceAmounts): ResourceAmounts {
