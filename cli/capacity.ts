@@ -3,6 +3,8 @@
 // running and serves the capacity API and console page itself: open on loopback (the default),
 // and only with --authenticate (bearer tokens reviewed by the host cluster) anywhere else.
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -125,9 +127,7 @@ export function registerCapacityCommand(program: Command): Command {
 export async function runCapacity(o: CapacityCliOptions): Promise<void> {
   if (o.server) {
     if (o.memberContexts || o.config || o.serve) throw new Error('--server reads a running federation API; it cannot be combined with --member-contexts, --config or --serve');
-    const res = await fetch(`${o.server}/api/v1/capacity`, { signal: AbortSignal.timeout(o.timeout * 1000) });
-    if (!res.ok) throw new Error(`${o.server}/api/v1/capacity answered HTTP ${res.status}`);
-    print((await res.json()) as CapacityDocument, o.output);
+    print(await readCapacityApi(o.server, o.timeout), o.output);
     return;
   }
   if (!o.memberContexts && !o.config && !o.hostContext) throw new Error('name the member clusters: --member-contexts east,west (with --kubeconfig), --config FILE, or --server URL');
@@ -187,6 +187,111 @@ export async function runCapacity(o: CapacityCliOptions): Promise<void> {
     await fed.stop();
     host?.close();
   }
+}
+
+/**
+ * GET <server>/api/v1/capacity. Every way it can fail is a sentence naming the address and
+ * what to check, never the bare "fetch failed" of Node's fetch. (node:http rather than fetch:
+ * fetch refuses ports on the browsers' blocked list, 1 and 6000 among them, with "bad port".)
+ */
+export async function readCapacityApi(server: string, timeoutSeconds: number): Promise<CapacityDocument> {
+  const url = `${server}/api/v1/capacity`;
+  let res: PlainResponse;
+  try {
+    res = await getText(url, timeoutSeconds * 1000);
+  } catch (err) {
+    throw new Error(`cannot reach ${url}: ${unreachableReason(err, new URL(url), timeoutSeconds)}`, { cause: err });
+  }
+  if (res.status < 200 || res.status > 299) {
+    // The capacity API answers errors as a Kubernetes Status; its message says what went wrong.
+    const message = statusMessage(res.text);
+    const hint = res.status === 401 || res.status === 403 ? ' (that server authenticates its callers, and --server sends no token)' : '';
+    throw new Error(`${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${message ? `: ${message}` : ''}${hint}`);
+  }
+  const notOurs = 'is --server the address of the capacity API or console (tidepool capacity --serve, tidepool demo)?';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(res.text);
+  } catch {
+    throw new Error(`${url} answered something that is not JSON (${res.text.trim() === '' ? 'an empty body' : res.contentType || 'no content type'}): ${notOurs}`);
+  }
+  if (!isCapacityDocument(doc)) throw new Error(`${url} answered JSON that is not a capacity document (no clusters and total): ${notOurs}`);
+  return doc;
+}
+
+interface PlainResponse {
+  status: number;
+  statusText: string;
+  contentType: string;
+  text: string;
+}
+
+/** One GET, bounded in time from the request to the last byte. */
+function getText(url: string, timeoutMs: number): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(url, { headers: { accept: 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', contentType: String(res.headers['content-type'] ?? ''), text }));
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), timeoutMs);
+    req.on('error', reject);
+    req.on('close', () => clearTimeout(timer));
+  });
+}
+
+/** Why a request never got an answer, in words, from Node's error codes. */
+function unreachableReason(err: unknown, url: URL, timeoutSeconds: number): string {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; errors?: unknown };
+  if (e.name === 'TimeoutError') return `no answer within ${timeoutSeconds} s (--timeout)`;
+  // A name with several addresses (localhost: ::1 and 127.0.0.1) can fail with one error per address.
+  const code = typeof e.code === 'string' ? e.code : Array.isArray(e.errors) ? String((e.errors[0] as { code?: unknown } | undefined)?.code ?? '') : '';
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused: nothing listens on ${url.host} (is tidepool demo or tidepool capacity --serve running? --server takes the address they print)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `no such host: ${url.hostname}`;
+    case 'ECONNRESET':
+      return 'the connection was closed before an answer came';
+    case 'ETIMEDOUT':
+      return 'the connection timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return 'the TLS handshake failed (does the server speak http rather than https?)';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its TLS certificate is not trusted (${code}: ${message}); set NODE_EXTRA_CA_CERTS to the CA that signed it`;
+    default:
+      return code ? `${message} (${code})` : message;
+  }
+}
+
+function statusMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { kind?: unknown; message?: unknown };
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // not JSON: the body itself, if short, is the best there is
+  }
+  const t = text.trim();
+  return t.length > 0 && t.length <= 200 && !t.startsWith('<') ? t : '';
+}
+
+function isCapacityDocument(v: unknown): v is CapacityDocument {
+  const d = v as { clusters?: unknown; total?: unknown } | null;
+  return typeof d === 'object' && d !== null && Array.isArray(d.clusters) && typeof d.total === 'object' && d.total !== null;
 }
 
 /** A serving certificate for the listen address and the host name, when none is given. */

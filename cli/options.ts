@@ -1,12 +1,21 @@
 // Flag parsing helpers: every bad value is an error that names the flag.
 import { InvalidArgumentError } from 'commander';
+import { isDNS1123Label } from '../kube/index.js';
 
+/**
+ * Whole numbers from `min` to `max`. A negative number where none is allowed is told as what the
+ * flag takes ("a positive integer", "a non-negative integer"), since that is the mistake to fix;
+ * a number out of range gives the range.
+ */
 export function intFlag(flag: string, min: number, max: number): (v: string) => number {
+  const kind = min > 0 ? 'positive integer' : 'non-negative integer';
   return (v) => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be an integer, got "${v}"`);
-    const n = Number(v);
+    const t = v.trim();
+    if (!/^[+-]?\d+$/.test(t)) throw new InvalidArgumentError(`${flag} must be an integer, got "${v}"`);
+    const n = Number(t);
+    if (n < 0 && min >= 0) throw new InvalidArgumentError(`${flag} must be a ${kind} (${min} to ${max}), got ${t}`);
     if (n < min || n > max) throw new InvalidArgumentError(`${flag} must be between ${min} and ${max}, got ${n}`);
-    return n;
+    return Object.is(n, -0) ? 0 : n;
   };
 }
 
@@ -47,5 +56,13 @@ export function listenFlag(flag: string): (v: string) => { host: string; port: n
     const port = m ? Number(m[2]) : NaN;
     if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`${flag} must be [host:]port, got "${v}"`);
     return { host: m[1] ?? '127.0.0.1', port };
+  };
+}
+
+/** A DNS-1123 label (a Kubernetes object or cluster name), checked by kube's name rules. */
+export function dnsLabelFlag(flag: string): (v: string) => string {
+  return (v) => {
+    if (isDNS1123Label(v).length > 0) throw new InvalidArgumentError(`${flag} must be a DNS-1123 label (lowercase letters, digits and '-', at most 63), got "${v}"`);
+    return v;
   };
 }

@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { createKubeClient, type KubeClient } from '../kube/index.js';
 import { Federation, MemberClusterRegistry } from '../federation/index.js';
 import { startVirtualNode, type RunningVirtualNode } from '../virtual-node/index.js';
-import { intFlag, listFlag, listenFlag } from './options.js';
+import { dnsLabelFlag, intFlag, listFlag, listenFlag } from './options.js';
 import { untilSignal } from './sim.js';
 
 export interface VirtualNodeCliOptions {
@@ -38,13 +38,6 @@ export interface VirtualNodeCliOptions {
   clusterId?: string;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function nodeNameFlag(v: string): string {
-  if (v.length > 63 || !DNS_LABEL.test(v)) throw new InvalidArgumentError(`--node-name must be a DNS-1123 label (lowercase letters, digits, '-', at most 63), got "${v}"`);
-  return v;
-}
-
 function addressFlag(v: string): string {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) && !/^[0-9a-fA-F:]+$/.test(v)) throw new InvalidArgumentError(`--address must be an IP address, got "${v}"`);
   return v;
@@ -69,7 +62,7 @@ export function registerVirtualNodeCommand(program: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig with the host and member contexts (default $KUBECONFIG or ~/.kube/config)')
     .option('--host-context <name>', 'kubeconfig context of the host cluster (default: the current context)')
     .option('--member-contexts <names>', 'comma-separated contexts of the member clusters (default: the MemberCluster objects in the host cluster)', listFlag('--member-contexts', /^[A-Za-z0-9@._:/-]+$/, 'context name'))
-    .option('--node-name <name>', 'the virtual node\'s name (per-cluster nodes are <name>-<member>)', nodeNameFlag, 'tidepool')
+    .option('--node-name <name>', 'the virtual node\'s name (per-cluster nodes are <name>-<member>)', dnsLabelFlag('--node-name'), 'tidepool')
     .option('--per-cluster', 'also one virtual node per member cluster')
     .option('--no-aggregate', 'no aggregate node over all members (with --per-cluster)')
     .option('--address <ip>', 'the node\'s InternalIP: where the host apiserver reaches the kubelet API (also its listen address)', addressFlag, '127.0.0.1')
@@ -87,7 +80,7 @@ export function registerVirtualNodeCommand(program: Command): Command {
     .option('--member-unreachable <seconds>', 'a member silent this long turns its pods Unknown', intFlag('--member-unreachable', 1, 3600), 40)
     .option('--qps <n>', 'client requests per second, per cluster', intFlag('--qps', 1, 100000), 50)
     .option('--burst <n>', 'client burst, per cluster', intFlag('--burst', 1, 100000), 100)
-    .option('--cluster-id <id>', 'the host cluster\'s id on mirrors (default: the host context name)', nodeNameFlag)
+    .option('--cluster-id <id>', 'the host cluster\'s id on mirrors (default: the host context name)', dnsLabelFlag('--cluster-id'))
     .action(async (o: VirtualNodeCliOptions) => {
       try {
         await runVirtualNodeCommand(o);
