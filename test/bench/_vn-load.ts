@@ -9,14 +9,16 @@
 //      with another origin cluster, so the virtual node does not take it for one of its own);
 //   3. PATCH the host pod's status to Running (the body the virtual node writes: hostStatusFrom
 //      of a running mirror's status), once.
-// Step 1 is the burst's creator (the user's client, `concurrency` creates in flight); steps 2–3 are
-// done, as each create answers, by a writer standing in for the virtual node with its own host and
-// member clients (`concurrency` pods in flight: enough that the API, not the writer, is the
-// limit). Every client has the same QPS/burst as the virtual node's. The window ends when the host
-// watch has seen every pod Running and every member copy is Running (the sims' scheduler and
-// kubelet work is in the window, as it is in the burst's).
+// Step 1 is the burst's creator (the user's client in this process, `concurrency` creates in
+// flight); steps 2–3 are done, as each create answers, by a writer standing in for the virtual
+// node: a process of its own (_vn-writer.ts, so a shared machine gives it the share it gives the
+// virtual node) with its own host and member clients, `concurrency` pods in flight (enough that
+// the API, not the writer, is the limit). Every client has the same QPS/burst as the virtual
+// node's. The window ends when the host watch has seen every pod Running and every member copy is
+// Running (the sims' scheduler and kubelet work is in the window, as it is in the burst's).
 import { performance } from 'node:perf_hooks';
 import type { KubeClient, RawWatchEvent } from '../../kube/index.js';
+import type { CreatedPod } from './_vn-writer.js';
 
 type Obj = Record<string, unknown>;
 
@@ -183,37 +185,26 @@ export async function createPods(host: KubeClient, namespace: string, names: rea
   return { sentAt, firstSent, createsDone: performance.now() };
 }
 
-/** What the ceiling needs from the virtual node's own code (loaded compiled with the rest). */
-export interface MirrorCode {
-  buildMirror: typeof import('../../virtual-node/index.js').buildMirror;
-  hostStatusFrom: typeof import('../../virtual-node/index.js').hostStatusFrom;
-}
-
-type CreatedPod = { metadata: { uid: string; namespace: string; name: string }; spec: Obj };
-
 export interface CeilingOptions {
   /** The user's client: creates the pods (as in the burst). */
   host: KubeClient;
-  /** The virtual node's stand-in: its host client (status writes) and member clients (mirrors). */
-  writerHost: KubeClient;
-  members: readonly KubeClient[];
+  /** The virtual node's stand-in, in a process of its own (_vn-writer.ts). */
+  writer: { write(namespace: string, items: Array<{ i: number; pod: CreatedPod }>): Promise<void>; drain(): Promise<void> };
   namespace: string;
   names: readonly string[];
   concurrency: number;
   /** The node the host pods are bound to: no kubelet serves it. */
   parkingNode: string;
-  /** The virtual node's address (hostIP in the status written). */
-  address: string;
   /** Pods Running in `namespace` across the members (the sims count them); a namespace per run. */
   memberRunning: () => Promise<number>;
-  code: MirrorCode;
   timeoutMs: number;
 }
 
 export interface CeilingResult {
   pods: number;
   seconds: number;
-  /** From the first create to: every pod's three writes answered; the host watch's last Running. */
+  /** From the first create to: every create answered; every pod's three writes answered; the host watch's last Running. */
+  createsSeconds: number;
   writesSeconds: number;
   hostRunningSeconds: number;
   /** Create sent → host watch saw Running, per pod (ms). */
@@ -224,52 +215,30 @@ export interface CeilingResult {
 export async function runCeiling(o: CeilingOptions): Promise<CeilingResult> {
   const watch = await RunningWatch.open(o.host, o.namespace);
   const sentAt = new Map<string, number>();
-  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   try {
     const t0 = performance.now();
-    // Created pods flow from the creator (the user's client) to the writer (the virtual node's
-    // stand-in), each with `concurrency` in flight, as the burst's creates and the virtual node's
-    // writes overlap end to end.
-    const ready: Array<{ i: number; pod: CreatedPod }> = [];
-    const idle: Array<() => void> = [];
-    const wake = (): void => {
-      for (const r of idle.splice(0)) r();
+    // Each created pod goes to the writer at once (batched per event-loop turn: one IPC message
+    // for the creates that answered together), so creates and writes overlap as in the burst.
+    let batch: Array<{ i: number; pod: CreatedPod }> = [];
+    const handedOver: Array<Promise<void>> = [];
+    const flush = (): void => {
+      const items = batch;
+      batch = [];
+      handedOver.push(o.writer.write(o.namespace, items));
     };
-    let creating = true;
-    const creates = pool(o.names.length, o.concurrency, async (i) => {
+    await pool(o.names.length, o.concurrency, async (i) => {
       const name = o.names[i]!;
       sentAt.set(name, performance.now());
       const body = burstPod(name);
       (body['spec'] as Obj)['nodeName'] = o.parkingNode;
-      ready.push({ i, pod: await o.host.requestJson<CreatedPod>({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body }) });
-      wake();
-    }).finally(() => {
-      creating = false;
-      wake();
+      const pod = await o.host.requestJson<CreatedPod>({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body });
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ i, pod });
     });
-    const writes = pool(o.concurrency, o.concurrency, async () => {
-      for (;;) {
-        const next = ready.shift();
-        if (!next) {
-          if (!creating) return;
-          await new Promise<void>((r) => idle.push(r));
-          continue;
-        }
-        const { i, pod } = next;
-        // What the virtual node would send the member: the mirror of the pod as created.
-        const { nodeName: _bound, nodeSelector: _vn, ...spec } = pod.spec;
-        const built = o.code.buildMirror({ ...pod, spec } as never, { hostCluster: 'bench-ceiling', nodeName: 'bench-ceiling', allowHostNetwork: false });
-        if (!built.ok) throw new Error(`ceiling: no mirror for ${pod.metadata.name}: ${built.message}`);
-        await o.members[i % o.members.length]!.request({ method: 'POST', path: `/api/v1/namespaces/${o.namespace}/pods`, body: built.pod });
-        await o.writerHost.request({
-          method: 'PATCH',
-          path: `/api/v1/namespaces/${o.namespace}/pods/${pod.metadata.name}/status`,
-          body: { metadata: { uid: pod.metadata.uid }, status: o.code.hostStatusFrom(runningStatus(i, startedAt), o.address) },
-          contentType: 'application/strategic-merge-patch+json',
-        });
-      }
-    });
-    await Promise.all([creates, writes]);
+    if (batch.length > 0) flush();
+    const createsDone = performance.now();
+    await Promise.all(handedOver);
+    await o.writer.drain();
     const writesDone = performance.now();
     await watch.waitFor(o.names.length, o.timeoutMs);
     const hostRunning = Math.max(...watch.runningAt.values());
@@ -288,7 +257,7 @@ export async function runCeiling(o: CeilingOptions): Promise<CeilingResult> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const latencies = o.names.map((n) => watch.runningAt.get(n)! - sentAt.get(n)!);
-    return { pods: o.names.length, seconds: (end - t0) / 1000, writesSeconds: (writesDone - t0) / 1000, hostRunningSeconds: (hostRunning - t0) / 1000, latencies };
+    return { pods: o.names.length, seconds: (end - t0) / 1000, createsSeconds: (createsDone - t0) / 1000, writesSeconds: (writesDone - t0) / 1000, hostRunningSeconds: (hostRunning - t0) / 1000, latencies };
   } finally {
     await watch.close();
   }

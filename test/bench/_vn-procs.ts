@@ -1,5 +1,6 @@
-// The two child processes of `bench virtual-node` and what is read from them:
+// The child processes of `bench virtual-node` and what is read from them:
 // - SimProcess: the simulated host and member clusters (_vn-sim.ts), driven over IPC;
+// - WriterProcess: the ceiling's stand-in for the virtual node (_vn-writer.ts), driven over IPC;
 // - VirtualNodeProcess: `tidepool virtual-node` itself, the CLI users run (dist/cli/main.js when
 //   the build is fresh), as its own process so its RSS and CPU are its own. Its /metrics are
 //   scraped; its heap is collected through the inspector before RSS is read, so the figure is
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { compiledIsFresh } from './_compiled.js';
 import type { HostCounters, SimChildConfig } from './_vn-sim.js';
+import type { CreatedPod, WriterConfig } from './_vn-writer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -74,34 +76,40 @@ export function sumOf(samples: readonly Sample[], name: string, match: Record<st
   return s;
 }
 
-// ------------------------------------------------------------------ the sim process
+// ------------------------------------------------------------------ IPC children
 
-export class SimProcess {
+/** A TypeScript child (through tsx) driven by { id, cmd } requests, answered by { id, result | error }. */
+class IpcChild<Ready> {
   private readonly child: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | undefined;
-  readonly started: Promise<{ kubeconfigPath: string; from: string }>;
+  /** The child's { ready: true, ... } message. */
+  readonly started: Promise<Ready>;
 
-  constructor(cfg: SimChildConfig) {
-    // The sim's heap holds every member pod (~1 GB at 100,000 pods): room beyond Node's default.
-    this.child = fork(join(HERE, '_vn-sim.ts'), [JSON.stringify(cfg)], { execArgv: ['--import', 'tsx', '--max-old-space-size=6144'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let onReady: ((v: { kubeconfigPath: string; from: string }) => void) | undefined;
+  constructor(
+    private readonly what: string,
+    file: string,
+    arg: object,
+    execArgv: string[] = [],
+  ) {
+    this.child = fork(join(HERE, file), [JSON.stringify(arg)], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let onReady: ((v: Ready) => void) | undefined;
     let onFail: ((e: Error) => void) | undefined;
     this.started = new Promise((resolve, reject) => {
       onReady = resolve;
       onFail = reject;
     });
-    this.child.on('message', (m: { id?: number; ready?: boolean; kubeconfigPath?: string; from?: string; result?: unknown; error?: string }) => {
-      if (m.ready) return onReady!({ kubeconfigPath: m.kubeconfigPath!, from: m.from! });
+    this.child.on('message', (m: { id?: number; ready?: boolean; result?: unknown; error?: string }) => {
+      if (m.ready) return onReady!(m as Ready);
       const p = m.id !== undefined ? this.pending.get(m.id) : undefined;
       if (!p) return;
       this.pending.delete(m.id!);
-      if (m.error !== undefined) p.reject(new Error(`sim process: ${m.error}`));
+      if (m.error !== undefined) p.reject(new Error(`${what}: ${m.error}`));
       else p.resolve(m.result);
     });
     this.child.on('exit', (code, signal) => {
-      this.exited = new Error(`the sim process exited (code ${code}, signal ${signal})`);
+      this.exited = new Error(`the ${what} exited (code ${code}, signal ${signal})`);
       onFail!(this.exited);
       for (const p of this.pending.values()) p.reject(this.exited);
       this.pending.clear();
@@ -112,7 +120,7 @@ export class SimProcess {
     return this.child.pid!;
   }
 
-  private call<T>(cmd: string, args: object = {}): Promise<T> {
+  call<T>(cmd: string, args: object = {}): Promise<T> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -121,22 +129,7 @@ export class SimProcess {
     });
   }
 
-  seed(perMember: number): Promise<{ ms: number; pods: number }> {
-    return this.call('seed', { perMember });
-  }
-
-  namespaces(host: string[], members: string[]): Promise<void> {
-    return this.call('namespaces', { host, members });
-  }
-
-  running(namespace: string): Promise<{ host: number; members: number }> {
-    return this.call('running', { namespace });
-  }
-
-  counters(): Promise<HostCounters> {
-    return this.call('counters');
-  }
-
+  /** Asks it to stop; SIGKILL if it has not exited after 20 s. */
   async stop(): Promise<void> {
     if (this.exited) return;
     const exit = new Promise<void>((r) => this.child.once('exit', () => r()));
@@ -144,6 +137,70 @@ export class SimProcess {
     await this.call('stop').catch(() => undefined);
     await exit;
     clearTimeout(timer);
+  }
+}
+
+export class SimProcess {
+  private readonly child: IpcChild<{ kubeconfigPath: string; from: string }>;
+  readonly started: Promise<{ kubeconfigPath: string; from: string }>;
+
+  constructor(cfg: SimChildConfig) {
+    // The sim's heap holds every member pod (~1 GB at 100,000 pods): room beyond Node's default.
+    this.child = new IpcChild('sim process', '_vn-sim.ts', cfg, ['--max-old-space-size=6144']);
+    this.started = this.child.started;
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  seed(perMember: number): Promise<{ ms: number; pods: number }> {
+    return this.child.call('seed', { perMember });
+  }
+
+  namespaces(host: string[], members: string[]): Promise<void> {
+    return this.child.call('namespaces', { host, members });
+  }
+
+  running(namespace: string): Promise<{ host: number; members: number }> {
+    return this.child.call('running', { namespace });
+  }
+
+  counters(): Promise<HostCounters> {
+    return this.child.call('counters');
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop();
+  }
+}
+
+/** The ceiling's stand-in for the virtual node (_vn-writer.ts). */
+export class WriterProcess {
+  private readonly child: IpcChild<{ from: string }>;
+  readonly started: Promise<{ from: string }>;
+
+  constructor(cfg: WriterConfig) {
+    this.child = new IpcChild('ceiling writer process', '_vn-writer.ts', cfg);
+    this.started = this.child.started;
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Queues created pods for their mirror and status writes. */
+  write(namespace: string, items: Array<{ i: number; pod: CreatedPod }>): Promise<void> {
+    return this.child.call('pods', { namespace, items });
+  }
+
+  /** Resolves when every queued pod is written; rejects with the first failure. */
+  drain(): Promise<void> {
+    return this.child.call('drain');
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop();
   }
 }
 
@@ -238,7 +295,11 @@ export class VirtualNodeProcess {
       if (m) this.inspectorUrl = m[1]!;
       else if (!/Debugger attached|For help, see|Waiting for the debugger/.test(line)) remember(line);
     });
+    // A benchmark that dies (an uncaught error) must not leave the virtual node running.
+    const killOnExit = (): void => void this.child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     this.child.on('exit', (code, signal) => {
+      process.off('exit', killOnExit);
       this.exited = new Error(`the virtual node exited (code ${code}, signal ${signal}); its last lines:\n${this.tail.join('\n')}`);
     });
   }
@@ -260,6 +321,11 @@ export class VirtualNodeProcess {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The last lines it logged. */
+  lastLines(): string {
+    return this.tail.join('\n');
   }
 
   private async get(path: string): Promise<{ status: number; text: string }> {

@@ -31,8 +31,8 @@ import { Registry } from 'prom-client';
 import type { KubeClient } from '../../kube/index.js';
 import { loadCompiled } from './_compiled.js';
 import { percentile } from './_stats.js';
-import { createPods, runCeiling, RunningWatch, type CeilingResult, type MirrorCode } from './_vn-load.js';
-import { parseMetrics, processCpuMs, SimProcess, sumOf, VirtualNodeProcess, type Sample } from './_vn-procs.js';
+import { createPods, runCeiling, RunningWatch, type CeilingResult } from './_vn-load.js';
+import { parseMetrics, processCpuMs, SimProcess, sumOf, VirtualNodeProcess, WriterProcess, type Sample } from './_vn-procs.js';
 
 export interface Config {
   members: number;
@@ -155,12 +155,18 @@ function requestsBy(samples: readonly Sample[]): { host: number; members: number
   };
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | string>, context: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last = '';
   for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`bench virtual-node: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    try {
+      const v = await probe();
+      if (typeof v !== 'string') return v;
+      last = v;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`bench virtual-node: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what} (last: ${last})${context()}`);
     await sleep(250);
   }
 }
@@ -183,13 +189,11 @@ export async function main(args: string[]): Promise<void> {
     clientBurst: cfg.burst,
     memberStartDelayMs: cfg.startDelayMs,
   };
-  const trees = ['kube', 'virtual-node', 'federation', 'api'];
-  const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', trees, { sources: cfg.sources });
-  const VN = await loadCompiled<typeof import('../../virtual-node/index.js')>('virtual-node/index.js', trees, { sources: cfg.sources });
-  const mirrorCode: MirrorCode = { buildMirror: VN.mod.buildMirror, hostStatusFrom: VN.mod.hostStatusFrom };
+  const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', ['kube', 'api'], { sources: cfg.sources });
 
   const sim = new SimProcess({ members: memberNames, nodes: cfg.nodes, hostNodes: cfg.hostNodes, startDelayMs: cfg.startDelayMs, dir, watchNodes: [NODE_NAME], watchNamespace: 'bench', sources: cfg.sources });
   let vn: VirtualNodeProcess | undefined;
+  let writer: WriterProcess | undefined;
   const clients: KubeClient[] = [];
   try {
     const { kubeconfigPath, from } = await sim.started;
@@ -200,10 +204,14 @@ export async function main(args: string[]): Promise<void> {
     }
     await sim.namespaces(['bench', 'warmup', 'ceiling-w', 'ceiling-a', 'ceiling-b'], ['ceiling-w', 'ceiling-a', 'ceiling-b']);
 
+    // The ceiling's stand-in for the virtual node (_vn-writer.ts), idle until the ceiling runs.
+    writer = new WriterProcess({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, qps: cfg.qps, burst: cfg.burst, concurrency: cfg.concurrency, address: ADDRESS, sources: cfg.sources });
+    const ceilingWriter = writer;
+    const writerCode = await writer.started;
+
     // ------------------------------------------------------------ the virtual node
     const t0 = performance.now();
     vn = await VirtualNodeProcess.start({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, nodeName: NODE_NAME, qps: cfg.qps, burst: cfg.burst, sources: cfg.sources, ...(cfg.cli ? { entry: cfg.cli } : {}) }, 120_000);
-    figures['compiledCode'] = vn.compiled && from.startsWith('compiled') ? 1 : 0;
     log(`virtual node process ${vn.pid} (${vn.compiled ? `compiled ${vn.entry}` : `TypeScript sources through tsx (${vn.entry}: dist/ is missing or older, or --sources)`}), metrics at ${vn.metricsUrl}`);
     const registry = new Registry();
     const client = (context: string): KubeClient => {
@@ -212,18 +220,24 @@ export async function main(args: string[]): Promise<void> {
       return c;
     };
     const host = client('host');
-    const members = memberNames.map(client);
-    // The ceiling's stand-in for the virtual node has clients of its own, as the virtual node does.
-    const writerHost = client('host');
-    const writerMembers = memberNames.map(client);
+    // 1 when every process ran the compiled code (what users run): the virtual node, the sims, the
+    // ceiling's writer and the clients of this process.
+    figures['compiledCode'] = vn.compiled && [from, writerCode.from, K.from].every((f) => f.startsWith('compiled')) ? 1 : 0;
+    log(`clients: ${K.from}; ceiling writer: ${writerCode.from}`);
     const running = vn;
     // Synced, registered, and advertising room for the whole burst (every member's pods counted).
-    await waitUntil('the virtual node to sync and advertise its pool', 600_000, async () => {
-      if (!(await running.ready())) return undefined;
-      const node = await host.requestJson<{ status?: { allocatable?: Record<string, string>; conditions?: Array<{ type: string; status: string }> } }>({ path: `/api/v1/nodes/${NODE_NAME}` });
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      return ready && Number(node.status?.allocatable?.['pods'] ?? 0) >= cfg.pods + cfg.warmup ? true : undefined;
-    });
+    await waitUntil(
+      'the virtual node to sync and advertise its pool',
+      600_000,
+      async () => {
+        if (!(await running.ready())) return 'not ready (/readyz)';
+        const node = await host.requestJson<{ status?: { allocatable?: Record<string, string>; conditions?: Array<{ type: string; status: string }> } }>({ path: `/api/v1/nodes/${NODE_NAME}` });
+        const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+        const pods = K.mod.toUnits(node.status?.allocatable?.['pods'] ?? '0');
+        return ready && pods >= cfg.pods + cfg.warmup ? true : `Node ${NODE_NAME} Ready=${ready}, allocatable pods ${pods}`;
+      },
+      () => `; the virtual node's last lines:\n${running.lastLines()}`,
+    );
     figures['vnStartSeconds'] = round((performance.now() - t0) / 1000, 1);
     log(`virtual node synced (${figures['memberPods']} member pods cached) and Ready in ${figures['vnStartSeconds']} s`);
 
@@ -233,10 +247,19 @@ export async function main(args: string[]): Promise<void> {
       await createPods(host, 'warmup', names('warm', cfg.warmup), cfg.concurrency);
       await w.waitFor(cfg.warmup, 120_000);
       await w.close();
-      await runCeiling({ host, writerHost, members: writerMembers, namespace: 'ceiling-w', names: names('ceil-w', cfg.warmup), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running('ceiling-w')).members, code: mirrorCode, timeoutMs: 120_000 });
+      await runCeiling({ host, writer: ceilingWriter, namespace: 'ceiling-w', names: names('ceil-w', cfg.warmup), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, memberRunning: async () => (await sim.running('ceiling-w')).members, timeoutMs: 120_000 });
       log(`warm-up: ${cfg.warmup} pods end to end and ${cfg.warmup} ceiling pods`);
     }
+    // Background load with nothing asked of anyone (lease heartbeats, the federation's probes and
+    // usage polls, the virtual node's periods): what every phase below runs on top of.
+    const idle0 = { vn: vn.cpuMs(), sim: processCpuMs(sim.pid), at: performance.now() };
     await sleep(cfg.settleSeconds * 1000);
+    const idleSeconds = (performance.now() - idle0.at) / 1000;
+    if (cfg.settleSeconds > 0) {
+      figures['vnIdleCores'] = round((vn.cpuMs() - idle0.vn) / 1000 / idleSeconds, 3);
+      figures['simIdleCores'] = round((processCpuMs(sim.pid) - idle0.sim) / 1000 / idleSeconds, 3);
+      log(`idle (${round(idleSeconds, 1)} s, nothing asked): virtual node ${figures['vnIdleCores']} cores, sims ${figures['simIdleCores']} cores`);
+    }
     const synced = await vn.collectGarbage();
     const syncedMem = vn.memory();
     figures['rssSyncedMiB'] = round(syncedMem.rss, 1);
@@ -246,11 +269,14 @@ export async function main(args: string[]): Promise<void> {
     // ------------------------------------------------------------ ceiling, first half
     const half = Math.max(1, Math.floor(cfg.pods / 2));
     const ceilingTimeout = Math.max(300_000, cfg.pods * 200);
-    const ceiling = async (tag: 'a' | 'b'): Promise<CeilingResult & { simCpuMs: number }> => {
+    const ceiling = async (tag: 'a' | 'b'): Promise<CeilingResult & { simCpuMs: number; clientCpuMs: number; writerCpuMs: number }> => {
       const cpu0 = processCpuMs(sim.pid);
-      const r = await runCeiling({ host, writerHost, members: writerMembers, namespace: `ceiling-${tag}`, names: names(`ceil-${tag}`, half), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, address: ADDRESS, memberRunning: async () => (await sim.running(`ceiling-${tag}`)).members, code: mirrorCode, timeoutMs: ceilingTimeout });
-      log(`ceiling (${tag === 'a' ? 'before' : 'after'} the burst): ${r.pods} pods in ${round(r.seconds, 2)} s = ${round(r.pods / r.seconds, 1)} pods/s (writes answered at ${round(r.writesSeconds, 2)} s, last host Running seen at ${round(r.hostRunningSeconds, 2)} s)`);
-      return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0 };
+      const w0 = processCpuMs(ceilingWriter.pid);
+      const self0 = process.cpuUsage();
+      const r = await runCeiling({ host, writer: ceilingWriter, namespace: `ceiling-${tag}`, names: names(`ceil-${tag}`, half), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, memberRunning: async () => (await sim.running(`ceiling-${tag}`)).members, timeoutMs: ceilingTimeout });
+      log(`ceiling (${tag === 'a' ? 'before' : 'after'} the burst): ${r.pods} pods in ${round(r.seconds, 2)} s = ${round(r.pods / r.seconds, 1)} pods/s (creates answered at ${round(r.createsSeconds, 2)} s, writes at ${round(r.writesSeconds, 2)} s, last host Running seen at ${round(r.hostRunningSeconds, 2)} s)`);
+      const self = process.cpuUsage(self0);
+      return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0, clientCpuMs: (self.user + self.system) / 1000, writerCpuMs: processCpuMs(ceilingWriter.pid) - w0 };
     };
     const ceilA = await ceiling('a');
 
@@ -298,17 +324,21 @@ export async function main(args: string[]): Promise<void> {
     const r1 = requestsBy(m1);
     figures['vnHostRequestsPerPod'] = round((r1.host - r0.host) / cfg.pods, 2);
     figures['vnMemberRequestsPerPod'] = round((r1.members - r0.members) / cfg.pods, 2);
+    const hostVerb = (m: readonly Sample[], verb: string): number => sumOf(m, 'tidepool_kube_requests_total', { cluster: 'host', verb });
+    figures['vnHostCreatesPerPod'] = round((hostVerb(m1, 'create') - hostVerb(m0, 'create')) / cfg.pods, 2);
+    figures['vnHostPatchesPerPod'] = round((hostVerb(m1, 'patch') - hostVerb(m0, 'patch')) / cfg.pods, 2);
     figures['vnHostRequestMs'] = round(((r1.hostSeconds - r0.hostSeconds) * 1000) / (r1.hostTimed - r0.hostTimed), 1);
     figures['vnMemberRequestMs'] = round(((r1.memberSeconds - r0.memberSeconds) * 1000) / (r1.memberTimed - r0.memberTimed), 1);
     const reconcile = (m: readonly Sample[], what: 'sum' | 'count'): number => sumOf(m, `tidepool_virtual_node_pod_reconcile_seconds_${what}`);
     figures['vnReconcilesPerPod'] = round((reconcile(m1, 'count') - reconcile(m0, 'count')) / cfg.pods, 2);
     figures['vnReconcileMs'] = round(((reconcile(m1, 'sum') - reconcile(m0, 'sum')) * 1000) / (reconcile(m1, 'count') - reconcile(m0, 'count')), 1);
+    const adds = (m: readonly Sample[], lane: string): number => sumOf(m, 'tidepool_workqueue_adds_total', { name: 'virtual-node-pods', lane });
+    figures['vnQueueAddsPerPod'] = round((adds(m1, 'add') - adds(m0, 'add')) / cfg.pods, 2);
+    figures['vnQueueUpdatesPerPod'] = round((adds(m1, 'update') - adds(m0, 'update')) / cfg.pods, 2);
     figures['vnQueueMaxAdd'] = queueMax.add;
     figures['vnQueueMaxUpdate'] = queueMax.update;
     figures['vnLimiterWaitSeconds'] = round(r1.limiterWaitSeconds - r0.limiterWaitSeconds, 3);
     figures['vnRequestsLimited'] = r1.limited - r0.limited;
-    figures['hostEventWritesPerPod'] = round((c1.eventWrites - c0.eventWrites) / cfg.pods, 2);
-    figures['eventsDropped'] = sumOf(m1, 'tidepool_events_total', { outcome: 'dropped' }) - sumOf(m0, 'tidepool_events_total', { outcome: 'dropped' });
     figures['vnCpuSeconds'] = round((cpu1.vn - cpu0.vn) / 1000, 2);
     figures['vnCpuMsPerPod'] = round((cpu1.vn - cpu0.vn) / cfg.pods, 2);
     figures['vnCpuCores'] = round((cpu1.vn - cpu0.vn) / 1000 / e2eSeconds, 2);
@@ -317,9 +347,8 @@ export async function main(args: string[]): Promise<void> {
     figures['benchClientCpuMsPerPod'] = round((selfCpu.user + selfCpu.system) / 1000 / cfg.pods, 2);
     log(
       `virtual node during the burst: ${figures['vnCpuSeconds']} s CPU (${figures['vnCpuMsPerPod']} ms per pod, ${figures['vnCpuCores']} cores); ` +
-        `${figures['vnHostRequestsPerPod']} host + ${figures['vnMemberRequestsPerPod']} member requests per pod (mean ${figures['vnHostRequestMs']} / ${figures['vnMemberRequestMs']} ms); ` +
-        `${figures['vnReconcilesPerPod']} reconciles per pod of ${figures['vnReconcileMs']} ms; queue depth up to ${figures['vnQueueMaxAdd']} (add lane) / ${figures['vnQueueMaxUpdate']} (update lane); limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms; ` +
-        `${figures['hostEventWritesPerPod']} Event writes per pod, ${figures['eventsDropped']} events dropped. Sims: ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores)`,
+        `${figures['vnHostRequestsPerPod']} host (${figures['vnHostCreatesPerPod']} creates, ${figures['vnHostPatchesPerPod']} patches) + ${figures['vnMemberRequestsPerPod']} member requests per pod (mean ${figures['vnHostRequestMs']} / ${figures['vnMemberRequestMs']} ms); ` +
+        `${figures['vnReconcilesPerPod']} reconciles per pod of ${figures['vnReconcileMs']} ms; queue: ${figures['vnQueueAddsPerPod']} adds per pod to the add lane, ${figures['vnQueueUpdatesPerPod']} to the update lane, depth up to ${figures['vnQueueMaxAdd']} / ${figures['vnQueueMaxUpdate']}; limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms. Sims: ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores)`,
     );
 
     // ------------------------------------------------------------ ceiling, second half
@@ -335,12 +364,21 @@ export async function main(args: string[]): Promise<void> {
     figures['ceilingP99Seconds'] = round(percentile(ceilLat, 99), 3);
     figures['ceilingSimCpuMsPerPod'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / ceilPods, 2);
     figures['ceilingSimCpuCores'] = round((ceilA.simCpuMs + ceilB.simCpuMs) / 1000 / ceilSeconds, 2);
+    figures['ceilingClientCpuMsPerPod'] = round((ceilA.clientCpuMs + ceilB.clientCpuMs) / ceilPods, 2);
+    figures['ceilingWriterCpuMsPerPod'] = round((ceilA.writerCpuMs + ceilB.writerCpuMs) / ceilPods, 2);
+    // CPU the whole machine spent per pod, both ways (every process of the run): what the ratio
+    // would be if the two cores were ours alone and both runs were CPU-bound.
+    const e2eCpu = figures['vnCpuMsPerPod']! + figures['simCpuMsPerPod']! + figures['benchClientCpuMsPerPod']!;
+    const ceilCpu = figures['ceilingSimCpuMsPerPod']! + figures['ceilingClientCpuMsPerPod']! + figures['ceilingWriterCpuMsPerPod']!;
+    figures['e2eCpuMsPerPod'] = round(e2eCpu, 2);
+    figures['ceilingCpuMsPerPod'] = round(ceilCpu, 2);
+    figures['cpuRatio'] = round(ceilCpu / e2eCpu, 3);
     const benchLimiter = parseMetrics(await registry.metrics());
     figures['benchLimiterWaitSeconds'] = round(sumOf(benchLimiter, 'tidepool_kube_rate_limiter_wait_seconds_sum'), 3);
     log(
       `ceiling (host create + member create + host status write per pod, ${cfg.concurrency} in flight, QPS ${cfg.qps}/burst ${cfg.burst}): ${figures['ceilingPodsPerSec']} pods/s ` +
-        `(${figures['ceilingBeforePodsPerSec']} before, ${figures['ceilingAfterPodsPerSec']} after); sims ${figures['ceilingSimCpuMsPerPod']} ms CPU per pod. ` +
-        `End to end = ${round(figures['ceilingRatio']! * 100, 1)} % of the ceiling`,
+        `(${figures['ceilingBeforePodsPerSec']} before, ${figures['ceilingAfterPodsPerSec']} after); CPU per pod: sims ${figures['ceilingSimCpuMsPerPod']}, writer ${figures['ceilingWriterCpuMsPerPod']} (the virtual node: ${figures['vnCpuMsPerPod']}), creator ${figures['ceilingClientCpuMsPerPod']} ms. ` +
+        `End to end = ${round(figures['ceilingRatio']! * 100, 1)} % of the ceiling. CPU per pod, all processes: ${figures['e2eCpuMsPerPod']} ms end to end vs ${figures['ceilingCpuMsPerPod']} ms for the ceiling (${round(figures['cpuRatio']! * 100, 1)} %)`,
     );
 
     // ------------------------------------------------------------ steady state
@@ -359,8 +397,15 @@ export async function main(args: string[]): Promise<void> {
     // Over the whole run since the burst began (late writes included), happy path only.
     figures['statusWritesPerPod'] = round((sumOf(q1, 'tidepool_virtual_node_pod_status_writes_total') - sumOf(m0, 'tidepool_virtual_node_pod_status_writes_total')) / cfg.pods, 3);
     figures['hostPodWritesPerPod'] = round((qc1.podWrites - c0.podWrites) / cfg.pods, 3);
+    // Events are written in the background, one at a time, so they trail the burst: counted until now.
+    figures['vnEventWritesPerPod'] = round((qc1.vnEventWrites - c0.vnEventWrites) / cfg.pods, 3);
+    figures['vnEventWritesDuringBurstPerPod'] = round((c1.vnEventWrites - c0.vnEventWrites) / cfg.pods, 3);
+    figures['schedulerEventWritesPerPod'] = round((qc1.otherEventWrites - c0.otherEventWrites) / cfg.pods, 3);
+    const events = (m: readonly Sample[], outcome: string): number => sumOf(m, 'tidepool_events_total', { outcome });
+    figures['eventsDropped'] = events(q1, 'dropped') - events(m0, 'dropped');
     log(
       `status writes per pod: ${figures['statusWritesPerPod']} (virtual node's counter); every write to the burst's host pods: ${figures['hostPodWritesPerPod']} per pod (the scheduler's binding included). ` +
+        `Event writes per pod: ${figures['vnEventWritesPerPod']} by the virtual node (${figures['vnEventWritesDuringBurstPerPod']} of them before the last pod was Running; ${figures['eventsDropped']} dropped by its recorder), ${figures['schedulerEventWritesPerPod']} by the host's scheduler. ` +
         `Quiet ${figures['quietSeconds']} s: ${figures['nodeStatusWritesPerMin']} Node status writes/min (${figures['hostNodeWritesPerMin']} writes/min to the Node object in the host's store), ${figures['leaseRenewalsPerMin']} Lease renewals/min`,
     );
 
@@ -374,6 +419,7 @@ export async function main(args: string[]): Promise<void> {
     if (vn.warnings > 0) log(`virtual node warnings: ${JSON.stringify(Object.fromEntries(vn.warningMessages))}`);
   } finally {
     for (const c of clients) c.close();
+    await writer?.stop();
     await vn?.stop();
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
