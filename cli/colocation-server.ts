@@ -5,7 +5,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { registerBatchRoutes, type BatchController } from '../colocation/batch/index.js';
-import { registerExtenderRoutes, type Scheduler, type SchedulerLogger } from '../colocation/scheduler/index.js';
+import { registerExtenderRoutes, type Scheduler } from '../colocation/scheduler/index.js';
+import type { Logger } from '../kube/index.js';
 
 /** A part that says whether it can do its job yet. */
 export interface ReadinessCheck {
@@ -22,7 +23,7 @@ export interface ColocationServerOptions {
   batch?: BatchController;
   /** The extender verbs, when the scheduler runs with them. */
   extender?: { scheduler: Scheduler; prefix: string };
-  logger: SchedulerLogger;
+  logger: Logger;
 }
 
 const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType' };

@@ -9,7 +9,7 @@
  * replaced — and only then rejoins: figures from before the outage are never trusted blindly.
  */
 import { createInformer, DEFAULT_POD_LABELS, KubeApiError, NODE_FIELDS, POD_FIELDS, podProjection, projectNode, toMilli, toUnits, tryParseQuantity } from '../kube/index.js';
-import type { Informer, InformerHandlers, KubeClient, NodeSummary, PodSummary } from '../kube/index.js';
+import type { Informer, InformerHandlers, KubeClient, Logger, NodeSummary, PodSummary } from '../kube/index.js';
 import type { FederationModel } from './model.js';
 import { MANAGED_BY_LABEL, appRefOf } from '../api/index.js';
 import type { CapacityEvent, NodeInfo, PodInfo } from './types.js';
@@ -21,7 +21,7 @@ export interface MemberOptions {
   probeIntervalMs?: number;
   /** metrics.k8s.io poll period; 0 turns it off. Default 15 s. */
   usageIntervalMs?: number;
-  logger?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -208,7 +208,7 @@ export class Member {
     }
     if (this.needResync && this.reachable) {
       this.needResync = false;
-      this.opts.logger?.info?.({ cluster: this.name }, 'member cluster answers again; resyncing');
+      this.opts.logger?.info({ cluster: this.name }, 'member cluster answers again; resyncing');
       await this.stopInformers();
       if (!this.stopped) this.startInformers();
     }
@@ -239,7 +239,7 @@ export class Member {
       this.model.changed();
     } catch (err) {
       // No metrics server is normal: batch capacity then stays 0 (unknown), nothing else changes.
-      this.opts.logger?.info?.({ cluster: this.name, err: (err as Error).message }, 'node metrics unavailable');
+      this.opts.logger?.info({ cluster: this.name, err: (err as Error).message }, 'node metrics unavailable');
     }
   }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { createInformer, createKubeClient, WorkQueue, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
+import { createInformer, createKubeClient, WorkQueue, type Informer, type KubeClient, type Logger, type RawObject } from '../kube/index.js';
 import type { Federation, FederationOptions } from './federation.js';
 import { MEMBER_GROUP, MEMBER_PLURAL, MEMBER_VERSION } from '../api/index.js';
 import { parseMemberSpec, type MemberAccess, type MemberSpec } from './member-spec.js';
@@ -79,7 +79,7 @@ export interface RegistryOptions {
   secretNamespace?: string;
   statusIntervalMs?: number;
   clientOptions?: FederationOptions['client'];
-  logger?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  logger?: Logger;
 }
 
 interface Known {

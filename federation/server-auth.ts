@@ -18,7 +18,7 @@
  * 500 when access could not be. The reviews and their caches are kube's DelegatedAuth; this
  * file holds the capacity API's part: what a request asks for, public paths, Status answers.
  */
-import { DelegatedAuth, bearerToken, failureStatus, resourceVerbOf, type AccessAttributes, type FailureStatus, type KubeClient, type UserInfo } from '../kube/index.js';
+import { DelegatedAuth, bearerToken, failureStatus, resourceVerbOf, type AccessAttributes, type Clock, type FailureStatus, type KubeClient, type UserInfo } from '../kube/index.js';
 
 /** Where SubjectAccessReviews point when requests are authorized as a resource. */
 export interface AuthResourceAttributes {
@@ -46,7 +46,7 @@ export interface ServerAuthOptions {
   reviewTimeoutMs?: number;
   /** Most answers kept per cache. Default 1024. */
   cacheSize?: number;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
   /** Told why a caller was refused or a review failed (never the token). Must not throw. */
   onRefusal?: (event: { status: 401 | 403 | 500; user?: string; path: string; reason: string }) => void;
 }
@@ -71,7 +71,7 @@ export class ServerAuth {
       ...(opts.reviewTimeoutMs !== undefined ? { reviewTimeoutMs: opts.reviewTimeoutMs } : {}),
       // A console waiting on a down host cluster gets its refusal now rather than after retries.
       retry: false,
-      clock: { now: opts.now ?? Date.now },
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     this.publicPaths = new Set(opts.publicPaths ?? ['/healthz', '/readyz']);
   }

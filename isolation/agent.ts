@@ -1,6 +1,7 @@
 // The agent's reconcile loop: read the node, let each strategy compute its
 // desired values, hand them all to the executor, evict under memory pressure,
 // and publish load and status. Idempotent: a restart recomputes the same state.
+import { silentLogger, type Logger } from '../kube/index.js';
 import { kubepodsDir, type CgroupLayout } from './cgroup-layout.js';
 import { degradations, detectCapabilities, type Capabilities } from './capabilities.js';
 import { formatCpuList } from './cpulist.js';
@@ -9,7 +10,6 @@ import { mergeReports, type ApplyReport, type Executor, type UnsupportedEntry } 
 import type { Fs } from './fs.js';
 import { LoadSampler } from './load-sampler.js';
 import { toLoadReport, type NodeLoadReport } from './load-report.js';
-import { silentLog, type Log } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import { NodeReader, type PodCgroup } from './node-reader.js';
 import { podKey, type PodInfo, type PodSource } from './pods.js';
@@ -50,7 +50,7 @@ export interface AgentOptions {
   evictor?: Evictor | null;
   statusPublisher?: StatusPublisher | null;
   metrics?: AgentMetrics;
-  log?: Log;
+  log?: Logger;
   now?: () => number;
   /** Reconcile period (default 2 s); pod changes trigger one sooner. */
   intervalMs?: number;
@@ -74,7 +74,7 @@ export interface ReconcileReport {
 export class Agent {
   private readonly reader: NodeReader;
   private readonly sampler: LoadSampler;
-  private readonly log: Log;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly intervalMs: number;
   private readonly strategies: readonly IsolationStrategy[];
@@ -101,7 +101,7 @@ export class Agent {
     this.reader = new NodeReader(o.fs, o.layout, o.procRoot);
     this.now = o.now ?? Date.now;
     this.sampler = new LoadSampler(this.reader, o.topology.cpus.length, this.now);
-    this.log = o.log ?? silentLog;
+    this.log = o.log ?? silentLogger;
     this.intervalMs = o.intervalMs ?? 2000;
     this.strategies = o.strategies ?? STRATEGIES;
     this.lastStatus = this.buildStatus(null, []);

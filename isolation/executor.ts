@@ -7,6 +7,7 @@
 // something else (kubelet) rewrites a value, and backs off instead of retrying a
 // write the kernel keeps refusing.
 import { join } from 'node:path';
+import { silentLogger, type Logger } from '../kube/index.js';
 import {
   assertSafeFileName,
   cgroupDepth,
@@ -22,7 +23,6 @@ import {
 import { canonicalValue, hierarchyRule, isForbiddenValue, sameValue } from './cgroup-values.js';
 import type { CgroupValue, ProcValue, ResctrlPlan } from './desired.js';
 import { errnoOf, readOptional, type Fs } from './fs.js';
-import { silentLog, type Log } from './log.js';
 import { formatSchemataLine, parseSchemata, sameSchemataValue } from './resctrl-schemata.js';
 
 export interface ExecutorHooks {
@@ -38,7 +38,7 @@ export interface ExecutorOptions {
   /** resctrl mount (e.g. /sys/fs/resctrl), or null when the node has none. */
   resctrlRoot: string | null;
   dryRun?: boolean;
-  log?: Log;
+  log?: Logger;
   hooks?: ExecutorHooks;
   now?: () => number;
   /** Where originals are kept across agent restarts (JSON); null keeps them in memory only. */
@@ -133,7 +133,7 @@ export class Executor {
   private readonly procRoot: string;
   private readonly resctrlRoot: string | null;
   private readonly dryRun: boolean;
-  private readonly log: Log;
+  private readonly log: Logger;
   private readonly hooks: ExecutorHooks | undefined;
   private readonly now: () => number;
   private readonly stateFile: string | null;
@@ -159,7 +159,7 @@ export class Executor {
     this.procRoot = opts.procRoot;
     this.resctrlRoot = opts.resctrlRoot;
     this.dryRun = opts.dryRun ?? false;
-    this.log = opts.log ?? silentLog;
+    this.log = opts.log ?? silentLogger;
     this.hooks = opts.hooks;
     this.now = opts.now ?? Date.now;
     this.stateFile = opts.stateFile ?? null;

@@ -5,7 +5,6 @@ export { parseAgentFlags, agentPolicyFlags, AgentFlagError } from './agent-confi
 export type { AgentConfig, AgentFlags, HostPort } from './agent-config.js';
 export { runAgent, agentLogger } from './run-agent.js';
 export type { RunningAgent } from './run-agent.js';
-export type { Log as AgentLog } from './log.js';
 export { streamNodeLoad, LoadStreamError } from './load-client.js';
 export type { LoadClientOptions } from './load-client.js';
 export type { NodeLoadReport, ClassLoad } from './load-report.js';

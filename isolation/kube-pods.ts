@@ -5,8 +5,7 @@
 // unknown QoS label) is reported once per distinct problem, and when it cannot be
 // read at all the agent keeps its last good view of it: nothing is lost.
 import type { V1Pod } from '@kubernetes/client-node';
-import { createInformer, isDNS1123Subdomain, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
-import { silentLog, type Log } from './log.js';
+import { createInformer, isDNS1123Subdomain, silentLogger, type Informer, type KubeClient, type Logger, type RawObject } from '../kube/index.js';
 import { checkPod, toPodInfo } from './pod-projection.js';
 import type { PodInfo, PodSource } from './pods.js';
 
@@ -26,7 +25,7 @@ export interface PodProblem {
 export interface KubePodSourceOptions {
   client: KubeClient;
   nodeName: string;
-  log?: Log;
+  log?: Logger;
   /** Bad input on a pod: reported, e.g. as a Warning Event. */
   onProblem?: (p: PodProblem) => void;
   watchTimeoutSeconds?: number;
@@ -63,7 +62,7 @@ function project(raw: RawObject): Projected {
 
 export class KubePodSource implements PodSource {
   private readonly informer: Informer<Projected>;
-  private readonly log: Log;
+  private readonly log: Logger;
   /** uid -> last good projection (survives an update that cannot be read). */
   private readonly byUid = new Map<string, PodInfo>();
   private readonly reported = new Map<string, string>();
@@ -72,14 +71,14 @@ export class KubePodSource implements PodSource {
 
   constructor(private readonly o: KubePodSourceOptions) {
     if (!isValidNodeName(o.nodeName)) throw new Error(`node name "${o.nodeName}" is not a valid Kubernetes node name`);
-    this.log = o.log ?? silentLog;
+    this.log = o.log ?? silentLogger;
     this.informer = createInformer<Projected>({
       client: o.client,
       resource: { version: 'v1', resource: 'pods' },
       fieldSelector: `spec.nodeName=${o.nodeName}`,
       project,
       name: `isolation-agent/pods@${o.nodeName}`,
-      logger: { warn: (obj, msg) => this.log.warn(obj, msg), info: (obj, msg) => this.log.info(obj, msg) },
+      logger: this.log,
       ...(o.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: o.watchTimeoutSeconds }),
     });
   }

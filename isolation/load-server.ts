@@ -3,9 +3,9 @@
 // or a bearer token from the configured set, else it ends UNAUTHENTICATED.
 import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { silentLogger, type Logger } from '../kube/index.js';
 import { nodeLoadService, toMessage } from './load-proto.js';
 import type { NodeLoadReport } from './load-report.js';
-import { silentLog, type Log } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 
 export interface LoadServerTls {
@@ -27,7 +27,7 @@ export interface LoadServerOptions {
   latest: () => NodeLoadReport | null;
   /** Default send interval (ms). */
   intervalMs?: number;
-  log?: Log;
+  log?: Logger;
   metrics?: AgentMetrics;
 }
 
@@ -71,7 +71,7 @@ export async function startLoadServer(o: LoadServerOptions): Promise<LoadServer>
   if (o.tls === undefined && o.plaintext !== true) {
     throw new Error('the load stream needs TLS: set --load-tls-cert and --load-tls-key');
   }
-  const log = o.log ?? silentLog;
+  const log = o.log ?? silentLogger;
   const defaultInterval = o.intervalMs ?? 2000;
   const { service } = nodeLoadService();
   const server = new grpc.Server();

@@ -3,7 +3,7 @@
 // and the endpoints (/healthz, /readyz, /metrics, /status; the gRPC load stream). Everything it
 // opens, stop() closes. Process concerns (signals, exit codes, printing) are the CLI's.
 import { pino } from 'pino';
-import { EventRecorder, createKubeClient, eventSinkFor, type KubeClient, type KubeConfigSource } from '../kube/index.js';
+import { EventRecorder, createKubeClient, eventSinkFor, type KubeClient, type KubeConfigSource, type Logger } from '../kube/index.js';
 import { Agent, type ReconcileReport } from './agent.js';
 import type { AgentConfig } from './agent-config.js';
 import { detectCapabilities, degradations } from './capabilities.js';
@@ -14,13 +14,12 @@ import { startAgentHttp, type AgentHttpServer } from './http-server.js';
 import { KubeEvictor, NodeAnnotationPublisher } from './kube-adapters.js';
 import { KubePodSource } from './kube-pods.js';
 import { startLoadServer, type LoadServer } from './load-server.js';
-import type { Log } from './log.js';
 import { AgentMetrics } from './metrics.js';
 import { readResctrlInfo } from './resctrl-info.js';
 import { readTopology } from './topology.js';
 
 /** The agent's structured JSON log at `level`. */
-export function agentLogger(level: AgentConfig['logLevel']): Log {
+export function agentLogger(level: AgentConfig['logLevel']): Logger {
   // Tokens and keys are never put in log records; the redaction is a second fence.
   return pino({
     name: 'tidepool-agent',
@@ -74,7 +73,7 @@ function kubeSource(c: AgentConfig, env: NodeJS.ProcessEnv): KubeConfigSource {
  * Start the agent for a validated config. Tests call this directly; the CLI wraps it
  * with signal handling. Everything it opens is closed by stop().
  */
-export async function runAgent(config: AgentConfig, deps: { log?: Log; env?: NodeJS.ProcessEnv; metrics?: AgentMetrics } = {}): Promise<RunningAgent> {
+export async function runAgent(config: AgentConfig, deps: { log?: Logger; env?: NodeJS.ProcessEnv; metrics?: AgentMetrics } = {}): Promise<RunningAgent> {
   const log = deps.log ?? agentLogger(config.logLevel);
   const layout = await detectLayout(nodeFs, { root: config.cgroupRoot, driver: config.cgroupDriver, kubepodsParent: config.kubepodsParent });
   const topology = await readTopology(nodeFs, config.sysRoot);

@@ -13,6 +13,7 @@
 import type { CoreV1Event, V1ObjectReference } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { retry, statusCodeOf, systemClock, type Clock } from './backoff.js';
+import type { Logger } from './logger.js';
 
 export type EventObj = CoreV1Event;
 export type EventType = 'Normal' | 'Warning';
@@ -47,11 +48,6 @@ export type EventSubject =
       };
     };
 
-/** The part of a pino logger the recorder uses. */
-export interface EventLogger {
-  warn(obj: object, msg: string): void;
-}
-
 export interface EventRecorderOptions {
   sink: EventSink;
   /** source.component / reportingComponent, e.g. "tidepool-scheduler". */
@@ -73,7 +69,7 @@ export interface EventRecorderOptions {
   maxAttempts?: number;
   /** First retry delay. Default 1 s. */
   retryInitialMs?: number;
-  logger?: EventLogger;
+  logger?: Logger;
   /** Registry for tidepool_events_total; never the global default one. */
   registry?: Registry;
 }
@@ -118,7 +114,7 @@ export class EventRecorder {
   private readonly maxPending: number;
   private readonly maxAttempts: number;
   private readonly retryInitialMs: number;
-  private readonly logger: EventLogger | undefined;
+  private readonly logger: Logger | undefined;
   private readonly counter: Counter<'outcome'> | undefined;
   private readonly seen = new Map<string, Seen>();
   private readonly buckets = new Map<string, Bucket>();

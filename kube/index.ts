@@ -4,6 +4,7 @@ export * from './quantity.js';
 export * from './resources.js';
 export * from './names.js';
 export * from './backoff.js';
+export * from './logger.js';
 export * from './rate-limiter.js';
 export * from './api-error.js';
 export * from './kubeconfig.js';

@@ -23,6 +23,7 @@ import { Backoff, sleep, systemClock, type BackoffOptions, type Clock, type Time
 import type { KubeClient, Query, RawWatchEvent } from './client.js';
 import { Indexer, type IndexFunc } from './indexer.js';
 import { skimJson, type FieldSchema } from './json-skim.js';
+import type { Logger } from './logger.js';
 
 /** A Kubernetes object as JSON, before projection. */
 export interface RawObject {
@@ -56,11 +57,6 @@ export interface InformerHandlers<T> {
   onResync?(obj: T, key: string): void;
 }
 
-export interface InformerLogger {
-  warn(obj: object, msg: string): void;
-  info?(obj: object, msg: string): void;
-}
-
 export interface InformerOptions<T> {
   client: KubeClient;
   resource: ResourceRef;
@@ -92,7 +88,7 @@ export interface InformerOptions<T> {
   resyncPeriodMs?: number;
   /** Names the informer in logs. */
   name?: string;
-  logger?: InformerLogger;
+  logger?: Logger;
   clock?: Clock;
 }
 
@@ -144,7 +140,7 @@ export class Informer<T = RawObject> {
   private readonly idleTimeoutMs: number;
   private readonly backoff: Backoff;
   private readonly resyncPeriodMs: number;
-  private readonly logger: InformerLogger | undefined;
+  private readonly logger: Logger | undefined;
   private readonly clock: Clock;
   private lastRv = '';
   private goneStreak = 0;
@@ -310,7 +306,7 @@ export class Informer<T = RawObject> {
         if (signal.aborted) return;
         if (isGone(err)) {
           this.stats.gone++;
-          this.logger?.info?.({ informer: this.name, rv: this.lastRv }, 'resourceVersion expired (410); listing again');
+          this.logger?.info({ informer: this.name, rv: this.lastRv }, 'resourceVersion expired (410); listing again');
           needList = true;
           this.lastRv = '';
           // Straight back to LIST the first time; a server that keeps saying 410 gets backoff.

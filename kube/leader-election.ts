@@ -13,6 +13,7 @@
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { sleep, statusCodeOf, systemClock, type Clock, type TimerHandle } from './backoff.js';
+import type { Logger } from './logger.js';
 
 export type Lease = V1Lease;
 
@@ -47,11 +48,6 @@ export interface LeaderCallbacks {
   onNewLeader?(identity: string): void;
 }
 
-export interface LeaderElectionLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface LeaderElectionOptions {
   client: LeaseClient;
   namespace: string;
@@ -69,7 +65,7 @@ export interface LeaderElectionOptions {
   releaseOnCancel?: boolean;
   clock?: Clock;
   random?: () => number;
-  logger?: LeaderElectionLogger;
+  logger?: Logger;
 }
 
 /** Why run() returned. */
@@ -90,7 +86,7 @@ export class LeaderElector {
   private readonly releaseOnCancel: boolean;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly logger: LeaderElectionLogger | undefined;
+  private readonly logger: Logger | undefined;
 
   private observed: Lease | undefined;
   private observedKey: string | undefined;

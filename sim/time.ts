@@ -1,29 +1,25 @@
 // Timestamps as the Kubernetes API writes them (RFC 3339, second precision) and the
 // injectable clock the simulated control plane runs on.
 
-export interface Clock {
-  now(): number;
-  /**
-   * Timers in this clock's milliseconds. A clock without them runs in real time: callers fall
-   * back to the process's timers (see timersOf).
-   */
-  setTimeout?(fn: () => void, ms: number): unknown;
-  clearTimeout?(handle: unknown): void;
-}
+import type { Clock as KubeClock } from '../kube/index.js';
+
+/**
+ * kube's Clock, whose timers (in this clock's milliseconds) are optional here: a clock without
+ * them runs in real time, and callers fall back to the process's timers (see timersOf).
+ */
+export type Clock = Pick<KubeClock, 'now'> & Partial<Pick<KubeClock, 'setTimeout' | 'clearTimeout'>>;
 
 export const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * A clock whose time and timers may run faster than real time: the whole simulated cluster
  * (API timestamps, kubelet delays and durations, the day curve, usage, the default scheduler's
- * backoff) and any component given the same clock agree on one simulated time. Structurally a
- * kube/ Clock, so colocation components take it as their `clock`.
+ * backoff) and any component given the same clock agree on one simulated time. A kube/ Clock,
+ * so colocation components take it as their `clock`.
  */
-export interface SimClock extends Clock {
+export interface SimClock extends KubeClock {
   /** Simulated milliseconds per real millisecond now (1 = real time). */
   readonly scale: number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
   /**
    * Runs time at another pace from now on (time itself does not jump). Pending timers still fire
    * at their simulated due time: never before it, and re-armed when time speeds up.

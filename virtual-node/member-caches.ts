@@ -3,7 +3,7 @@
  * origin cluster) and the ConfigMaps, Secrets and ServiceAccounts it synced there. Projected:
  * a mirror keeps its origin, status and references, not its whole spec.
  */
-import { createInformer, type Informer, type InformerHandlers, type KubeClient, type RawObject } from '../kube/index.js';
+import { createInformer, type Informer, type InformerHandlers, type KubeClient, type Logger, type RawObject } from '../kube/index.js';
 import { MANAGED_BY_LABEL, ORIGIN_CLUSTER_LABEL } from '../api/index.js';
 import { originOf, referencesOf, type PodReferences } from './mirror.js';
 
@@ -38,11 +38,6 @@ export const CONTENT_HASH_ANNOTATION = 'tidepool.dev/content-hash';
 export interface MemberCacheHandlers {
   onMirror(cluster: string, originKey: string, mirror: MirrorState, deleted: boolean): void;
   onSynced(cluster: string, obj: SyncedState, deleted: boolean): void;
-}
-
-interface Logger {
-  warn(obj: object, msg: string): void;
-  info?(obj: object, msg: string): void;
 }
 
 function str(v: unknown): string {

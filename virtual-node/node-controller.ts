@@ -5,7 +5,7 @@
  * or 60 s passed — never a write per second, whatever the pool does.
  */
 import { V1MicroTime } from '@kubernetes/client-node';
-import { isNotFound, KubeApiError, leaseClientFor, type KubeClient, type Lease, type LeaseClient } from '../kube/index.js';
+import { isNotFound, KubeApiError, leaseClientFor, type KubeClient, type Lease, type LeaseClient, type Logger } from '../kube/index.js';
 import { LARGEST_SLOT_ANNOTATION, VIRTUAL_NODE_TAINT } from '../api/index.js';
 import type { PoolCapacity, PoolProvider } from '../federation/index.js';
 import { capacityOf, figuresMoved, largestSlotText, nodeLabels, nodeObject, nodeStatus, readyCondition, type NodeIdentity } from './node-object.js';
@@ -26,7 +26,7 @@ export interface NodeControllerOptions {
   /** Shortest time between two status writes caused by changes. Default 5 s. */
   minWriteIntervalMs?: number;
   metrics?: VirtualNodeMetrics;
-  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  logger?: Logger;
   now?: () => number;
 }
 

@@ -14,7 +14,7 @@
  *   answers again every pod is resynced from its mirror; nothing is deleted on a guess;
  * - orphan mirrors (host pod confirmed gone) are collected only after every cache has synced.
  */
-import { isNotFound, KubeApiError, WorkQueue, createInformer, type EventRecorder, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
+import { isNotFound, KubeApiError, WorkQueue, createInformer, type EventRecorder, type Informer, type KubeClient, type Logger, type RawObject } from '../kube/index.js';
 import type { PoolProvider } from '../federation/index.js';
 import { buildMirror, forMember, hostKeyOf, isDaemonSetPod, isTerminal, mirrorName, wantsHostApi, type PodJson } from './mirror.js';
 import { MemberCache, type MirrorState, type SyncedState } from './member-caches.js';
@@ -55,7 +55,7 @@ export interface PodControllerOptions {
   /** Synced objects younger than this are never collected. Default 60 s. */
   gcGraceMs?: number;
   workers?: number;
-  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void; error?(obj: object, msg: string): void };
+  logger?: Logger;
   now?: () => number;
 }
 

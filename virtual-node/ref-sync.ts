@@ -6,7 +6,7 @@
  * gets an Event saying so).
  */
 import { createHash } from 'node:crypto';
-import { isNotFound, KubeApiError, type Informer, type KubeClient, type RawObject } from '../kube/index.js';
+import { isNotFound, KubeApiError, type Informer, type KubeClient, type Logger, type RawObject } from '../kube/index.js';
 import { MANAGED_BY_LABEL, ORIGIN_CLUSTER_ANNOTATION, ORIGIN_CLUSTER_LABEL, ORIGIN_NAME_ANNOTATION, ORIGIN_NAMESPACE_ANNOTATION } from '../api/index.js';
 import { CONTENT_HASH_ANNOTATION, type MemberCache, type SyncedState } from './member-caches.js';
 import type { PodReferences } from './mirror.js';
@@ -32,7 +32,7 @@ export interface RefSyncOptions {
   hostSecrets: Informer<RawObject>;
   hostServiceAccounts: Informer<RawObject>;
   caches: () => ReadonlyMap<string, MemberCache>;
-  logger?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  logger?: Logger;
   now?: () => number;
   /** A synced object wanted or made more recently than this is never collected: a mirror may be on its way. Default 60 s. */
   gcGraceMs?: number;

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { EventRecorder, LeaderElector, eventSinkFor, leaseClientFor, type KubeClient } from '../kube/index.js';
+import { EventRecorder, LeaderElector, eventSinkFor, leaseClientFor, type KubeClient, type Logger } from '../kube/index.js';
 import type { PoolProvider } from '../federation/index.js';
 import { startKubeletApi, type KubeletApi } from './kubelet-api/index.js';
 import { virtualNodeMetrics, type VirtualNodeMetrics } from './metrics.js';
@@ -43,7 +43,7 @@ export interface VirtualNodeConfig {
   statusIntervalMs?: number;
   workers?: number;
   registry?: Registry;
-  logger: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void; error(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  logger: Logger;
   version?: string;
 }
 

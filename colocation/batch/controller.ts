@@ -11,8 +11,8 @@
  * caches and breakdown() run on every replica, so any replica can explain a node.
  */
 import type { Registry } from 'prom-client';
-import { createInformer, systemClock, WorkQueue, type Clock, type Informer, type KubeClient } from '../../kube/index.js';
-import { silentLogger, type Logger, type NodeLoadPeaks } from '../load/index.js';
+import { createInformer, silentLogger, systemClock, WorkQueue, type Clock, type Informer, type KubeClient, type Logger } from '../../kube/index.js';
+import type { NodeLoadPeaks } from '../load/index.js';
 import { computeBatch, type BatchBreakdown, type CpuMemory } from './formula.js';
 import { runWhileLeading, type LeaderElectionSettings } from './leadership.js';
 import { batchMetrics, type BatchMetrics } from './metrics.js';
@@ -157,7 +157,7 @@ class Controller implements BatchController {
         if (!(await watch.waitForSync(this.o.policySyncTimeoutMs ?? 10_000, signal)) && !signal.aborted) {
           this.log.warn({}, 'ColocationPolicy objects not listed yet (is the CRD installed?); computing with the policy known so far');
         }
-        statusWriter = runPolicyStatusWriter({ client: this.o.client, watch, logger: this.log, now: () => this.clock.now() }, signal);
+        statusWriter = runPolicyStatusWriter({ client: this.o.client, watch, logger: this.log, clock: this.clock }, signal);
       }
       offs.push(
         this.nodes.addHandlers({

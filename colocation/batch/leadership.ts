@@ -3,8 +3,7 @@
  * replicas never both write; with leader election off, runs it until stopped. A lost lease ends
  * one term and the replica campaigns again.
  */
-import { LeaderElector, leaseClientFor, type Clock, type KubeClient } from '../../kube/index.js';
-import type { Logger } from '../load/index.js';
+import { LeaderElector, leaseClientFor, type Clock, type KubeClient, type Logger } from '../../kube/index.js';
 
 export interface LeaderElectionSettings {
   namespace: string;

@@ -24,8 +24,7 @@ import {
   type ColocationPolicySpec,
   type EffectiveColocation,
 } from '../../api/index.js';
-import { createInformer, type Informer, type KubeClient, type RawObject } from '../../kube/index.js';
-import { silentLogger, type Logger } from '../load/index.js';
+import { createInformer, silentLogger, type Informer, type KubeClient, type Logger, type RawObject } from '../../kube/index.js';
 
 export const DEFAULT_POLICY_NAME = 'default';
 

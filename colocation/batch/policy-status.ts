@@ -6,8 +6,7 @@
  * object carries; a condition keeps its lastTransitionTime while its status holds.
  */
 import { COLOCATION_POLICY_GROUP, COLOCATION_POLICY_PLURAL, COLOCATION_POLICY_VERSION } from '../../api/index.js';
-import { isNotFound, WorkQueue, type KubeClient } from '../../kube/index.js';
-import { silentLogger, type Logger } from '../load/index.js';
+import { isNotFound, silentLogger, systemClock, WorkQueue, type Clock, type KubeClient, type Logger } from '../../kube/index.js';
 import type { ColocationPolicyWatch, PolicyState } from './policy-source.js';
 
 export interface PolicyCondition {
@@ -76,13 +75,13 @@ export interface PolicyStatusWriterOptions {
   client: KubeClient;
   watch: ColocationPolicyWatch;
   logger?: Logger;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** Keeps every policy's status up to date until `signal` aborts. */
 export async function runPolicyStatusWriter(o: PolicyStatusWriterOptions, signal: AbortSignal): Promise<void> {
   const log = o.logger ?? silentLogger;
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   const queue = new WorkQueue({ name: 'colocationpolicy-status', baseDelayMs: 500, maxDelayMs: 30_000 });
   const off = o.watch.onState((name) => queue.add(name));
   for (const s of o.watch.list()) queue.add(s.name);
@@ -94,7 +93,7 @@ export async function runPolicyStatusWriter(o: PolicyStatusWriterOptions, signal
       async (name) => {
         const state = o.watch.get(name);
         if (!state) return;
-        const desired = desiredPolicyStatus(state, o.watch.policyName, new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+        const desired = desiredPolicyStatus(state, o.watch.policyName, new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
         if (statusMatches(state.observedStatus, desired)) return;
         try {
           await o.client.request({

@@ -21,15 +21,17 @@ import {
   formatCpuMilli,
   NODE_FIELDS,
   projectNode,
+  silentLogger,
   systemClock,
   WorkQueue,
   type Clock,
   type Informer,
   type KubeClient,
+  type Logger,
   type NodeSummary,
 } from '../../kube/index.js';
 import { runWhileLeading, startPolicySource, type ColocationPolicyWatch, type LeaderElectionSettings, type PolicySource } from '../batch/index.js';
-import { silentLogger, type Logger, type NodeLoadView } from '../load/index.js';
+import type { NodeLoadView } from '../load/index.js';
 import { apiEvictor, type EvictionResult, type PodEvictor } from './evictor.js';
 import { evictionMetrics, type EvictionMetrics } from './metrics.js';
 import { evictionOrder, EVICTION_ORDER, type EvictionOrder } from './order.js';

@@ -11,8 +11,7 @@
  */
 import type { Registry } from 'prom-client';
 import { streamNodeLoad, type LoadClientOptions, type NodeLoadReport } from '../../isolation/index.js';
-import { Backoff, sleep, systemClock, type BackoffOptions, type Clock, type Informer, type NodeSummary } from '../../kube/index.js';
-import { silentLogger, type Logger } from './log.js';
+import { Backoff, silentLogger, sleep, systemClock, type BackoffOptions, type Clock, type Informer, type Logger, type NodeSummary } from '../../kube/index.js';
 import { loadMetrics, type LoadMetrics } from './metrics.js';
 import type { LoadStore } from './store.js';
 import type { NodeLoadSample } from './types.js';

@@ -12,9 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
-import { createInformer, NODE_FIELDS, projectNode, type Informer, type KubeClient, type NodeSummary } from '../../kube/index.js';
+import { createInformer, NODE_FIELDS, projectNode, type Informer, type KubeClient, type Logger, type NodeSummary } from '../../kube/index.js';
 import { nodeAgentTargets, startAgentSource, type AgentSource, type AgentSourceOptions } from './agent-source.js';
-import type { Logger } from './log.js';
 import { startMetricsApiSource, type MetricsApiSource } from './metrics-api-source.js';
 import type { LoadStore } from './store.js';
 

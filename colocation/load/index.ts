@@ -10,7 +10,5 @@ export { startAgentSource, staticAgentTargets, nodeAgentTargets, sampleFromRepor
 export type { AgentSource, AgentSourceOptions, AgentTarget, AgentTargets } from './agent-source.js';
 export { loadMetrics } from './metrics.js';
 export type { LoadMetrics } from './metrics.js';
-export { silentLogger } from './log.js';
-export type { Logger } from './log.js';
 export { parseLoadFlags, startLoadSources, LoadConfigError } from './config.js';
 export type { LoadFlags, LoadConfig, LoadSources, LoadSourceKind } from './config.js';

@@ -17,8 +17,7 @@
  */
 import type { Registry } from 'prom-client';
 import { qosClassOf, type QosPod, type TidepoolQos } from '../../api/index.js';
-import { createInformer, parseResourceList, podFields, sleep, systemClock, type Clock, type FieldSchema, type KubeClient, type RawObject } from '../../kube/index.js';
-import { silentLogger, type Logger } from './log.js';
+import { createInformer, parseResourceList, podFields, silentLogger, sleep, systemClock, type Clock, type FieldSchema, type KubeClient, type Logger, type RawObject } from '../../kube/index.js';
 import { loadMetrics, type LoadMetrics } from './metrics.js';
 import type { LoadStore } from './store.js';
 import type { NodeLoadSample } from './types.js';

@@ -11,8 +11,7 @@
  * Time is the sample's own `sampledAt` (when it was measured, not received), clamped to the
  * store's clock: a source whose clock runs ahead must not make its data look fresher than now.
  */
-import { systemClock, type Clock } from '../../kube/index.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../../kube/index.js';
 import { onlineCpuOf, onlineMemoryOf, systemCpuOf, systemMemoryOf, validSample } from './sample.js';
 import type { LoadPeak, NodeLoadPeaks, NodeLoadSample } from './types.js';
 import { WindowMax } from './window-max.js';

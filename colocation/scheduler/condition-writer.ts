@@ -8,8 +8,7 @@
  * `concurrency` patches are on the wire. Failures are logged at debug and forgotten (the next
  * attempt writes again); a pod that is gone is simply skipped by the API's 404.
  */
-import type { KubeClient } from '../../kube/index.js';
-import type { SchedulerLogger } from './scheduler.js';
+import type { KubeClient, Logger } from '../../kube/index.js';
 
 export function podScheduledPatch(message: string, nowMs: number): object {
   return {
@@ -42,7 +41,7 @@ export class ConditionWriter {
 
   constructor(
     private readonly client: KubeClient,
-    private readonly logger: SchedulerLogger,
+    private readonly logger: Logger,
     private readonly now: () => number,
     private readonly concurrency = 2,
   ) {}

@@ -14,13 +14,13 @@
  * Gang permit has no extender verb: gangs keep their pre-filter rules and reservations only.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { nodeProjection, type NodeSummary, type RawObject } from '../../kube/index.js';
+import { nodeProjection, type Logger, type NodeSummary, type RawObject } from '../../kube/index.js';
 import { OFFLINE_EVICTED_UNTIL_ANNOTATION } from '../../api/index.js';
 
 const projectNode = nodeProjection({ annotations: [OFFLINE_EVICTED_UNTIL_ANNOTATION] });
 import { projectSchedPod } from './pod-info.js';
 import type { NodeInfo } from './node-info.js';
-import type { Scheduler, SchedulerLogger } from './scheduler.js';
+import type { Scheduler } from './scheduler.js';
 
 /** kube-scheduler's MaxExtenderPriority. */
 export const MAX_EXTENDER_PRIORITY = 10;
@@ -32,7 +32,7 @@ export interface ExtenderRoutesOptions {
   scheduler: Scheduler;
   /** Path before the verbs, e.g. "/scheduler" (kube-scheduler's urlPrefix path). Default "". */
   prefix?: string;
-  logger?: SchedulerLogger;
+  logger?: Logger;
 }
 
 interface ParsedArgs {

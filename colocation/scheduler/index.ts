@@ -3,7 +3,7 @@
 export { startScheduler, type SchedulerOptions, type RunningScheduler, type LeaderElectionSettings } from './start.js';
 export { buildExtenderServer, type ExtenderServerOptions } from './server.js';
 export { registerExtenderRoutes, MAX_EXTENDER_PRIORITY, type ExtenderRoutesOptions } from './extender.js';
-export { Scheduler, type SchedulerCoreOptions, type SchedulerLogger, type SchedulerEvents, type ExtenderFilterResult } from './scheduler.js';
+export { Scheduler, type SchedulerCoreOptions, type SchedulerEvents, type ExtenderFilterResult } from './scheduler.js';
 export { resolveSettings, DEFAULT_SETTINGS, SchedulerConfigError, type SchedulerSettings, type SettingsInput, type OfflinePlacement } from './config.js';
 export { staticPolicySource, type PolicySource } from './policy.js';
 export { projectSchedPod, SCHED_POD_FIELDS } from './pod-info.js';

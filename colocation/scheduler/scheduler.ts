@@ -16,7 +16,7 @@
 import { setMaxListeners } from 'node:events';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import { systemClock, type Clock, type KubeClient, type NodeSummary, type EventSubject, type EventType } from '../../kube/index.js';
+import { systemClock, type Clock, type KubeClient, type Logger, type NodeSummary, type EventSubject, type EventType } from '../../kube/index.js';
 import type { NodeLoadView } from '../load/index.js';
 import { SchedulerCache } from './cache.js';
 import { ConditionWriter } from './condition-writer.js';
@@ -40,14 +40,6 @@ import { defaultProfile } from './profile.js';
 import { SchedulingQueue, classOf } from './queue/scheduling-queue.js';
 import { holdsResources, isTerminal, type SchedPod } from './types.js';
 
-/** The logger shape the scheduler uses; a pino Logger is one. */
-export interface SchedulerLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 /** Where Events go (kube's EventRecorder in production). */
 export interface SchedulerEvents {
   record(subject: EventSubject, type: EventType, reason: string, message: string): void;
@@ -60,7 +52,7 @@ export interface SchedulerCoreOptions {
   policy: PolicySource;
   podGroups: PodGroupLister;
   registry: Registry;
-  logger: SchedulerLogger;
+  logger: Logger;
   events: SchedulerEvents;
   /** For the default binder and the PodScheduled condition; tests may give a binder instead. */
   client?: KubeClient;
@@ -95,7 +87,7 @@ export class Scheduler {
   readonly gang: GangPlugin;
   readonly metrics: SchedulerMetrics;
   private readonly nodeSettings: NodeSettings;
-  private readonly logger: SchedulerLogger;
+  private readonly logger: Logger;
   private readonly events: SchedulerEvents;
   private readonly client: KubeClient | undefined;
   private readonly clock: Clock;

@@ -5,8 +5,9 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../../kube/index.js';
 import { registerExtenderRoutes } from './extender.js';
-import type { Scheduler, SchedulerLogger } from './scheduler.js';
+import type { Scheduler } from './scheduler.js';
 
 export interface ExtenderServerOptions {
   scheduler: Scheduler;
@@ -17,7 +18,7 @@ export interface ExtenderServerOptions {
   extender?: boolean;
   /** Path before the extender verbs. Default "/scheduler". */
   prefix?: string;
-  logger?: SchedulerLogger;
+  logger?: Logger;
   /** Largest request body. Default 16 MiB (ExtenderArgs with full Node objects of a big cluster). */
   bodyLimit?: number;
 }

@@ -25,6 +25,7 @@ import {
   type Clock,
   type Informer,
   type KubeClient,
+  type Logger,
   type NodeSummary,
 } from '../../kube/index.js';
 import type { NodeLoadView } from '../load/index.js';
@@ -33,7 +34,7 @@ import { PodGroupWatch } from './gang/pod-group-watch.js';
 import { staticPodGroups } from './gang/pod-groups.js';
 import { SCHED_POD_FIELDS, projectSchedPod } from './pod-info.js';
 import { staticPolicySource, type PolicySource } from './policy.js';
-import { Scheduler, type SchedulerLogger } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { buildExtenderServer } from './server.js';
 import type { SchedPod } from './types.js';
 
@@ -57,7 +58,7 @@ export interface SchedulerOptions {
   policy?: PolicySource;
   /** Where the scheduler's metrics go (never prom-client's global registry). */
   registry: Registry;
-  logger: SchedulerLogger;
+  logger: Logger;
   /** Elect a leader among replicas (on by default); false schedules at once. */
   leaderElection?: LeaderElectionSettings | false;
   /** Stops the scheduler when aborted (as stop() does). */

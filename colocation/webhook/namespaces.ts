@@ -5,7 +5,7 @@
  * yet (one created a moment before its first pod). A lookup that fails answers "unknown",
  * never an error: the pod is then judged by its own labels.
  */
-import { Informer, KubeApiError, type KubeClient } from '../../kube/index.js';
+import { Informer, KubeApiError, type KubeClient, type Logger } from '../../kube/index.js';
 import type { Labels } from './mutate.js';
 
 export interface NamespaceLabels {
@@ -19,7 +19,7 @@ export interface NamespaceLabels {
 export interface NamespaceLabelsOptions {
   /** Bound of the direct GET for a namespace the informer has not seen. Default 2 s. */
   lookupTimeoutMs?: number;
-  logger?: { warn(obj: object, msg: string): void };
+  logger?: Logger;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

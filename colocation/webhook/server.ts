@@ -5,8 +5,8 @@
  * Bodies are parsed here, not by fastify, so every malformed request gets a Kubernetes Status.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../../kube/index.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { PodMutator } from './mutate.js';
 import type { NamespaceLabels } from './namespaces.js';

@@ -34,7 +34,7 @@ let nowMs = Date.now();
 
 async function serve(auth: Omit<ServerAuthOptions, 'host'>): Promise<ClusterAccess> {
   const tls = selfSignedServingCertificate(['127.0.0.1']);
-  const app = buildServer({ federation: fed, tls: { cert: tls.cert, key: tls.key }, auth: { host, now: () => nowMs, ...auth } });
+  const app = buildServer({ federation: fed, tls: { cert: tls.cert, key: tls.key }, auth: { host, clock: { now: () => nowMs }, ...auth } });
   servers.push(app);
   const server = await app.listen({ host: '127.0.0.1', port: 0 });
   return { server, ca: tls.caCert, token: '' };

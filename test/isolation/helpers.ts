@@ -3,12 +3,12 @@ import { Agent, type StatusPublisher } from '../../isolation/agent.js';
 import { detectCapabilities } from '../../isolation/capabilities.js';
 import type { Evictor } from '../../isolation/eviction.js';
 import { Executor, type ExecutorOptions } from '../../isolation/executor.js';
-import type { Log } from '../../isolation/log.js';
 import { AgentMetrics } from '../../isolation/metrics.js';
 import { StaticPodSource, type PodInfo } from '../../isolation/pods.js';
 import { makePolicy, type IsolationPolicy } from '../../isolation/policy.js';
 import { readResctrlInfo } from '../../isolation/resctrl-info.js';
 import { readTopology } from '../../isolation/topology.js';
+import type { Logger } from '../../kube/index.js';
 import type { FakeNode } from './fake-node.js';
 
 export interface TestAgent {
@@ -25,7 +25,7 @@ export async function makeAgent(
     evictor?: Evictor;
     publisher?: StatusPublisher;
     dryRun?: boolean;
-    log?: Log;
+    log?: Logger;
     now?: () => number;
     executor?: Partial<ExecutorOptions>;
     onInvalidPod?: (pod: PodInfo, reason: string) => void;
@@ -70,7 +70,7 @@ export async function makeAgent(
 }
 
 /** A logger that keeps every record, for asserting on what was logged. */
-export function captureLog(): Log & { records: { level: string; obj: object; msg?: string }[] } {
+export function captureLog(): Logger & { records: { level: string; obj: object; msg?: string }[] } {
   const records: { level: string; obj: object; msg?: string }[] = [];
   const at =
     (level: string) =>

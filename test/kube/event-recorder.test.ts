@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { EventRecorder, type EventObj, type EventPatch, type EventSink } from '../../kube/event-recorder.js';
+import { silentLogger } from '../../kube/logger.js';
 
 /** An in-memory Events API: stores what is created, applies patches, 404s on unknown names. */
 class MemorySink implements EventSink {
@@ -160,7 +161,7 @@ describe('EventRecorder', () => {
       component: 'c',
       maxAttempts: 1,
       registry,
-      logger: { warn: (_obj, msg) => warnings.push(msg) },
+      logger: { ...silentLogger, warn: (_obj, msg) => warnings.push(msg ?? '') },
     });
     sink.failNext.push(Object.assign(new Error('forbidden'), { code: 403 }));
     expect(() => rec.record(pod, 'Warning', 'X', 'y')).not.toThrow();

@@ -21,8 +21,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { DelegatedAuth, bearerToken, resourceVerbOf, type Clock, type DelegatedAuthTtls, type KubeClient, type UserInfo } from '../../kube/index.js';
-import type { KubeletApiLogger } from './logger.js';
+import { DelegatedAuth, bearerToken, resourceVerbOf, type Clock, type DelegatedAuthTtls, type KubeClient, type Logger, type UserInfo } from '../../kube/index.js';
 import type { AuthResult, AuthStep } from './metrics.js';
 import { KubeletApiError } from './status.js';
 
@@ -54,7 +53,7 @@ export interface KubeletAuthOptions {
   /** Deadline of one review. Default 10 s. */
   reviewTimeoutMs?: number;
   clock?: Clock;
-  logger: KubeletApiLogger;
+  logger: Logger;
   onDecision?: (step: AuthStep, result: AuthResult, cached: boolean) => void;
 }
 

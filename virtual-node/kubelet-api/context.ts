@@ -5,8 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../../kube/index.js';
-import type { KubeletApiLogger } from './logger.js';
+import type { Clock, Logger } from '../../kube/index.js';
 import type { KubeletApiMetrics } from './metrics.js';
 import type { PodDirectory } from './pod-directory.js';
 import type { SummaryCollector } from './summary.js';
@@ -14,7 +13,7 @@ import type { SummaryCollector } from './summary.js';
 export interface EndpointContext {
   pods: PodDirectory;
   summary: SummaryCollector;
-  logger: KubeletApiLogger;
+  logger: Logger;
   metrics: KubeletApiMetrics;
   clock: Clock;
   /** Aborted when the server closes: every stream it serves ends then. */

@@ -21,14 +21,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { routeUpgradesThroughFastify, selfSignedServingCertificate, systemClock, type Clock, type KubeClient } from '../../kube/index.js';
+import { routeUpgradesThroughFastify, selfSignedServingCertificate, silentLogger, systemClock, type Clock, type KubeClient, type Logger } from '../../kube/index.js';
 import type { KubeletBackend } from '../kubelet-backend.js';
 import { attachRoute } from './attach.js';
 import { KubeletAuth, requestAttributes, type AuthCacheTtls, type AuthorizationMode } from './auth.js';
 import { containerLogsRoute } from './container-logs.js';
 import type { EndpointContext, KubeletRoute } from './context.js';
 import { execRoute } from './exec.js';
-import { silentLogger, type KubeletApiLogger } from './logger.js';
 import { kubeletApiMetrics } from './metrics.js';
 import { metricsResourceRoute } from './metrics-resource.js';
 import { PodDirectory } from './pod-directory.js';
@@ -58,7 +57,7 @@ export interface KubeletApiOptions {
   authCacheTtlMs?: AuthCacheTtls;
   /** Registry for tidepool_virtual_node_kubelet_* metrics; a private one when absent. */
   registry?: Registry;
-  logger?: KubeletApiLogger;
+  logger?: Logger;
   /** The node's start (the Summary API's node.startTime). Default: when the server starts. */
   nodeStartTime?: Date;
   clock?: Clock;

@@ -4,12 +4,12 @@
  * up first and again every `recheckMs` until it appears, instead of an informer failing and
  * logging forever.
  */
-import { createInformer, isNotFound, systemClock, type Clock, type Informer, type InformerLogger, type KubeClient, type TimerHandle } from '../../../kube/index.js';
+import { createInformer, isNotFound, systemClock, type Clock, type Informer, type Logger, type KubeClient, type TimerHandle } from '../../../kube/index.js';
 import { POD_GROUP_RESOURCE, projectPodGroup, type PodGroupInfo, type PodGroupLister } from './pod-groups.js';
 
 export interface PodGroupWatchOptions {
   client: KubeClient;
-  logger: InformerLogger & { info(obj: object, msg: string): void };
+  logger: Logger;
   /** Called on every PodGroup add, change or delete. */
   onChange: () => void;
   clock?: Clock;

@@ -10,9 +10,9 @@ import type { BindPlugin } from '../../../colocation/scheduler/framework/interfa
 import { staticPodGroups, type PodGroupLister } from '../../../colocation/scheduler/gang/pod-groups.js';
 import { NodeInfo } from '../../../colocation/scheduler/node-info.js';
 import { projectSchedPod } from '../../../colocation/scheduler/pod-info.js';
-import { Scheduler, type SchedulerEvents, type SchedulerLogger } from '../../../colocation/scheduler/scheduler.js';
+import { Scheduler, type SchedulerEvents } from '../../../colocation/scheduler/scheduler.js';
 import type { SchedPod } from '../../../colocation/scheduler/types.js';
-import { projectNode, type Clock, type NodeSummary, type TimerHandle } from '../../../kube/index.js';
+import { projectNode, silentLogger, type Clock, type NodeSummary, type TimerHandle } from '../../../kube/index.js';
 
 export class ManualClock implements Clock {
   private t: number;
@@ -171,7 +171,7 @@ export class FakeLoad implements NodeLoadView {
   }
 }
 
-export const silent: SchedulerLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silent = silentLogger;
 
 export interface RecordedEvent {
   pod: string;

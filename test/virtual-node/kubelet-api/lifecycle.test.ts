@@ -4,14 +4,14 @@
 import { connect } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, type CertificateKeyPair } from '../../../kube/index.js';
-import { startKubeletApi, type KubeletApiLogger } from '../../../virtual-node/kubelet-api/index.js';
+import { createCertificateAuthority, type CertificateKeyPair, type Logger } from '../../../kube/index.js';
+import { startKubeletApi } from '../../../virtual-node/kubelet-api/index.js';
 import { startFixture, MemoryBackend, type Fixture } from './fixture.js';
 
 let f: Fixture;
 let admin: CertificateKeyPair;
 const logged: Array<{ obj: object; msg: string | undefined }> = [];
-const logger: KubeletApiLogger = {
+const logger: Logger = {
   debug: () => undefined,
   info: (obj, msg) => logged.push({ obj, msg }),
   warn: (obj, msg) => logged.push({ obj, msg }),
