@@ -6,10 +6,14 @@
 // trace measures the system, not how loaded the machine happened to be. The scale it ran at is
 // reported, not hidden.
 //
-// What is tolerated is stated in simulated time: timers may run up to `maxLagMs` simulated ms
-// late (the p90 of a window), which at a pace of `scale` is maxLagMs / scale real ms. So at a
-// fast pace only a small real delay is tolerated, at a slow one more.
+// Two signs that the process cannot keep up, either one slows time down:
+// - lateness, stated in simulated time: timers may run up to `maxLagMs` simulated ms late (the
+//   p90 of a window), which at a pace of `scale` is maxLagMs / scale real ms — at a fast pace
+//   only a small real delay is tolerated, at a slow one more;
+// - a saturated event loop (its utilization above `maxBusy`): work done in small slices keeps
+//   timers on time while queues grow behind them, so lateness alone does not show it.
 
+import { performance } from 'node:perf_hooks';
 import type { SimClock } from './time.js';
 
 export interface GovernorOptions {
@@ -21,6 +25,8 @@ export interface GovernorOptions {
   maxLagMs?: number;
   /** How often the pace is reconsidered, real ms. Default 500. */
   windowMs?: number;
+  /** Event loop utilization (0..1) above which the process counts as saturated. Default 0.85. */
+  maxBusy?: number;
 }
 
 export interface GovernorStats {
@@ -31,6 +37,8 @@ export interface GovernorStats {
   worstLagMs: number;
   /** Windows where the pace was lowered. */
   slowdowns: number;
+  /** Event loop utilization over the governor's life (0..1). */
+  busy: number;
 }
 
 export interface Governor {
@@ -46,6 +54,8 @@ export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
   const minScale = o.minScale ?? 1;
   const target = o.maxLagMs ?? 5_000;
   const windowMs = o.windowMs ?? 500;
+  const maxBusy = o.maxBusy ?? 0.85;
+  if (!(maxBusy > 0.2 && maxBusy <= 1)) throw new RangeError(`time governor: maxBusy must be in (0.2, 1], got ${maxBusy}`);
   if (!(maxScale >= minScale && minScale >= 1)) throw new RangeError(`time governor: need 1 <= minScale <= maxScale, got ${minScale} and ${maxScale}`);
   if (!(target > 0) || !(windowMs >= PROBE_MS * 5)) throw new RangeError(`time governor: maxLagMs must be positive and windowMs at least ${PROBE_MS * 5}`);
   clock.setScale(Math.min(maxScale, Math.max(minScale, clock.scale)));
@@ -54,6 +64,8 @@ export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
   let lags: number[] = [];
   let windowStart = performance.now();
   let expected = performance.now() + PROBE_MS;
+  const eluStart = performance.eventLoopUtilization();
+  let eluWindow = eluStart;
   let lowest = clock.scale;
   let worst = 0;
   let slowdowns = 0;
@@ -69,11 +81,16 @@ export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
       // Simulated lateness: what the real delay costs at the current pace.
       const lag = (lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.9))] ?? 0) * clock.scale;
       worst = Math.max(worst, lag);
+      const elu = performance.eventLoopUtilization(eluWindow);
+      eluWindow = performance.eventLoopUtilization();
       let next = clock.scale;
       if (lag > target) {
         next = Math.max(minScale, clock.scale * Math.max(0.5, target / lag));
         slowdowns++;
-      } else if (lag < target / 2) {
+      } else if (elu.utilization > maxBusy) {
+        next = Math.max(minScale, clock.scale * 0.85);
+        slowdowns++;
+      } else if (lag < target / 2 && elu.utilization < maxBusy - 0.15) {
         next = Math.min(maxScale, clock.scale * 1.1);
       }
       if (next !== clock.scale) clock.setScale(next);
@@ -91,7 +108,8 @@ export function governTimeScale(clock: SimClock, o: GovernorOptions): Governor {
   return {
     stats(): GovernorStats {
       const real = performance.now() - startedReal;
-      return { meanScale: real > 0 ? (clock.now() - startedSim) / real : clock.scale, minScale: lowest, worstLagMs: worst, slowdowns };
+      const busy = performance.eventLoopUtilization(eluStart).utilization;
+      return { meanScale: real > 0 ? (clock.now() - startedSim) / real : clock.scale, minScale: lowest, worstLagMs: worst, slowdowns, busy };
     },
     stop(): void {
       stopped = true;

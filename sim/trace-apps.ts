@@ -68,6 +68,8 @@ export interface AppRunnerStats {
   workersLost: number;
   /** Simulated ms from creation to Running, per started worker / leader. */
   workerWaitsMs: number[];
+  /** The same for workers, by their CPU request (millicores): large workers may wait longer. */
+  workerWaitsByCpu: Record<string, number[]>;
   leaderWaitsMs: number[];
   /** Simulated ms waited so far by workers / leaders not started yet. */
   pendingWorkerAgesMs: number[];
@@ -124,6 +126,7 @@ export class AppRunner {
     workersSucceeded: 0,
     workersLost: 0,
     workerWaitsMs: [],
+    workerWaitsByCpu: {},
     leaderWaitsMs: [],
     pendingWorkerAgesMs: [],
     pendingLeaderAgesMs: [],
@@ -184,6 +187,7 @@ export class AppRunner {
       ...s,
       leadersWaiting: pendingLeaders.length,
       workerWaitsMs: [...s.workerWaitsMs],
+      workerWaitsByCpu: Object.fromEntries(Object.entries(s.workerWaitsByCpu).map(([k, v]) => [k, [...v]])),
       leaderWaitsMs: [...s.leaderWaitsMs],
       pendingWorkerAgesMs: pendingWorkers,
       pendingLeaderAgesMs: pendingLeaders,
@@ -217,8 +221,8 @@ export class AppRunner {
   private createPod(app: AppState, role: PodRef['role'], name: string, body: KubeObject): void {
     const ref: PodRef = { app, role, createdAt: this.now(), startedAt: undefined, done: false };
     this.pods.set(name, ref);
-    const pod = this.o.admit ? this.o.admit(body) : body;
     try {
+      const pod = this.o.admit ? this.o.admit(body) : body;
       this.o.cluster.api.create(this.podsRt, this.ns, pod);
       if (role === 'worker') this.stats.workersCreated++;
     } catch (e) {
@@ -338,6 +342,7 @@ export class AppRunner {
         app.workersStarted++;
         this.stats.workersStarted++;
         this.stats.workerWaitsMs.push(now - ref.createdAt);
+        (this.stats.workerWaitsByCpu[String(app.plan.worker.cpuMilli)] ??= []).push(now - ref.createdAt);
       }
     } else if (phase === 'Succeeded' && !ref.done) {
       ref.done = true;

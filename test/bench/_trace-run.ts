@@ -80,6 +80,15 @@ export interface RunFigures {
   minScale: number;
   /** Apps planned (all clusters). */
   planned: number;
+  /** offlineWaits(apps), seconds. */
+  waits: { p50: number; p99: number; max: number };
+  /** Workers still waiting at the end. */
+  pendingWorkers: number;
+}
+
+/** The figures without the per-pod wait lists (what crosses the IPC channel). */
+export function compact(r: RunFigures): RunFigures {
+  return { ...r, apps: { ...r.apps, workerWaitsMs: [], workerWaitsByCpu: {}, leaderWaitsMs: [], pendingWorkerAgesMs: [], pendingLeaderAgesMs: [] } };
 }
 
 /** The simulated midnight the trace starts at: the day curve is at its lowest there. */
@@ -131,6 +140,10 @@ function mergeStats(all: readonly AppRunnerStats[]): AppRunnerStats {
     workersSucceeded: sum(all, 'workersSucceeded'),
     workersLost: sum(all, 'workersLost'),
     workerWaitsMs: all.flatMap((s) => s.workerWaitsMs),
+    workerWaitsByCpu: all.reduce<Record<string, number[]>>((acc, s) => {
+      for (const [k, v] of Object.entries(s.workerWaitsByCpu)) (acc[k] ??= []).push(...v);
+      return acc;
+    }, {}),
     leaderWaitsMs: all.flatMap((s) => s.leaderWaitsMs),
     pendingWorkerAgesMs: all.flatMap((s) => s.pendingWorkerAgesMs),
     pendingLeaderAgesMs: all.flatMap((s) => s.pendingLeaderAgesMs),
@@ -206,7 +219,7 @@ export async function runOnce(mode: TraceMode, cfg: TraceConfig, plans: readonly
   try {
     sim = await startSim({ clusters: names, nodes: cfg.nodes, nodeShape: cfg.nodeShape, timeScale: cfg.timeScale, startAt: traceMidnight(), dayCurve: curve, leaseIntervalMs: 0 });
     const clock = sim.clock;
-    governor = governTimeScale(clock, { maxScale: cfg.timeScale, maxLagMs: cfg.maxLagMs });
+    governor = governTimeScale(clock, { maxScale: cfg.timeScale, maxLagMs: cfg.maxLagMs, maxBusy: 0.92 });
     for (const name of names) seedOnlineServices(sim.cluster(name), curve, cfg.online);
     if (mode === 'ours') {
       for (const name of names) {
@@ -250,6 +263,17 @@ export async function runOnce(mode: TraceMode, cfg: TraceConfig, plans: readonly
     sampler.stop();
     for (const r of runners) r.stop();
     loop.disable();
+    const bySize = mergeStats(runners.map((r) => r.snapshot())).workerWaitsByCpu;
+    log(
+      `  ${mode}: started workers' wait p50/p99 by size: ` +
+        Object.entries(bySize)
+          .sort((a, b) => Number(a[0]) - Number(b[0]))
+          .map(([cpu, w]) => {
+            const sorted = [...w].sort((a, b) => a - b);
+            return `${Number(cpu) / 1000} cores ${(percentile(sorted, 50) / 1000).toFixed(0)}/${(percentile(sorted, 99) / 1000).toFixed(0)} s (${w.length})`;
+          })
+          .join(', '),
+    );
     const reasons = waitingReasons(sim, names);
     if (reasons.length > 0) log(`  ${mode}: why pods still wait: ${reasons.join('; ')}`);
     if (mode === 'ours') {
@@ -270,6 +294,8 @@ export async function runOnce(mode: TraceMode, cfg: TraceConfig, plans: readonly
       wallSeconds: (performance.now() - started) / 1000,
       eventLoopP99Ms: loop.percentile(99) / 1e6,
       planned: plans.reduce((a, p) => a + p.length, 0),
+      waits: offlineWaits(apps),
+      pendingWorkers: apps.pendingWorkerAgesMs.length,
     };
   } finally {
     governor?.stop();

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_COLOCATION_SETTINGS, type ColocationPolicySpec } from '../../api/index.js';
 import { DEFAULT_ONLINE_SERVICES } from '../../sim/index.js';
 import { batchWorkerRequests, type StackSettings } from './_trace-stack.js';
-import { clusterPlan, offlineWaits, runOnce, type RunFigures, type TraceConfig, type TraceMode } from './_trace-run.js';
+import { clusterPlan, runOnce, type RunFigures, type TraceConfig, type TraceMode } from './_trace-run.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -57,10 +57,13 @@ function stackSettings(): StackSettings {
       backoffMaxMs: 10_000,
       maxUnschedulableMs: MINUTE,
       assumeTtlMs: 10 * MINUTE,
-      // Executors are mutated onto batch resources: a driver holds room for two of the middle
-      // size (2 cores) in that currency.
-      offlinePlacement: process.env['TRACE_PLACEMENT'] === 'spread' ? 'spread' : 'pack',
-      gang: { workerRequests: batchWorkerRequests(2_000, 4 * GI), permitTimeoutMs: 10 * MINUTE, reservationTimeoutMs: 10 * MINUTE },
+      // Packing leaves larger holes for large workers than spreading does (measured: spreading
+      // doubled the 4-core workers' wait p50 and deadlocked more apps).
+      offlinePlacement: 'pack',
+      // Executors are mutated onto batch resources, so a driver's hold on room for its first two
+      // workers must be in that currency (the default, 1 core of plain cpu, is not), and of the
+      // largest worker size in the stream: a smaller hold fits no large worker and only blocks.
+      gang: { workerRequests: batchWorkerRequests(4_000, 8 * GI), permitTimeoutMs: 10 * MINUTE, reservationTimeoutMs: 10 * MINUTE },
     },
   };
 }
@@ -135,7 +138,7 @@ const round = (v: number, digits = 1): number => Number(v.toFixed(digits));
 
 function modeFigures(prefix: '' | 'baseline', r: RunFigures): TraceFigures {
   const name = (k: string): string => (prefix ? `baseline${k[0]!.toUpperCase()}${k.slice(1)}` : k);
-  const w = offlineWaits(r.apps);
+  const w = r.waits;
   return {
     [name('utilization')]: round(r.summary.utilization * 100),
     [name('onlineUnmetSamples')]: r.summary.onlineUnmetSamples,
@@ -144,7 +147,7 @@ function modeFigures(prefix: '' | 'baseline', r: RunFigures): TraceFigures {
     [name('offlineWaitMaxSeconds')]: round(w.max),
     [name('completedApps')]: r.apps.completed,
     [name('deadlockedApps')]: r.apps.stuck,
-    [name('pendingWorkersAtEnd')]: r.apps.pendingWorkerAgesMs.length,
+    [name('pendingWorkersAtEnd')]: r.pendingWorkers,
     [name('leadersWaitingAtEnd')]: r.apps.leadersWaiting,
     [name('onlineShare')]: round(r.summary.onlineShare * 100),
     [name('offlineShare')]: round(r.summary.offlineShare * 100),
@@ -184,12 +187,12 @@ export async function runTrace(opts: TraceOptions): Promise<TraceFigures> {
   }
   for (const mode of modes) {
     const r = results.get(mode)!;
-    const w = offlineWaits(r.apps);
+    const w = r.waits;
     log(
       `  ${mode}: utilization ${(r.summary.utilization * 100).toFixed(1)} % (online ${(r.summary.onlineShare * 100).toFixed(1)}, offline ${(r.summary.offlineShare * 100).toFixed(1)}, system ${(r.summary.systemShare * 100).toFixed(1)}), ` +
         `online unmet ${r.summary.onlineUnmetSamples}/${r.summary.nodeSamples} node samples, offline wait p50 ${w.p50.toFixed(0)} s, p99 ${w.p99.toFixed(0)} s, max ${w.max.toFixed(0)} s, ` +
         `apps ${r.apps.completed} completed / ${r.apps.arrived} arrived, ${r.apps.stuck} deadlocked, ${r.apps.workersLost} workers evicted, ` +
-        `${r.apps.pendingWorkerAgesMs.length} workers and ${r.apps.leadersWaiting} leaders still waiting; ${r.wallSeconds.toFixed(0)} s wall at ${r.meanScale.toFixed(0)}× on average (slowest ${r.minScale.toFixed(0)}×), event loop p99 ${r.eventLoopP99Ms.toFixed(0)} ms` +
+        `${r.pendingWorkers} workers and ${r.apps.leadersWaiting} leaders still waiting; ${r.wallSeconds.toFixed(0)} s wall at ${r.meanScale.toFixed(0)}× on average (slowest ${r.minScale.toFixed(0)}×), event loop p99 ${r.eventLoopP99Ms.toFixed(0)} ms` +
         (r.apps.errors.length ? `; errors: ${r.apps.errors.slice(0, 3).join(' | ')}` : ''),
     );
   }

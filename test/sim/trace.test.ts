@@ -99,8 +99,26 @@ describe('governTimeScale', () => {
     }
   });
 
+  it('slows simulated time while the process is saturated in small slices, though no timer runs late', async () => {
+    const clock = scaledClock({ scale: 200 });
+    const g = governTimeScale(clock, { maxScale: 200, maxLagMs: 1_000_000, windowMs: 100, maxBusy: 0.8 });
+    try {
+      // 1.5 s of 2 ms slices back to back: timers keep their time, the loop never rests.
+      const until = performance.now() + 1_500;
+      while (performance.now() < until) {
+        busy(2);
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(clock.scale).toBeLessThan(200);
+      expect(g.stats().busy).toBeGreaterThan(0.5);
+    } finally {
+      g.stop();
+    }
+  });
+
   it('refuses bounds that cannot be', () => {
     expect(() => governTimeScale(scaledClock({ scale: 10 }), { maxScale: 5, minScale: 10 })).toThrow(/minScale <= maxScale/);
+    expect(() => governTimeScale(scaledClock({ scale: 10 }), { maxScale: 10, maxBusy: 0 })).toThrow(/maxBusy must be in/);
   });
 });
 
