@@ -2,6 +2,7 @@
 // deploy shape `tidepool sim` + `tidepool virtual-node` + `tidepool colocation` as processes),
 // Spark-shaped pods as spark-submit makes them, and reading pods and their mirrors through
 // kubectl. Every process started here is killed by stop(); every temporary directory removed.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,17 +73,32 @@ export class Product {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * kubectl's JSON output, which for a few hundred pods passes the 1 MiB that the shared helper's
+   * execFile buffers (it then kills kubectl): the same kubectl, with room for the answer.
+   */
+  kubectlJson<T>(args: string[], timeoutMs = 20_000): Promise<T> {
+    const k = this.kubectl;
+    return new Promise((resolve, reject) => {
+      execFile(
+        'kubectl',
+        ['--kubeconfig', k.kubeconfigPath, ...args, '-o', 'json'],
+        { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, KUBECONFIG: k.kubeconfigPath, HOME: k.dir } },
+        (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout) as T)),
+      );
+    });
+  }
+
   async pods(context: string, namespace = SPARK_NAMESPACE, selector?: string): Promise<PodJson[]> {
-    const args = ['--context', context, 'get', 'pods', '-n', namespace, '-o', 'json', ...(selector ? ['-l', selector] : [])];
-    return (JSON.parse(await this.kubectl.ok(args)) as { items: PodJson[] }).items;
+    return (await this.kubectlJson<{ items: PodJson[] }>(['--context', context, 'get', 'pods', '-n', namespace, ...(selector ? ['-l', selector] : [])])).items;
   }
 
   async pod(context: string, name: string, namespace = SPARK_NAMESPACE): Promise<PodJson> {
-    return JSON.parse(await this.kubectl.ok(['--context', context, 'get', 'pod', '-n', namespace, name, '-o', 'json'])) as PodJson;
+    return this.kubectlJson<PodJson>(['--context', context, 'get', 'pod', '-n', namespace, name]);
   }
 
   async events(context: string, namespace = SPARK_NAMESPACE): Promise<EventJson[]> {
-    return (JSON.parse(await this.kubectl.ok(['--context', context, 'get', 'events', '-n', namespace, '-o', 'json'])) as { items: EventJson[] }).items;
+    return (await this.kubectlJson<{ items: EventJson[] }>(['--context', context, 'get', 'events', '-n', namespace])).items;
   }
 
   /** Mirrors of host pods in a member, keyed by the host pod's name (origin annotations). */
