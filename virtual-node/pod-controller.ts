@@ -74,6 +74,9 @@ function hasConditions(s: Obj | undefined): boolean {
 /** After creating a mirror, how long we wait for the member's watch to show it before asking again. */
 const CREATE_CONFIRM_MS = 30_000;
 
+/** How long our own status write may take to come back through the host watch before the cache is trusted again. */
+const STATUS_ECHO_MS = 10_000;
+
 export class PodController implements KubeletBackend {
   private readonly queue: WorkQueue;
   private readonly podInformers = new Map<string, Informer<PodJson>>();
@@ -100,6 +103,12 @@ export class PodController implements KubeletBackend {
   private gcTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly mirrorsSeen = new Set<string>();
+  /**
+   * Our last status write per host pod, until the host watch shows it (its resourceVersion): a
+   * reconcile meanwhile reads an older status from the cache, and must compare the mirror with
+   * what we wrote, not with that, or it writes the same status twice.
+   */
+  private readonly statusWritten = new Map<string, { rv: string; status: Obj; at: number }>();
 
   constructor(private readonly opts: PodControllerOptions) {
     this.now = opts.now ?? Date.now;
@@ -111,7 +120,10 @@ export class PodController implements KubeletBackend {
       const inf = createInformer<PodJson>({ ...common, name: `host/pods@${node.name}`, resource: { version: 'v1', resource: 'pods' }, fieldSelector: `spec.nodeName=${node.name}` });
       inf.addHandlers({
         onAdd: (_p, key) => this.queue.add(key, 'add'),
-        onUpdate: (_o, _p, key) => this.queue.add(key, 'update'),
+        onUpdate: (_o, p, key) => {
+          if (this.statusWritten.get(key)?.rv === p.metadata?.resourceVersion) this.statusWritten.delete(key);
+          this.queue.add(key, 'update');
+        },
         onDelete: (_p, key) => this.queue.add(key, 'delete'),
       });
       this.podInformers.set(node.name, inf);
@@ -333,6 +345,7 @@ export class PodController implements KubeletBackend {
       this.lastPlacementMessage.delete(`${key}#ev`);
       this.mirrorsSeen.delete(key);
       this.tokenRefresh.delete(key);
+      this.statusWritten.delete(key);
       return;
     }
     const node = this.nodeByName.get(String(pod.spec?.['nodeName'] ?? ''));
@@ -385,7 +398,9 @@ export class PodController implements KubeletBackend {
     const desired = hostStatusFrom(mirror.status, node.address);
     // Fields a previous write set that the mirror no longer has (an Unknown spell's reason) are cleared.
     for (const k of ['reason', 'message'] as const) if (desired[k] === undefined && pod.status?.[k] !== undefined) desired[k] = null;
-    if (statusDiffers(pod.status, desired)) await this.writeStatus(pod, desired);
+    const written = this.statusWritten.get(key);
+    const current = written && written.rv !== pod.metadata?.resourceVersion && this.now() - written.at < STATUS_ECHO_MS ? written.status : pod.status;
+    if (statusDiffers(current, desired)) await this.writeStatus(pod, desired);
     // Keep a host-API token fresh.
     const refreshAt = this.tokenRefresh.get(key);
     if (refreshAt !== undefined && this.opts.hostApi) {
@@ -594,13 +609,17 @@ export class PodController implements KubeletBackend {
     const ns = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     try {
-      await this.opts.host.request({
+      const res = await this.opts.host.requestJson<PodJson>({
         method: 'PATCH',
         path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/status`,
         body: { metadata: { uid: pod.metadata?.uid }, status },
         contentType: 'application/strategic-merge-patch+json',
       });
       this.opts.metrics?.statusWrites.inc();
+      // Remembered until the watch shows this write (unless it already has).
+      const key = `${ns}/${name}`;
+      const rv = res.metadata?.resourceVersion;
+      if (rv && this.hostPod(key)?.metadata?.resourceVersion !== rv) this.statusWritten.set(key, { rv, status, at: this.now() });
     } catch (err) {
       // Gone meanwhile: the delete event requeues it.
       if (!isNotFound(err)) throw err;
