@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { compiledIsFresh } from './_compiled.js';
+import { cliEntry, type Code } from './_vn-code.js';
 import type { HostCounters, SimChildConfig } from './_vn-sim.js';
 import type { CreatedPod, WriterConfig } from './_vn-writer.js';
 
@@ -141,8 +141,8 @@ class IpcChild<Ready> {
 }
 
 export class SimProcess {
-  private readonly child: IpcChild<{ kubeconfigPath: string; from: string }>;
-  readonly started: Promise<{ kubeconfigPath: string; from: string }>;
+  private readonly child: IpcChild<{ kubeconfigPath: string }>;
+  readonly started: Promise<{ kubeconfigPath: string }>;
 
   constructor(cfg: SimChildConfig) {
     // The sim's heap holds every member pod (~1 GB at 100,000 pods): room beyond Node's default.
@@ -170,6 +170,11 @@ export class SimProcess {
     return this.child.call('counters');
   }
 
+  /** How many host pods of the watched namespace had each number of writes (scheduler's included). */
+  podWriteHistogram(): Promise<Record<string, number>> {
+    return this.child.call('podWrites');
+  }
+
   stop(): Promise<void> {
     return this.child.stop();
   }
@@ -177,8 +182,8 @@ export class SimProcess {
 
 /** The ceiling's stand-in for the virtual node (_vn-writer.ts). */
 export class WriterProcess {
-  private readonly child: IpcChild<{ from: string }>;
-  readonly started: Promise<{ from: string }>;
+  private readonly child: IpcChild<object>;
+  readonly started: Promise<object>;
 
   constructor(cfg: WriterConfig) {
     this.child = new IpcChild('ceiling writer process', '_vn-writer.ts', cfg);
@@ -213,17 +218,11 @@ export interface VirtualNodeProcessOptions {
   nodeName: string;
   qps: number;
   burst: number;
-  /** Run the TypeScript sources through tsx instead of dist/. */
-  sources: boolean;
+  /** The code the run chose (_vn-code.ts). */
+  code: Code;
   /** Another build's cli/main.js to run instead (to compare a change side by side). */
   entry?: string;
 }
-
-/**
- * The source trees on the measured path of `tidepool virtual-node`. (The CLI's entry point also
- * loads the other commands' rooms; an older build of those changes nothing measured here.)
- */
-const CLI_TREES = ['api', 'kube', 'federation', 'virtual-node', 'cli'];
 
 export class VirtualNodeProcess {
   private readonly child: ChildProcess;
@@ -241,8 +240,8 @@ export class VirtualNodeProcess {
   readonly entry: string;
 
   private constructor(opts: VirtualNodeProcessOptions) {
-    this.compiled = opts.entry !== undefined || (!opts.sources && compiledIsFresh(CLI_TREES));
-    this.entry = opts.entry ?? (this.compiled ? join(ROOT, 'dist', 'cli', 'main.js') : join(ROOT, 'cli', 'main.ts'));
+    this.compiled = opts.entry !== undefined || opts.code === 'dist';
+    this.entry = opts.entry ?? cliEntry(opts.code);
     const entry = this.compiled ? [this.entry] : ['--import', 'tsx', this.entry];
     const flags = [
       'virtual-node',

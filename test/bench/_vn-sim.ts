@@ -1,9 +1,9 @@
 // The simulated clusters of `bench virtual-node` (a host and its members), in a process of their
 // own so the virtual node and the load client are measured apart from the API servers they talk
-// to. Run by _vn-procs.ts (SimProcess) through tsx; the simulator itself is loaded compiled from
-// dist/ when the build is fresh (_compiled.ts). Driven over IPC, one answer per request:
+// to. Run by _vn-procs.ts (SimProcess) through tsx; the simulator itself is the code the run chose
+// (_vn-code.ts: compiled dist/ normally). Driven over IPC, one answer per request:
 //   parent -> child: { id, cmd, ...args }
-//   child -> parent: { id, result } | { id, error }, and once at start { ready, kubeconfigPath, from }
+//   child -> parent: { id, result } | { id, error }, and once at start { ready, kubeconfigPath }
 // Commands:
 //   seed { perMember }         members' own pods (realistic Deployment replicas, bound round-robin
 //                              to their nodes, started by the simulated kubelets); answers once every
@@ -11,11 +11,12 @@
 //   namespaces { host, members } creates namespaces in-process
 //   running { namespace }      pods Running in that namespace: { host, members }
 //   counters                   writes seen by the host store since start (see HostCounters)
+//   podWrites                  how many watched host pods had each number of writes
 //   stop
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { SimCluster } from '../../sim/index.js';
-import { loadCompiled } from './_compiled.js';
+import { importCode, type Code } from './_vn-code.js';
 import { NAMESPACES, realisticPod } from './_kube-pods.js';
 
 export interface SimChildConfig {
@@ -30,7 +31,7 @@ export interface SimChildConfig {
   watchNodes: string[];
   /** Namespace of the host pods whose writes are counted. */
   watchNamespace: string;
-  sources: boolean;
+  code: Code;
 }
 
 /** Writes the host's store saw, counted in its listener (the API server's view, whoever wrote). */
@@ -44,13 +45,13 @@ export interface HostCounters {
   otherEventWrites: number;
 }
 
-type Request = { id: number; cmd: 'seed'; perMember: number } | { id: number; cmd: 'namespaces'; host: string[]; members: string[] } | { id: number; cmd: 'running'; namespace: string } | { id: number; cmd: 'counters' } | { id: number; cmd: 'stop' };
+type Request = { id: number; cmd: 'seed'; perMember: number } | { id: number; cmd: 'namespaces'; host: string[]; members: string[] } | { id: number; cmd: 'running'; namespace: string } | { id: number; cmd: 'counters' } | { id: number; cmd: 'podWrites' } | { id: number; cmd: 'stop' };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SimChildConfig;
 const send = (m: object): void => void process.send!(m);
 
-const simCode = await loadCompiled<typeof import('../../sim/index.js')>('sim/index.js', ['sim', 'kube', 'api'], { sources: cfg.sources });
-const sim = await simCode.mod.startSim({
+const simCode = await importCode<typeof import('../../sim/index.js')>('sim/index.js', cfg.code);
+const sim = await simCode.startSim({
   clusters: ['host', ...cfg.members],
   nodes: cfg.nodes,
   hostNodes: cfg.hostNodes,
@@ -65,8 +66,12 @@ const watchedNodes = new Set(cfg.watchNodes);
 host.store.subscribe('/nodes', (ev) => {
   if (ev.type === 'MODIFIED' && watchedNodes.has(ev.object.name)) counters.nodeWrites++;
 });
+/** Writes (MODIFIED) per host pod of the watched namespace, by name. */
+const writesByPod = new Map<string, number>();
 host.store.subscribe('/pods', (ev) => {
-  if (ev.type === 'MODIFIED' && ev.object.namespace === cfg.watchNamespace) counters.podWrites++;
+  if (ev.type !== 'MODIFIED' || ev.object.namespace !== cfg.watchNamespace) return;
+  counters.podWrites++;
+  writesByPod.set(ev.object.name, (writesByPod.get(ev.object.name) ?? 0) + 1);
 });
 host.store.subscribe('events', (ev, written) => {
   if (ev.type === 'DELETED' || ev.object.namespace !== cfg.watchNamespace) return;
@@ -141,6 +146,12 @@ async function handle(m: Request): Promise<unknown> {
       return { host: runningIn(host, m.namespace), members: members.reduce((s, c) => s + runningIn(c, m.namespace), 0) };
     case 'counters':
       return { ...counters };
+    case 'podWrites': {
+      // How many pods had each number of writes.
+      const histogram: Record<string, number> = {};
+      for (const n of writesByPod.values()) histogram[n] = (histogram[n] ?? 0) + 1;
+      return histogram;
+    }
     case 'stop':
       await sim.stop();
       return {};
@@ -159,4 +170,4 @@ process.on('message', (m: Request) => {
 
 // Orphaned (the benchmark died without stopping us): go too.
 process.on('disconnect', () => process.exit(0));
-send({ ready: true, kubeconfigPath: sim.kubeconfigPath, from: simCode.from });
+send({ ready: true, kubeconfigPath: sim.kubeconfigPath });

@@ -3,12 +3,12 @@
 // created in the host it POSTs the mirror to a member and PATCHes the host pod's status to
 // Running, `concurrency` pods in flight, with clients of the same QPS/burst as the virtual node's.
 // Nothing else: no watch, no placement, no queue — the bare API work.
-// Run by _vn-procs.ts (WriterProcess) through tsx; kube/ and virtual-node/ are loaded compiled from
-// dist/ when the build is fresh. IPC, one answer per request:
+// Run by _vn-procs.ts (WriterProcess) through tsx; kube/ and virtual-node/ are the code the run chose
+// (_vn-code.ts). IPC, one answer per request:
 //   { id, cmd: 'pods', namespace, items: [{ i, pod }] }   queued; answered at once
 //   { id, cmd: 'drain' }                                   answered when every queued pod is written
 //   { id, cmd: 'stop' }
-import { loadCompiled } from './_compiled.js';
+import { importCode, type Code } from './_vn-code.js';
 import { runningStatus } from './_vn-load.js';
 
 export interface WriterConfig {
@@ -20,7 +20,7 @@ export interface WriterConfig {
   concurrency: number;
   /** The virtual node's address: hostIP in the status written. */
   address: string;
-  sources: boolean;
+  code: Code;
 }
 
 type Obj = Record<string, unknown>;
@@ -29,10 +29,9 @@ type Request = { id: number; cmd: 'pods'; namespace: string; items: Array<{ i: n
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WriterConfig;
 const send = (m: object): void => void process.send!(m);
-const trees = ['kube', 'virtual-node', 'federation', 'api'];
-const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', trees, { sources: cfg.sources });
-const VN = await loadCompiled<typeof import('../../virtual-node/index.js')>('virtual-node/index.js', trees, { sources: cfg.sources });
-const client = (context: string): InstanceType<typeof K.mod.KubeClient> => new K.mod.KubeClient({ config: { kind: 'file', path: cfg.kubeconfig, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000 });
+const K = await importCode<typeof import('../../kube/index.js')>('kube/index.js', cfg.code);
+const VN = await importCode<typeof import('../../virtual-node/index.js')>('virtual-node/index.js', cfg.code);
+const client = (context: string): InstanceType<typeof K.KubeClient> => new K.KubeClient({ config: { kind: 'file', path: cfg.kubeconfig, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000 });
 const host = client(cfg.hostContext);
 const members = cfg.members.map(client);
 const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -47,13 +46,13 @@ async function write(namespace: string, i: number, pod: CreatedPod): Promise<voi
   // node's own nodeName and selector do not cross), for another origin cluster than the one the
   // running virtual node owns, so it leaves these alone.
   const { nodeName: _bound, nodeSelector: _vn, ...spec } = pod.spec;
-  const built = VN.mod.buildMirror({ ...pod, spec } as never, { hostCluster: 'bench-ceiling', nodeName: 'bench-ceiling', allowHostNetwork: false });
+  const built = VN.buildMirror({ ...pod, spec } as never, { hostCluster: 'bench-ceiling', nodeName: 'bench-ceiling', allowHostNetwork: false });
   if (!built.ok) throw new Error(`no mirror for ${pod.metadata.name}: ${built.message}`);
   await members[i % members.length]!.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/pods`, body: built.pod });
   await host.request({
     method: 'PATCH',
     path: `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/status`,
-    body: { metadata: { uid: pod.metadata.uid }, status: VN.mod.hostStatusFrom(runningStatus(i, startedAt), cfg.address) },
+    body: { metadata: { uid: pod.metadata.uid }, status: VN.hostStatusFrom(runningStatus(i, startedAt), cfg.address) },
     contentType: 'application/strategic-merge-patch+json',
   });
 }
@@ -105,4 +104,4 @@ process.on('message', (m: Request) => {
 });
 // Orphaned (the benchmark died without stopping us): go too.
 process.on('disconnect', () => process.exit(0));
-send({ ready: true, from: K.from });
+send({ ready: true });

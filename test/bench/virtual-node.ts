@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import type { KubeClient } from '../../kube/index.js';
-import { loadCompiled } from './_compiled.js';
+import { chooseCode, importCode } from './_vn-code.js';
 import { percentile } from './_stats.js';
 import { createPods, runCeiling, RunningWatch, type CeilingResult } from './_vn-load.js';
 import { parseMetrics, processCpuMs, SimProcess, sumOf, VirtualNodeProcess, WriterProcess, type Sample } from './_vn-procs.js';
@@ -189,15 +189,18 @@ export async function main(args: string[]): Promise<void> {
     clientBurst: cfg.burst,
     memberStartDelayMs: cfg.startDelayMs,
   };
-  const K = await loadCompiled<typeof import('../../kube/index.js')>('kube/index.js', ['kube', 'api'], { sources: cfg.sources });
+  const { code, why } = chooseCode(cfg.sources);
+  log(`code: ${why}`);
+  figures['compiledCode'] = code === 'dist' ? 1 : 0;
+  const K = await importCode<typeof import('../../kube/index.js')>('kube/index.js', code);
 
-  const sim = new SimProcess({ members: memberNames, nodes: cfg.nodes, hostNodes: cfg.hostNodes, startDelayMs: cfg.startDelayMs, dir, watchNodes: [NODE_NAME], watchNamespace: 'bench', sources: cfg.sources });
+  const sim = new SimProcess({ members: memberNames, nodes: cfg.nodes, hostNodes: cfg.hostNodes, startDelayMs: cfg.startDelayMs, dir, watchNodes: [NODE_NAME], watchNamespace: 'bench', code });
   let vn: VirtualNodeProcess | undefined;
   let writer: WriterProcess | undefined;
   const clients: KubeClient[] = [];
   try {
-    const { kubeconfigPath, from } = await sim.started;
-    log(`sims: host (${cfg.hostNodes} nodes) + ${cfg.members} members × ${cfg.nodes} nodes; simulator code: ${from}`);
+    const { kubeconfigPath } = await sim.started;
+    log(`sims: host (${cfg.hostNodes} nodes) + ${cfg.members} members × ${cfg.nodes} nodes`);
     if (perMember > 0) {
       const seeded = await sim.seed(perMember);
       log(`${seeded.pods} members' own pods created and Running in ${round(seeded.ms / 1000, 1)} s`);
@@ -205,25 +208,21 @@ export async function main(args: string[]): Promise<void> {
     await sim.namespaces(['bench', 'warmup', 'ceiling-w', 'ceiling-a', 'ceiling-b'], ['ceiling-w', 'ceiling-a', 'ceiling-b']);
 
     // The ceiling's stand-in for the virtual node (_vn-writer.ts), idle until the ceiling runs.
-    writer = new WriterProcess({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, qps: cfg.qps, burst: cfg.burst, concurrency: cfg.concurrency, address: ADDRESS, sources: cfg.sources });
+    writer = new WriterProcess({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, qps: cfg.qps, burst: cfg.burst, concurrency: cfg.concurrency, address: ADDRESS, code });
     const ceilingWriter = writer;
-    const writerCode = await writer.started;
+    await writer.started;
 
     // ------------------------------------------------------------ the virtual node
     const t0 = performance.now();
-    vn = await VirtualNodeProcess.start({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, nodeName: NODE_NAME, qps: cfg.qps, burst: cfg.burst, sources: cfg.sources, ...(cfg.cli ? { entry: cfg.cli } : {}) }, 120_000);
-    log(`virtual node process ${vn.pid} (${vn.compiled ? `compiled ${vn.entry}` : `TypeScript sources through tsx (${vn.entry}: dist/ is missing or older, or --sources)`}), metrics at ${vn.metricsUrl}`);
+    vn = await VirtualNodeProcess.start({ kubeconfig: kubeconfigPath, hostContext: 'host', members: memberNames, nodeName: NODE_NAME, qps: cfg.qps, burst: cfg.burst, code, ...(cfg.cli ? { entry: cfg.cli } : {}) }, 120_000);
+    log(`virtual node process ${vn.pid} (${vn.entry}), metrics at ${vn.metricsUrl}`);
     const registry = new Registry();
     const client = (context: string): KubeClient => {
-      const c = new K.mod.KubeClient({ config: { kind: 'file', path: kubeconfigPath, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000, registry });
+      const c = new K.KubeClient({ config: { kind: 'file', path: kubeconfigPath, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000, registry });
       clients.push(c);
       return c;
     };
     const host = client('host');
-    // 1 when every process ran the compiled code (what users run): the virtual node, the sims, the
-    // ceiling's writer and the clients of this process.
-    figures['compiledCode'] = vn.compiled && [from, writerCode.from, K.from].every((f) => f.startsWith('compiled')) ? 1 : 0;
-    log(`clients: ${K.from}; ceiling writer: ${writerCode.from}`);
     const running = vn;
     // Synced, registered, and advertising room for the whole burst (every member's pods counted).
     await waitUntil(
@@ -233,7 +232,7 @@ export async function main(args: string[]): Promise<void> {
         if (!(await running.ready())) return 'not ready (/readyz)';
         const node = await host.requestJson<{ status?: { allocatable?: Record<string, string>; conditions?: Array<{ type: string; status: string }> } }>({ path: `/api/v1/nodes/${NODE_NAME}` });
         const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-        const pods = K.mod.toUnits(node.status?.allocatable?.['pods'] ?? '0');
+        const pods = K.toUnits(node.status?.allocatable?.['pods'] ?? '0');
         return ready && pods >= cfg.pods + cfg.warmup ? true : `Node ${NODE_NAME} Ready=${ready}, allocatable pods ${pods}`;
       },
       () => `; the virtual node's last lines:\n${running.lastLines()}`,
@@ -403,6 +402,7 @@ export async function main(args: string[]): Promise<void> {
     figures['schedulerEventWritesPerPod'] = round((qc1.otherEventWrites - c0.otherEventWrites) / cfg.pods, 3);
     const events = (m: readonly Sample[], outcome: string): number => sumOf(m, 'tidepool_events_total', { outcome });
     figures['eventsDropped'] = events(q1, 'dropped') - events(m0, 'dropped');
+    log(`host pods of the burst by number of writes (the scheduler's binding included): ${JSON.stringify(await sim.podWriteHistogram())}`);
     log(
       `status writes per pod: ${figures['statusWritesPerPod']} (virtual node's counter); every write to the burst's host pods: ${figures['hostPodWritesPerPod']} per pod (the scheduler's binding included). ` +
         `Event writes per pod: ${figures['vnEventWritesPerPod']} by the virtual node (${figures['vnEventWritesDuringBurstPerPod']} of them before the last pod was Running; ${figures['eventsDropped']} dropped by its recorder), ${figures['schedulerEventWritesPerPod']} by the host's scheduler. ` +
