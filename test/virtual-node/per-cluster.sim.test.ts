@@ -26,8 +26,13 @@ async function clusterOf(name: string): Promise<string | undefined> {
 
 describe('per-cluster virtual nodes', () => {
   it('registers the aggregate node and one per member, each with that member\'s capacity', async () => {
-    const nodes = await t.host.requestJson<{ items: Array<{ metadata: { name: string; labels: Record<string, string> }; status: { allocatable: Record<string, string> } }> }>({ path: '/api/v1/nodes', query: { labelSelector: 'type=virtual-kubelet' } });
-    const byName = new Map(nodes.items.map((n) => [n.metadata.name, n]));
+    type VNode = { metadata: { name: string; labels: Record<string, string> }; status: { allocatable: Record<string, string> } };
+    // Status follows the pool within a write or two: wait for the figures rather than race them.
+    const byName = await waitFor('the virtual nodes with their members\' capacity', async () => {
+      const nodes = await t.host.requestJson<{ items: VNode[] }>({ path: '/api/v1/nodes', query: { labelSelector: 'type=virtual-kubelet' } });
+      const m = new Map(nodes.items.map((n) => [n.metadata.name, n]));
+      return m.size === 3 && m.get('tidepool-east')?.status.allocatable['cpu'] === '48' && m.get('tidepool')?.status.allocatable['cpu'] === '96' ? m : undefined;
+    }, 15_000);
     expect([...byName.keys()].sort()).toEqual(['tidepool', 'tidepool-east', 'tidepool-west']);
     expect(byName.get('tidepool-east')!.metadata.labels['tidepool.dev/member-cluster']).toBe('east');
     expect(byName.get('tidepool-east')!.status.allocatable['cpu']).toBe('48');
