@@ -28,7 +28,12 @@ async function findMirror(ns: string, name: string): Promise<{ cluster: string; 
 
 describe('the virtual node', () => {
   it('registers a tainted, labelled Node whose capacity is the members\' idle capacity', async () => {
-    const node = await t.host.requestJson<{ metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { taints: unknown[] }; status: { allocatable: Record<string, string>; conditions: Array<{ type: string; status: string }>; daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>({ path: '/api/v1/nodes/tidepool' });
+    type NodeView = { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { taints: unknown[] }; status: { allocatable: Record<string, string>; conditions: Array<{ type: string; status: string }>; daemonEndpoints: { kubeletEndpoint: { Port: number } } } };
+    // Status follows the pool within a write or two: wait for the figures rather than race them.
+    const node = await waitFor('the node with the pool\'s capacity', async () => {
+      const n = await t.host.requestJson<NodeView>({ path: '/api/v1/nodes/tidepool' });
+      return n.status.allocatable['cpu'] === '96' ? n : undefined;
+    }, 15_000);
     expect(node.metadata.labels).toMatchObject({ type: 'virtual-kubelet', 'kubernetes.io/role': 'agent', 'tidepool.dev/virtual-node': 'true' });
     expect(node.spec.taints).toContainEqual({ key: 'virtual-kubelet.io/provider', value: 'tidepool', effect: 'NoSchedule' });
     expect(node.status.daemonEndpoints.kubeletEndpoint.Port).toBe(t.vn.kubeletApi.port);
