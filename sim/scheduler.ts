@@ -45,6 +45,9 @@ const EVENT_REFILL_MS = 5 * 60_000;
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+/** Pods tried per turn of the event loop. */
+const CYCLE_BUDGET = 200;
+
 /** kube-scheduler's unschedulable-pod backoff: 1 s doubling to 10 s. */
 const BACKOFF_INITIAL_MS = 1000;
 const BACKOFF_MAX_MS = 10_000;
@@ -233,26 +236,38 @@ export class SimScheduler {
     info.podCount--;
   }
 
-  /** Schedules what is due, a bounded batch per turn so the event loop stays responsive. */
+  /**
+   * Schedules what is due, a bounded batch per turn so the event loop stays responsive. A pod
+   * tried and still pending goes to the back of the line, so a long backlog is worked through
+   * round-robin instead of its head being retried while its tail is never reached.
+   */
   private cycle(): void {
     if (!this.running || !this.enabled) return;
     const now = this.api.clock.now();
     let next = Infinity;
-    let budget = 200;
-    for (const p of [...this.pending.values()]) {
+    const due: PendingPod[] = [];
+    for (const p of this.pending.values()) {
       if (p.notBefore > now) {
         next = Math.min(next, p.notBefore);
         continue;
       }
-      if (budget-- <= 0) {
+      if (due.length === CYCLE_BUDGET) {
         next = now;
         break;
       }
+      due.push(p);
+    }
+    for (const p of due) {
       this.scheduleOne(p);
-      if (this.pending.has(p.key)) next = Math.min(next, p.notBefore);
+      if (this.pending.get(p.key) === p) {
+        this.pending.delete(p.key);
+        this.pending.set(p.key, p);
+        next = Math.min(next, p.notBefore);
+      }
     }
     if (next !== Infinity) this.kick(Math.max(0, next - this.api.clock.now()));
   }
+
 
   private scheduleOne(p: PendingPod): void {
     const stored = this.api.store.get('/pods', p.key);
