@@ -28,7 +28,9 @@ export function unreachableStatus(current: Obj | undefined, cluster: string, now
     { type: 'Ready', status: 'False', reason: 'MemberClusterUnreachable', message, lastTransitionTime: at },
     { type: 'ContainersReady', status: 'False', reason: 'MemberClusterUnreachable', message, lastTransitionTime: at },
   );
-  return { ...(current ?? {}), phase: 'Unknown', reason: 'MemberClusterUnreachable', message, conditions };
+  // Nothing is known to be ready while the member is silent (kubectl's READY column says 0/n).
+  const containerStatuses = (Array.isArray(current?.['containerStatuses']) ? (current!['containerStatuses'] as Obj[]) : []).map((c) => ({ ...c, ready: false }));
+  return { ...(current ?? {}), phase: 'Unknown', reason: 'MemberClusterUnreachable', message, conditions, ...(containerStatuses.length ? { containerStatuses } : {}) };
 }
 
 /** A terminal Failed status for a pod whose mirror is gone (deleted or evicted in the member). */
