@@ -355,14 +355,16 @@ export class VirtualNodeProcess {
     return InspectorSession.open(this.inspectorUrl);
   }
 
-  /** Two full GCs through the inspector, then V8's heap in use (MiB). */
-  async collectGarbage(): Promise<{ heapUsedMiB: number }> {
+  /** Two full GCs through the inspector, then the process's own view of its memory (MiB). */
+  async collectGarbage(): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
     const session = await this.inspector();
     try {
       await session.call('HeapProfiler.collectGarbage');
       await session.call('HeapProfiler.collectGarbage');
-      const usage = await session.call('Runtime.getHeapUsage');
-      return { heapUsedMiB: Number(usage['usedSize']) / 2 ** 20 };
+      const answer = await session.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+      const m = JSON.parse(String((answer['result'] as { value?: unknown } | undefined)?.value ?? '{}')) as Partial<NodeJS.MemoryUsage>;
+      const mib = (n: number | undefined): number => (n ?? NaN) / 2 ** 20;
+      return { heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) };
     } finally {
       session.close();
     }

@@ -263,7 +263,9 @@ export async function main(args: string[]): Promise<void> {
     const syncedMem = vn.memory();
     figures['rssSyncedMiB'] = round(syncedMem.rss, 1);
     figures['heapSyncedMiB'] = round(synced.heapUsedMiB, 1);
-    log(`virtual node with ${figures['memberPods']} member pods cached, after GC: RSS ${figures['rssSyncedMiB']} MiB, heap ${figures['heapSyncedMiB']} MiB`);
+    figures['heapTotalSyncedMiB'] = round(synced.heapTotalMiB, 1);
+    figures['peakRssSyncedMiB'] = round(syncedMem.peak, 1);
+    log(`virtual node with ${figures['memberPods']} member pods cached, after GC: RSS ${figures['rssSyncedMiB']} MiB, heap ${figures['heapSyncedMiB']} MiB used of ${figures['heapTotalSyncedMiB']} MiB; peak RSS so far (the initial LISTs) ${figures['peakRssSyncedMiB']} MiB`);
 
     // ------------------------------------------------------------ ceiling, first half
     const half = Math.max(1, Math.floor(cfg.pods / 2));
@@ -400,8 +402,9 @@ export async function main(args: string[]): Promise<void> {
     figures['vnEventWritesPerPod'] = round((qc1.vnEventWrites - c0.vnEventWrites) / cfg.pods, 3);
     figures['vnEventWritesDuringBurstPerPod'] = round((c1.vnEventWrites - c0.vnEventWrites) / cfg.pods, 3);
     figures['schedulerEventWritesPerPod'] = round((qc1.otherEventWrites - c0.otherEventWrites) / cfg.pods, 3);
-    const events = (m: readonly Sample[], outcome: string): number => sumOf(m, 'tidepool_events_total', { outcome });
-    figures['eventsDropped'] = events(q1, 'dropped') - events(m0, 'dropped');
+    // The recorder drops an event when its queue is full or an object's token bucket is empty.
+    const dropped = (m: readonly Sample[]): number => sumOf(m, 'tidepool_events_total', { outcome: 'dropped_queue_full' }) + sumOf(m, 'tidepool_events_total', { outcome: 'dropped_spam' });
+    figures['eventsDropped'] = dropped(q1) - dropped(m0);
     log(`host pods of the burst by number of writes (the scheduler's binding included): ${JSON.stringify(await sim.podWriteHistogram())}`);
     log(
       `status writes per pod: ${figures['statusWritesPerPod']} (virtual node's counter); every write to the burst's host pods: ${figures['hostPodWritesPerPod']} per pod (the scheduler's binding included). ` +
@@ -413,9 +416,11 @@ export async function main(args: string[]): Promise<void> {
     const endMem = vn.memory();
     figures['rssMiB'] = round(endMem.rss, 1);
     figures['heapUsedMiB'] = round(end.heapUsedMiB, 1);
+    figures['heapTotalMiB'] = round(end.heapTotalMiB, 1);
+    figures['externalMiB'] = round(end.externalMiB, 1);
     figures['peakRssMiB'] = round(endMem.peak, 1);
     figures['vnWarnings'] = vn.warnings;
-    log(`virtual node at steady state with ${figures['memberPods']} member pods + ${cfg.pods + cfg.warmup} host pods and mirrors, after GC: RSS ${figures['rssMiB']} MiB, heap ${figures['heapUsedMiB']} MiB; peak RSS ${figures['peakRssMiB']} MiB`);
+    log(`virtual node at steady state with ${figures['memberPods']} member pods + ${cfg.pods + cfg.warmup} host pods and mirrors, after GC: RSS ${figures['rssMiB']} MiB, heap ${figures['heapUsedMiB']} MiB used of ${figures['heapTotalMiB']} MiB, external ${figures['externalMiB']} MiB; peak RSS ${figures['peakRssMiB']} MiB`);
     if (vn.warnings > 0) log(`virtual node warnings: ${JSON.stringify(Object.fromEntries(vn.warningMessages))}`);
   } finally {
     for (const c of clients) c.close();
