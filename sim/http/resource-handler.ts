@@ -552,5 +552,23 @@ function evictPod(api: ClusterApi, rt: ResourceType, namespace: string, name: st
       ...(typeof p['resourceVersion'] === 'string' ? { resourceVersion: p['resourceVersion'] } : {}),
     };
   }
+  // As kube-apiserver does (PodDisruptionConditions): a running pod is marked before it is
+  // deleted, so whoever watches it (a controller, a virtual node mirroring it) can tell an
+  // eviction from a plain delete.
+  const current = api.tryGet(rt, namespace, name);
+  if (current) {
+    const pod = api.parse(current);
+    const status = isRecord(pod['status']) ? pod['status'] : {};
+    const phase = status['phase'];
+    const uidOk = opts.preconditions?.uid === undefined || opts.preconditions.uid === pod.metadata.uid;
+    if (uidOk && phase !== 'Succeeded' && phase !== 'Failed') {
+      api.mutate(rt, namespace, name, (p) => {
+        const st = isRecord(p['status']) ? (p['status'] as Record<string, unknown>) : (p['status'] = {});
+        const conditions = (Array.isArray(st['conditions']) ? (st['conditions'] as Array<Record<string, unknown>>) : []).filter((c) => c['type'] !== 'DisruptionTarget');
+        conditions.push({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: api.now() });
+        st['conditions'] = conditions;
+      }, { subresource: 'status' });
+    }
+  }
   api.delete(rt, namespace, name, opts);
 }
