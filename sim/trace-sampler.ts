@@ -60,6 +60,7 @@ export class UtilizationSampler {
   private readonly clock: Clock;
   private readonly timers: ReturnType<typeof timersOf>;
   private timer: unknown;
+  private nextAt = 0;
   private running = false;
   private samples = 0;
   private nodeSamples = 0;
@@ -91,14 +92,19 @@ export class UtilizationSampler {
 
   stop(): void {
     this.running = false;
+    this.nextAt = 0;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private tick(): void {
     if (!this.running) return;
+    const now = this.clock.now();
     this.sampleNow();
-    this.timer = this.timers.setTimeout(() => this.tick(), this.intervalMs);
+    // On a fixed grid, so late wake-ups do not add up to missing samples; one that missed a
+    // whole interval starts the grid again from now.
+    this.nextAt = this.nextAt === 0 || now - this.nextAt > this.intervalMs ? now + this.intervalMs : this.nextAt + this.intervalMs;
+    this.timer = this.timers.setTimeout(() => this.tick(), Math.max(0, this.nextAt - this.clock.now()));
   }
 
   /** Takes one sample of every cluster's ready nodes. */
