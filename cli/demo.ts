@@ -51,6 +51,8 @@ function positiveNumberFlag(flag: string, max: number): (v: string) => number {
 function redefault(cmd: Command, flag: string, value: unknown, shown?: string): void {
   const opt = cmd.options.find((o) => o.long === flag);
   if (!opt) throw new Error(`internal: no ${flag} flag to give a default`);
+  // The sim's own words about its default ("(default: --nodes)") no longer hold here.
+  opt.description = opt.description.replace(/\s*\(default: [^)]*\)$/, '');
   opt.default(value, shown);
   cmd.setOptionValueWithSource(opt.attributeName(), value, 'default');
 }
@@ -66,7 +68,7 @@ export function registerDemoCommand(program: Command): Command {
   redefault(cmd, '--host-nodes', 2);
   redefault(cmd, '--online-load', DEFAULT_ONLINE_LOAD);
   return cmd
-    .option('--console <[host:]port>', 'where to serve the capacity API and console page (port 0: a free port)', consoleFlag, consoleFlag(DEFAULT_CONSOLE))
+    .addOption(new Option('--console <[host:]port>', 'where to serve the capacity API and console page (port 0: a free port)').argParser(consoleFlag).default(consoleFlag(DEFAULT_CONSOLE), DEFAULT_CONSOLE))
     .option('--time-scale <n>', 'simulated seconds per real second (120: a simulated day every 12 minutes)', intFlag('--time-scale', 1, 3600), DEFAULT_TIME_SCALE)
     .option('--no-apps', 'do not submit Spark and Flink apps')
     .option('--apps-per-minute <n>', `apps submitted per minute (default: enough to keep about ${OFFLINE_TARGET * 100} % of the members' CPU busy)`, positiveNumberFlag('--apps-per-minute', 600))
