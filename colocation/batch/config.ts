@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { toMilli, toUnits, tryParseQuantity } from '../../kube/index.js';
+import { isDNS1123Label, isDNS1123Subdomain, toMilli, toUnits, tryParseQuantity } from '../../kube/index.js';
 import type { CpuMemory } from './formula.js';
 import type { LeaderElectionSettings } from './leadership.js';
 import { DEFAULT_PUBLISH_SETTINGS, type PublishSettings } from './publish-rules.js';
@@ -46,8 +46,6 @@ export class BatchConfigError extends Error {
   }
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Validates the batch flags; throws BatchConfigError listing every problem. */
 export function parseBatchFlags(f: BatchFlags, env: NodeJS.ProcessEnv = process.env): BatchConfig {
@@ -74,11 +72,11 @@ export function parseBatchFlags(f: BatchFlags, env: NodeJS.ProcessEnv = process.
   const quietSeconds = number('--batch-max-quiet-seconds', f.batchMaxQuietSeconds, DEFAULT_PUBLISH_SETTINGS.maxQuietMs / 1000, (n) => n >= 1 && n <= 86_400, 'a number of seconds from 1 to 86400');
   const workers = number('--batch-workers', f.batchWorkers, 2, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64');
   const policyName = f.policyName ?? DEFAULT_POLICY_NAME;
-  if (!DNS_SUBDOMAIN.test(policyName) || policyName.length > 253) problems.push(`--policy-name must be a Kubernetes object name (DNS subdomain), got "${policyName}"`);
+  if (isDNS1123Subdomain(policyName).length > 0) problems.push(`--policy-name must be a Kubernetes object name (DNS subdomain), got "${policyName}"`);
   const elect = f.leaderElect === undefined || f.leaderElect === true || f.leaderElect === 'true';
   if (typeof f.leaderElect === 'string' && f.leaderElect !== 'true' && f.leaderElect !== 'false') problems.push(`--leader-elect must be true or false, got "${f.leaderElect}"`);
   const namespace = f.leaderElectionNamespace ?? 'tidepool-system';
-  if (!DNS_LABEL.test(namespace) || namespace.length > 63) problems.push(`--leader-election-namespace must be a namespace name (DNS label), got "${namespace}"`);
+  if (isDNS1123Label(namespace).length > 0) problems.push(`--leader-election-namespace must be a namespace name (DNS label), got "${namespace}"`);
   const identity = f.leaderElectionIdentity ?? `${env['POD_NAME'] ?? hostname()}_${randomBytes(4).toString('hex')}`;
   if (identity === '') problems.push('--leader-election-identity must not be empty');
   if (problems.length > 0) throw new BatchConfigError(problems);

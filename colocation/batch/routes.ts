@@ -8,9 +8,8 @@
  *   GET /readyz                     200 once the node cache is filled, else 503
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isDNS1123Subdomain } from '../../kube/index.js';
 import type { BatchController } from './controller.js';
-
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function status(reply: FastifyReply, code: number, reason: string, message: string): FastifyReply {
   return reply.code(code).type('application/json').send({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
@@ -19,7 +18,7 @@ function status(reply: FastifyReply, code: number, reason: string, message: stri
 export function registerBatchRoutes(app: FastifyInstance, controller: BatchController, options: { health?: boolean } = {}): void {
   app.get<{ Params: { node: string } }>('/api/v1/batch/nodes/:node', async (req, reply) => {
     const name = req.params.node;
-    if (name.length > 253 || !NODE_NAME.test(name)) return status(reply, 400, 'BadRequest', `"${name}" is not a valid node name (a DNS subdomain)`);
+    if (isDNS1123Subdomain(name).length > 0) return status(reply, 400, 'BadRequest', `"${name}" is not a valid node name (a DNS subdomain)`);
     const breakdown = controller.breakdown(name);
     if (!breakdown) return status(reply, 404, 'NotFound', `no real node "${name}" is known (virtual nodes have no batch breakdown)`);
     return { breakdown, published: controller.published(name) ?? null };

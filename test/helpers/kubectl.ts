@@ -33,7 +33,7 @@ export class Kubectl {
       const child = execFile(
         'kubectl',
         ['--kubeconfig', this.kubeconfigPath, ...args],
-        { timeout: opts.timeoutMs ?? 20_000, env: { ...process.env, ...opts.env, KUBECONFIG: this.kubeconfigPath, HOME: this.dir } },
+        { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...opts.env, KUBECONFIG: this.kubeconfigPath, HOME: this.dir } },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
           resolve({ code, stdout, stderr });
