@@ -13,6 +13,7 @@
 //   counters                   writes seen by the host store since start (see HostCounters)
 //   podWrites                  how many watched host pods had each number of writes
 //   stop
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { SimCluster } from '../../sim/index.js';
@@ -40,6 +41,8 @@ export interface HostCounters {
   nodeWrites: number;
   /** MODIFIED events of pods in the watched namespace (scheduler binding included). */
   podWrites: number;
+  /** Time this process spent in GC pauses (ms). */
+  gcMs: number;
   /** Event objects created or updated in the watched namespace by the virtual node, and by others (the scheduler). */
   vnEventWrites: number;
   otherEventWrites: number;
@@ -61,7 +64,10 @@ const sim = await simCode.startSim({
 });
 const host = sim.cluster('host');
 const members = cfg.members.map((m) => sim.cluster(m));
-const counters: HostCounters = { nodeWrites: 0, podWrites: 0, vnEventWrites: 0, otherEventWrites: 0 };
+const counters: HostCounters = { nodeWrites: 0, podWrites: 0, gcMs: 0, vnEventWrites: 0, otherEventWrites: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) counters.gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 const watchedNodes = new Set(cfg.watchNodes);
 host.store.subscribe('/nodes', (ev) => {
   if (ev.type === 'MODIFIED' && watchedNodes.has(ev.object.name)) counters.nodeWrites++;

@@ -274,8 +274,14 @@ export async function main(args: string[]): Promise<void> {
       const cpu0 = processCpuMs(sim.pid);
       const w0 = processCpuMs(ceilingWriter.pid);
       const self0 = process.cpuUsage();
+      const gc0 = (await sim.counters()).gcMs;
       const r = await runCeiling({ host, writer: ceilingWriter, namespace: `ceiling-${tag}`, names: names(`ceil-${tag}`, half), concurrency: cfg.concurrency, parkingNode: PARKING_NODE, memberRunning: async () => (await sim.running(`ceiling-${tag}`)).members, timeoutMs: ceilingTimeout });
-      log(`ceiling (${tag === 'a' ? 'before' : 'after'} the burst): ${r.pods} pods in ${round(r.seconds, 2)} s = ${round(r.pods / r.seconds, 1)} pods/s (creates answered at ${round(r.createsSeconds, 2)} s, writes at ${round(r.writesSeconds, 2)} s, last host Running seen at ${round(r.hostRunningSeconds, 2)} s)`);
+      const simCores = (processCpuMs(sim.pid) - cpu0) / 1000 / r.seconds;
+      const gcSeconds = ((await sim.counters()).gcMs - gc0) / 1000;
+      log(
+        `ceiling (${tag === 'a' ? 'before' : 'after'} the burst): ${r.pods} pods in ${round(r.seconds, 2)} s = ${round(r.pods / r.seconds, 1)} pods/s (creates answered at ${round(r.createsSeconds, 2)} s, writes at ${round(r.writesSeconds, 2)} s, last host Running seen at ${round(r.hostRunningSeconds, 2)} s); ` +
+          `sims ${round(simCores, 2)} cores, ${round(gcSeconds, 2)} s of it in GC pauses`,
+      );
       const self = process.cpuUsage(self0);
       return { ...r, simCpuMs: processCpuMs(sim.pid) - cpu0, clientCpuMs: (self.user + self.system) / 1000, writerCpuMs: processCpuMs(ceilingWriter.pid) - w0 };
     };
@@ -313,6 +319,7 @@ export async function main(args: string[]): Promise<void> {
     const cpu1 = { vn: vn.cpuMs(), sim: processCpuMs(sim.pid) };
     const m1 = await vn.metrics();
     const c1 = await sim.counters();
+    figures['simGcSecondsInBurst'] = round((c1.gcMs - c0.gcMs) / 1000, 2);
     const latencies = burstNames.map((n) => (watch.runningAt.get(n)! - created.sentAt.get(n)!) / 1000).sort((a, b) => a - b);
     figures['podsPerSec'] = round(cfg.pods / e2eSeconds, 1);
     figures['e2eSeconds'] = round(e2eSeconds, 2);
@@ -349,7 +356,7 @@ export async function main(args: string[]): Promise<void> {
     log(
       `virtual node during the burst: ${figures['vnCpuSeconds']} s CPU (${figures['vnCpuMsPerPod']} ms per pod, ${figures['vnCpuCores']} cores); ` +
         `${figures['vnHostRequestsPerPod']} host (${figures['vnHostCreatesPerPod']} creates, ${figures['vnHostPatchesPerPod']} patches) + ${figures['vnMemberRequestsPerPod']} member requests per pod (mean ${figures['vnHostRequestMs']} / ${figures['vnMemberRequestMs']} ms); ` +
-        `${figures['vnReconcilesPerPod']} reconciles per pod of ${figures['vnReconcileMs']} ms; queue: ${figures['vnQueueAddsPerPod']} adds per pod to the add lane, ${figures['vnQueueUpdatesPerPod']} to the update lane, depth up to ${figures['vnQueueMaxAdd']} / ${figures['vnQueueMaxUpdate']}; limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms. Sims: ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores)`,
+        `${figures['vnReconcilesPerPod']} reconciles per pod of ${figures['vnReconcileMs']} ms; queue: ${figures['vnQueueAddsPerPod']} adds per pod to the add lane, ${figures['vnQueueUpdatesPerPod']} to the update lane, depth up to ${figures['vnQueueMaxAdd']} / ${figures['vnQueueMaxUpdate']}; limiter wait ${figures['vnLimiterWaitSeconds']} s in all, ${figures['vnRequestsLimited']} requests held ≥ 10 ms. Sims: ${figures['simCpuMsPerPod']} ms CPU per pod (${figures['simCpuCores']} cores), ${figures['simGcSecondsInBurst']} s in GC pauses`,
     );
 
     // ------------------------------------------------------------ ceiling, second half
