@@ -25,6 +25,12 @@ export interface NodeControllerOptions {
   changeThreshold?: number;
   /** Shortest time between two status writes caused by changes. Default 5 s. */
   minWriteIntervalMs?: number;
+  /**
+   * The largest-slot annotation is a metadata write of its own: with a periodic status write it is
+   * refreshed at most this often (default 5 min), so a steady pool costs one Node write a minute;
+   * a write caused by a real move of the figures refreshes it at once.
+   */
+  slotIntervalMs?: number;
   metrics?: VirtualNodeMetrics;
   logger?: Logger;
   now?: () => number;
@@ -36,7 +42,7 @@ export class NodeController {
   private readonly lease: LeaseClient;
   private readonly now: () => number;
   private timers: NodeJS.Timeout[] = [];
-  private lastWritten: { figures: Record<string, string>; ready: string; slot: string; at: number } | undefined;
+  private lastWritten: { figures: Record<string, string>; ready: string; slot: string; at: number; slotAt: number } | undefined;
   private lastConditions: Obj[] | undefined;
   private writing: Promise<void> | undefined;
   private evaluateTimer: NodeJS.Timeout | undefined;
@@ -162,22 +168,30 @@ export class NodeController {
       }, (this.opts.minWriteIntervalMs ?? 5_000) - (this.now() - last.at));
       return;
     }
-    await this.writeStatus(cap).catch((err: Error) => this.opts.logger?.warn({ node: this.name, err: err.message }, 'node status write failed'));
+    await this.writeStatus(cap, periodic && !!last && last.ready === ready && !figuresMoved(last.figures, figures, this.opts.changeThreshold ?? 0.1)).catch((err: Error) => this.opts.logger?.warn({ node: this.name, err: err.message }, 'node status write failed'));
   }
 
-  private async writeStatus(cap: PoolCapacity): Promise<void> {
+  /** `steady`: a periodic write with nothing moved, which refreshes the slot only when it is old. */
+  private async writeStatus(cap: PoolCapacity, steady = false): Promise<void> {
     const run = async (): Promise<void> => {
       const id = this.opts.identity;
       const status = nodeStatus(id, cap, new Date(this.now()), this.lastConditions);
-      const slot = largestSlotText(cap);
       const path = `/api/v1/nodes/${encodeURIComponent(id.name)}`;
       await this.opts.host.request({ method: 'PATCH', path: `${path}/status`, body: { status }, contentType: 'application/strategic-merge-patch+json' });
       this.opts.metrics?.nodeStatusWrites.inc({ node: id.name });
-      if (slot !== this.lastWritten?.slot) {
-        await this.opts.host.request({ method: 'PATCH', path, body: { metadata: { annotations: { [LARGEST_SLOT_ANNOTATION]: slot } } }, contentType: 'application/merge-patch+json' });
+      const last = this.lastWritten;
+      let slot = largestSlotText(cap);
+      let slotAt = last?.slotAt ?? this.now();
+      if (slot !== last?.slot) {
+        if (!last || !steady || this.now() - last.slotAt >= (this.opts.slotIntervalMs ?? 300_000)) {
+          await this.opts.host.request({ method: 'PATCH', path, body: { metadata: { annotations: { [LARGEST_SLOT_ANNOTATION]: slot } } }, contentType: 'application/merge-patch+json' });
+          slotAt = this.now();
+        } else {
+          slot = last.slot; // still what the Node shows
+        }
       }
       this.lastConditions = status['conditions'] as Obj[];
-      this.lastWritten = { figures: capacityOf(cap), ready: readyCondition(cap).status, slot, at: this.now() };
+      this.lastWritten = { figures: capacityOf(cap), ready: readyCondition(cap).status, slot, at: this.now(), slotAt };
     };
     this.writing = run().finally(() => (this.writing = undefined));
     return this.writing;

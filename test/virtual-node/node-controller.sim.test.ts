@@ -97,4 +97,33 @@ describe('the node controller', () => {
       await nc.stop();
     }
   });
+
+  it('refreshes the largest-slot annotation with a steady periodic write only when it is old, and at once with a real move', async () => {
+    const pool = new MemoryPool();
+    const nc = new NodeController({ host, identity: { name: 'vn-slot', address: '127.0.0.1', kubeletPort: 10250, version: 'v1.32.0' }, provider: pool, leaseIntervalMs: 60_000, statusIntervalMs: 200, minWriteIntervalMs: 100, slotIntervalMs: 1_500 });
+    type Annotated = { metadata: { annotations: Record<string, string> }; status: { allocatable: Record<string, string> } };
+    const node = (): Promise<Annotated> => host.requestJson<Annotated>({ path: '/api/v1/nodes/vn-slot' });
+    const slotNode = async (): Promise<string> => (JSON.parse((await node()).metadata.annotations['tidepool.dev/largest-slot']!) as Array<{ node: string }>)[0]!.node;
+    await nc.start();
+    try {
+      expect(await slotNode()).toBe('east-node-0');
+      // Another node becomes the largest, same size: the periodic writes (every 200 ms) leave the
+      // annotation until 1.5 s after it was written.
+      const changedAt = Date.now();
+      pool.set({ largestSlots: [{ cluster: 'east', node: 'east-node-1', cpu: 4_000, memory: 2 ** 33 }] });
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await slotNode()).toBe('east-node-0');
+      await waitFor('the annotation refreshed', async () => (await slotNode()) === 'east-node-1', 5_000, 100);
+      expect(Date.now() - changedAt).toBeGreaterThanOrEqual(700);
+      // A real move of the figures brings the slot along at once.
+      pool.set({ cpu: 2_000, largestSlots: [{ cluster: 'east', node: 'east-node-2', cpu: 2_000, memory: 2 ** 33 }] });
+      const seen = await waitFor('the new figure on the Node', async () => {
+        const n = await node();
+        return n.status.allocatable['cpu'] === '2' ? n : undefined;
+      }, 5_000, 50);
+      expect((JSON.parse(seen.metadata.annotations['tidepool.dev/largest-slot']!) as Array<{ node: string }>)[0]!.node).toBe('east-node-2');
+    } finally {
+      await nc.stop();
+    }
+  });
 });

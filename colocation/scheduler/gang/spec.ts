@@ -4,7 +4,7 @@
  * YuniKorn's app id or Spark's app selector, the scheduler's defaults (api/gang.ts: only a
  * PodGroup has a minMember to read).
  */
-import type { GangRef } from '../../../api/index.js';
+import { BATCH_CPU, BATCH_MEMORY, type GangRef } from '../../../api/index.js';
 import type { ResourceAmounts } from '../../../kube/index.js';
 import type { SchedPod } from '../types.js';
 import type { GangMembers } from './members.js';
@@ -53,11 +53,14 @@ export function resolveGang(ref: GangRef, groups: PodGroupLister, settings: Gang
   return { ref, minMember: 1 + settings.minWorkers, minResources: undefined, permitTimeoutMs: settings.permitTimeoutMs, missing: undefined };
 }
 
+/** Where a worker's shape came from: what the hold may assume about its currency. */
+export type WorkerShapeSource = 'pod-group' | 'worker' | 'default';
+
 /**
  * One worker's requests, for the leader's reservation: the PodGroup's minResources less the
  * leader's, shared among the other members; else a worker that already exists; else the default.
  */
-export function workerShape(spec: GangSpec, leader: SchedPod, members: GangMembers, settings: GangSettings): ResourceAmounts {
+export function workerShape(spec: GangSpec, leader: SchedPod, members: GangMembers, settings: GangSettings): { amounts: ResourceAmounts; source: WorkerShapeSource } {
   const workers = spec.minMember - 1;
   if (spec.minResources && workers > 0) {
     const out: ResourceAmounts = {};
@@ -65,9 +68,24 @@ export function workerShape(spec: GangSpec, leader: SchedPod, members: GangMembe
       const each = Math.ceil(Math.max(0, spec.minResources[r]! - (leader.requests[r] ?? 0)) / workers);
       if (each > 0) out[r] = each;
     }
-    if (Object.keys(out).length > 0) return out;
+    if (Object.keys(out).length > 0) return { amounts: out, source: 'pod-group' };
   }
   const existing = members.worker(spec.ref.key);
-  if (existing && Object.keys(existing.requests).length > 0) return { ...existing.requests };
-  return { ...settings.workerRequests };
+  if (existing && Object.keys(existing.requests).length > 0) return { amounts: { ...existing.requests }, source: 'worker' };
+  return { amounts: { ...settings.workerRequests }, source: 'default' };
+}
+
+/**
+ * The default worker as the admission webhook stores a Spark executor or Flink taskmanager:
+ * cpu and memory moved to the batch resources. A leader's hold on a node that publishes batch
+ * capacity is taken in that currency (its workers will ask for it); holding plain cpu there
+ * would reserve room the workers never use, on nodes full of online requests.
+ */
+export function inBatchCurrency(amounts: ResourceAmounts): ResourceAmounts {
+  const out: ResourceAmounts = {};
+  for (const [r, v] of Object.entries(amounts)) {
+    const to = r === 'cpu' ? BATCH_CPU : r === 'memory' ? BATCH_MEMORY : r;
+    out[to] = (out[to] ?? 0) + v;
+  }
+  return out;
 }

@@ -25,7 +25,7 @@ import type { WaitingPod } from '../framework/waiting-pods.js';
 import type { GangMembers } from '../gang/members.js';
 import type { PodGroupLister } from '../gang/pod-groups.js';
 import type { ReservationBook, Slot } from '../gang/reservations.js';
-import { resolveGang, workerShape, type GangSettings, type GangSpec } from '../gang/spec.js';
+import { inBatchCurrency, resolveGang, workerShape, type GangSettings, type GangSpec } from '../gang/spec.js';
 import type { NodeInfo } from '../node-info.js';
 import type { SchedPod } from '../types.js';
 import { formatResourceList, type Clock, type ResourceAmounts, type TimerHandle } from '../../../kube/index.js';
@@ -98,8 +98,11 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
     for (const m of deps.members.members(gang)) if (m.role !== 'leader' && deps.cache.pod(m.key)?.node) alreadyPlaced++;
     const need = spec.minMember - 1 - alreadyPlaced;
     if (need <= 0) return undefined;
-    const shape = workerShape(spec, leader, deps.members, deps.settings());
-    const worker: SchedPod = {
+    const { amounts, source } = workerShape(spec, leader, deps.members, deps.settings());
+    // A Spark driver's or Flink jobmanager's workers are batch work once the webhook has seen them:
+    // with no better word on their shape, hold batch room on nodes that publish it, plain elsewhere.
+    const batchShape = source === 'default' && leader.role === 'leader' ? inBatchCurrency(amounts) : undefined;
+    const holdFor = (requests: ResourceAmounts): SchedPod => ({
       ...leader,
       key: `${leader.namespace}/${leader.name}.worker-reservation`,
       uid: '',
@@ -107,18 +110,24 @@ export function gangPlugin(deps: GangDeps): GangPlugin {
       node: '',
       role: 'worker',
       qos: 'offline',
-      requests: shape,
+      requests,
       antiAffinity: [],
       gang: undefined,
-    };
-    const words = `${spec.ref.name} needs room for ${need} more worker(s) of ${describe(shape)} beside its leader`;
-    const fits = deps.workerFeasibility(worker);
-    if (typeof fits === 'string') return `${words}: ${fits}`;
-    const slots: Slot[] = [];
+    });
     // The leader's node first: executors beside their driver keep its traffic local.
     const here = deps.cache.node(leaderNode);
     const nodes = here?.node ? [here, ...deps.cache.nodes().filter((n) => n !== here)] : deps.cache.nodes();
+    const publishesBatch = (info: NodeInfo): boolean => info.allocBatchCpu > 0 || info.allocBatchMemory > 0;
+    const words = `${spec.ref.name} needs room for ${need} more worker(s) of ${describe(batchShape && nodes.some(publishesBatch) ? batchShape : amounts)} beside its leader`;
+    const fitsPlain = deps.workerFeasibility(holdFor(amounts));
+    if (typeof fitsPlain === 'string') return `${words}: ${fitsPlain}`;
+    const fitsBatch = batchShape ? deps.workerFeasibility(holdFor(batchShape)) : undefined;
+    if (typeof fitsBatch === 'string') return `${words}: ${fitsBatch}`;
+    const shapeOn = (info: NodeInfo): { shape: ResourceAmounts; fits: (n: NodeInfo) => boolean } =>
+      batchShape && fitsBatch && publishesBatch(info) ? { shape: batchShape, fits: fitsBatch } : { shape: amounts, fits: fitsPlain };
+    const slots: Slot[] = [];
     for (const info of nodes) {
+      const { shape, fits } = shapeOn(info);
       while (slots.length < need && fits(info)) {
         deps.cache.reserve(gang, info.name, shape);
         slots.push({ node: info.name, amounts: shape });

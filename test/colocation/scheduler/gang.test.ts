@@ -205,4 +205,39 @@ describe('gang scheduling: the Spark driver deadlock', () => {
     expect(h.scheduler.gang.isComplete('default/solo')).toBe(true);
     h.scheduler.close();
   });
+
+  it('holds the default executors in batch resources on nodes that publish them, as the webhook will store them', async () => {
+    // A node full of online requests (1 of 2 cpu left after the driver) with 8 batch cores idle in
+    // fact: executors held in plain cpu would not fit; as batch work they do.
+    const h = harness({ settings: { gang: { minWorkers: 2, workerRequests: { cpu: 1000, memory: 1408 * 2 ** 20 } } } });
+    h.scheduler.onNodeAdd(node('n0', { cpu: '2', extra: { 'kubernetes.io/batch-cpu': '8000', 'kubernetes.io/batch-memory': String(16 * 2 ** 30) } }));
+    h.scheduler.onPodAdd(driver('spark'));
+    await drain(h);
+    expect(h.binder.bound.get('default/spark-driver')).toBe('n0');
+    const held = h.scheduler.reservations.list()[0]!;
+    expect(held.slots.map((s) => s.amounts)).toEqual([
+      { 'kubernetes.io/batch-cpu': 1000, 'kubernetes.io/batch-memory': 1408 * 2 ** 20 },
+      { 'kubernetes.io/batch-cpu': 1000, 'kubernetes.io/batch-memory': 1408 * 2 ** 20 },
+    ]);
+    // The executors as the webhook stored them take that room.
+    for (const i of [1, 2]) h.scheduler.onPodAdd(pod(`spark-exec-${i}`, { requests: { 'kubernetes.io/batch-cpu': '1000', 'kubernetes.io/batch-memory': String(1408 * 2 ** 20) }, labels: { 'spark-role': 'executor', 'spark-app-selector': 'spark' } }));
+    await drain(h);
+    expect(h.binder.bound.get('default/spark-exec-1')).toBe('n0');
+    expect(h.binder.bound.get('default/spark-exec-2')).toBe('n0');
+    expect(h.scheduler.gang.isComplete('default/spark')).toBe(true);
+    h.scheduler.close();
+  });
+
+  it('holds plain cpu and memory on nodes without batch capacity (no batch controller there)', async () => {
+    const h = harness({ settings: { gang: { minWorkers: 2, workerRequests: { cpu: 1000, memory: 1408 * 2 ** 20 } } } });
+    h.scheduler.onNodeAdd(node('n0', { cpu: '4' }));
+    h.scheduler.onPodAdd(driver('plain'));
+    await drain(h);
+    expect(h.binder.bound.get('default/plain-driver')).toBe('n0');
+    expect(h.scheduler.reservations.list()[0]!.slots.map((s) => s.amounts)).toEqual([
+      { cpu: 1000, memory: 1408 * 2 ** 20 },
+      { cpu: 1000, memory: 1408 * 2 ** 20 },
+    ]);
+    h.scheduler.close();
+  });
 });
