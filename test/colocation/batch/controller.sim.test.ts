@@ -191,12 +191,16 @@ describe('batch capacity controller', () => {
     await createUsagePod(client, { name: 'burst', node: N0, cpuUsage: '3', memoryUsage: '1Gi', qos: 'online' });
     const busy = expectedBatch({ cpu: 60, memory: 70 }, { cpu: 4500, memory: 5 * GI });
     expect(busy.cpu).toBe(0);
-    const v = await waitFor('figures under the burst', async () => {
-      const x = await nodeView(N0);
-      return x.cpu === busy.cpu && x.memory === busy.memory ? x : undefined;
-    });
-    expect(v.breakdown).toMatchObject({ onlineUsageMax: { cpu: 4500, memory: 5 * GI }, result: busy });
-    await deletePod(client, 'burst');
+    try {
+      // The figures and the breakdown annotation are two writes (status, then metadata): wait for both.
+      const v = await waitFor('figures under the burst', async () => {
+        const x = await nodeView(N0);
+        return x.cpu === busy.cpu && x.memory === busy.memory && x.breakdown?.result.cpu === busy.cpu && x.breakdown.result.memory === busy.memory ? x : undefined;
+      });
+      expect(v.breakdown).toMatchObject({ onlineUsageMax: { cpu: 4500, memory: 5 * GI }, result: busy });
+    } finally {
+      await deletePod(client, 'burst');
+    }
     const back = await waitFor('figures after the burst left the 3 s window', async () => {
       const x = await nodeView(N0);
       return x.cpu === calm.cpu ? x : undefined;
