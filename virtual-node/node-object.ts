@@ -35,12 +35,17 @@ const MIB = 1024 * 1024;
 export function capacityOf(cap: PoolCapacity): Record<string, string> {
   return {
     cpu: milli(cap.cpu),
-    memory: String(cap.memory),
+    memory: kibi(cap.memory),
     pods: String(cap.pods),
-    'ephemeral-storage': String(cap.ephemeralStorage),
+    'ephemeral-storage': kibi(cap.ephemeralStorage),
     [BATCH_CPU]: String(Math.max(0, Math.floor(cap.batchCpu))),
     [BATCH_MEMORY]: String(Math.max(0, Math.floor(cap.batchMemory))),
   };
+}
+
+/** Bytes in Ki, as a kubelet reports memory and storage (`kubectl describe node` stays readable). */
+function kibi(bytes: number): string {
+  return `${Math.max(0, Math.floor(bytes / 1024))}Ki`;
 }
 
 function milli(m: number): string {
