@@ -24,6 +24,7 @@ import { countTlsConnects } from './_coloc-tls.js';
 import { Registry } from 'prom-client';
 import { loadCompiled } from './_compiled.js';
 import { CLUSTER, nodeSample } from './_coloc-workload.js';
+import { answerRequests, sendToParent } from './_child-ipc.js';
 
 export interface SchedulerChildConfig {
   kubeconfigPath: string;
@@ -46,7 +47,6 @@ export interface SchedulerLogCounts {
 type Request = { id: number; cmd: 'metrics' | 'profileStart' | 'profileStop' | 'stop' };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SchedulerChildConfig;
-const send = (m: object): void => void process.send!(m);
 const trees = ['colocation', 'kube', 'api'];
 const S = await loadCompiled<typeof import('../../colocation/scheduler/index.js')>('colocation/scheduler/index.js', trees, { sources: cfg.sources });
 const L = await loadCompiled<typeof import('../../colocation/load/index.js')>('colocation/load/index.js', trees, { sources: cfg.sources });
@@ -125,14 +125,6 @@ async function handle(m: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (m: Request) => {
-  void handle(m).then(
-    (result) => {
-      send({ id: m.id, result });
-      if (m.cmd === 'stop') process.disconnect();
-    },
-    (err: Error) => send({ id: m.id, error: err.stack ?? err.message }),
-  );
-});
+answerRequests<Request>(handle);
 
-send({ ready: true, from: S.from, syncMs, nodes: running.scheduler.cache.nodeCount });
+sendToParent({ ready: true, from: S.from, syncMs, nodes: running.scheduler.cache.nodeCount });

@@ -18,6 +18,7 @@
 import { OFFLINE_PRIORITY_CLASS, OFFLINE_PRIORITY_VALUE } from '../../api/index.js';
 import { loadCompiled } from './_compiled.js';
 import { batchAllocatable, CLUSTER, NODE_SHAPE, nodeName } from './_coloc-workload.js';
+import { answerRequests, sendToParent } from './_child-ipc.js';
 
 export interface SimChildConfig {
   nodes: number;
@@ -44,7 +45,6 @@ export interface SimCounters {
 type Request = { id: number; cmd: 'namespaces'; names: string[] } | { id: number; cmd: 'counters' } | { id: number; cmd: 'stop' };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SimChildConfig;
-const send = (m: object): void => void process.send!(m);
 
 const simCode = await loadCompiled<typeof import('../../sim/index.js')>('sim/index.js', ['sim', 'kube', 'api'], { sources: cfg.sources });
 const sim = await simCode.mod.startSim({
@@ -115,14 +115,6 @@ async function handle(m: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (m: Request) => {
-  void handle(m).then(
-    (result) => {
-      send({ id: m.id, result });
-      if (m.cmd === 'stop') process.disconnect();
-    },
-    (err: Error) => send({ id: m.id, error: err.stack ?? err.message }),
-  );
-});
+answerRequests<Request>(handle);
 
-send({ ready: true, kubeconfigPath: sim.kubeconfigPath, from: simCode.from });
+sendToParent({ ready: true, kubeconfigPath: sim.kubeconfigPath, from: simCode.from });

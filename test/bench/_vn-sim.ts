@@ -19,6 +19,7 @@ import vm from 'node:vm';
 import type { SimCluster } from '../../sim/index.js';
 import { importCode, type Code } from './_vn-code.js';
 import { NAMESPACES, realisticPod } from './_kube-pods.js';
+import { answerRequests, sendToParent } from './_child-ipc.js';
 
 export interface SimChildConfig {
   members: string[];
@@ -51,7 +52,6 @@ export interface HostCounters {
 type Request = { id: number; cmd: 'seed'; perMember: number } | { id: number; cmd: 'namespaces'; host: string[]; members: string[] } | { id: number; cmd: 'running'; namespace: string } | { id: number; cmd: 'counters' } | { id: number; cmd: 'podWrites' } | { id: number; cmd: 'stop' };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SimChildConfig;
-const send = (m: object): void => void process.send!(m);
 
 const simCode = await importCode<typeof import('../../sim/index.js')>('sim/index.js', cfg.code);
 const sim = await simCode.startSim({
@@ -164,16 +164,8 @@ async function handle(m: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (m: Request) => {
-  void handle(m).then(
-    (result) => {
-      send({ id: m.id, result });
-      if (m.cmd === 'stop') process.disconnect();
-    },
-    (err: Error) => send({ id: m.id, error: err.stack ?? err.message }),
-  );
-});
+answerRequests<Request>(handle);
 
 // Orphaned (the benchmark died without stopping us): go too.
 process.on('disconnect', () => process.exit(0));
-send({ ready: true, kubeconfigPath: sim.kubeconfigPath });
+sendToParent({ ready: true, kubeconfigPath: sim.kubeconfigPath });

@@ -10,6 +10,7 @@
 //   { id, cmd: 'stop' }
 import { importCode, type Code } from './_vn-code.js';
 import { runningStatus } from './_vn-load.js';
+import { answerRequests, sendToParent } from './_child-ipc.js';
 
 export interface WriterConfig {
   kubeconfig: string;
@@ -28,7 +29,6 @@ export type CreatedPod = { metadata: { uid: string; namespace: string; name: str
 type Request = { id: number; cmd: 'pods'; namespace: string; items: Array<{ i: number; pod: CreatedPod }> } | { id: number; cmd: 'drain' } | { id: number; cmd: 'stop' };
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WriterConfig;
-const send = (m: object): void => void process.send!(m);
 const K = await importCode<typeof import('../../kube/index.js')>('kube/index.js', cfg.code);
 const VN = await importCode<typeof import('../../virtual-node/index.js')>('virtual-node/index.js', cfg.code);
 const client = (context: string): InstanceType<typeof K.KubeClient> => new K.KubeClient({ config: { kind: 'file', path: cfg.kubeconfig, context }, cluster: context, qps: cfg.qps, burst: cfg.burst, timeoutMs: 120_000 });
@@ -93,15 +93,7 @@ async function handle(m: Request): Promise<unknown> {
   }
 }
 
-process.on('message', (m: Request) => {
-  void handle(m).then(
-    (result) => {
-      send({ id: m.id, result });
-      if (m.cmd === 'stop') process.disconnect();
-    },
-    (err: Error) => send({ id: m.id, error: err.stack ?? err.message }),
-  );
-});
+answerRequests<Request>(handle);
 // Orphaned (the benchmark died without stopping us): go too.
 process.on('disconnect', () => process.exit(0));
-send({ ready: true });
+sendToParent({ ready: true });
