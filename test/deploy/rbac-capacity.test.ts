@@ -8,16 +8,15 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderKubeconfig } from '../../sim/index.js';
 import { Kubectl, hasKubectl } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/wait.js';
 import { startTestSim, type TestSim } from '../sim/e2e/helpers.js';
 import { freePort, startComponent, type ComponentProcess } from './component-process.js';
 import { missingFromExport } from './dashboard.js';
-import { argsOf, find, identityObjects, inClusterKubeconfig, render, toYaml, type K8sObject } from './kustomize.js';
+import { installFederationIdentity, NS } from './federation-install.js';
+import { argsOf, find, inClusterKubeconfig, type K8sObject } from './kustomize.js';
 import { audit, grantsOf, recordRequests, type Recording } from './rbac-audit.js';
 
-const NS = 'tidepool-system';
 
 let t: TestSim;
 let dir: string;
@@ -48,15 +47,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tidepool-deploy-capacity-'));
   t = await startTestSim({ clusters: ['host', 'east'], nodes: 2, hostNodes: 1 });
   kubectl = new Kubectl(t.sim.kubeconfig);
-  hostObjects = await render('overlays/federation');
-  memberObjects = await render('member');
-  await kubectl.ok(['--context', 'host', 'apply', '--server-side', '-f', kubectl.writeFile('host-identity.yaml', toYaml(identityObjects(hostObjects)))], { timeoutMs: 60_000 });
-  await kubectl.ok(['--context', 'east', 'apply', '--server-side', '-f', kubectl.writeFile('member-identity.yaml', toYaml(identityObjects(memberObjects)))], { timeoutMs: 60_000 });
-  await waitFor('MemberClusters served', async () => (await kubectl.run(['--context', 'host', 'get', 'memberclusters'])).code === 0, 20_000);
-  const east = t.sim.cluster('east');
-  const memberKubeconfig = renderKubeconfig([{ ...east.kubeconfigEntry(), token: east.issueToken(NS, 'tidepool-member', { expirationSeconds: 3600 }) }]);
-  await kubectl.ok(['--context', 'host', '-n', NS, 'create', 'secret', 'generic', 'east-kubeconfig', `--from-file=kubeconfig=${kubectl.writeFile('east.kubeconfig', memberKubeconfig)}`]);
-  await kubectl.ok(['--context', 'host', 'apply', '-f', '-'], { input: `apiVersion: tidepool.dev/v1alpha1\nkind: MemberCluster\nmetadata: { name: east }\nspec: { kubeconfigSecretRef: { name: east-kubeconfig } }\n` });
+  ({ hostObjects, memberObjects } = await installFederationIdentity(t, kubectl, 3600));
 }, 120_000);
 
 afterAll(async () => {

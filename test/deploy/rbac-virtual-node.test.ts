@@ -13,16 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../kube/index.js';
-import { renderKubeconfig } from '../../sim/index.js';
 import { Kubectl, hasKubectl } from '../helpers/kubectl.js';
 import { waitFor } from '../helpers/wait.js';
 import { startTestSim, type TestSim } from '../sim/e2e/helpers.js';
 import { startComponent, type ComponentProcess } from './component-process.js';
 import { missingFromExport } from './dashboard.js';
-import { argsOf, find, identityObjects, inClusterKubeconfig, render, toYaml, type K8sObject } from './kustomize.js';
+import { installFederationIdentity, NS } from './federation-install.js';
+import { argsOf, find, inClusterKubeconfig, type K8sObject } from './kustomize.js';
 import { audit, grantsOf, recordRequests, type Recording } from './rbac-audit.js';
 
-const NS = 'tidepool-system';
 const VN_USER = `system:serviceaccount:${NS}:tidepool-virtual-node`;
 const MEMBER_USER = `system:serviceaccount:${NS}:tidepool-member`;
 
@@ -117,20 +116,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tidepool-deploy-vn-'));
   t = await startTestSim({ clusters: ['host', 'east'], nodes: 2, hostNodes: 1 });
   kubectl = new Kubectl(t.sim.kubeconfig);
-  hostObjects = await render('overlays/federation');
-  memberObjects = await render('member');
-  // Who the components are and what they may do, applied as an installer would.
-  await kubectl.ok(['--context', 'host', 'apply', '--server-side', '-f', kubectl.writeFile('host-identity.yaml', toYaml(identityObjects(hostObjects)))], { timeoutMs: 60_000 });
-  await kubectl.ok(['--context', 'east', 'apply', '--server-side', '-f', kubectl.writeFile('member-identity.yaml', toYaml(identityObjects(memberObjects)))], { timeoutMs: 60_000 });
-  await waitFor('MemberClusters served', async () => (await kubectl.run(['--context', 'host', 'get', 'memberclusters'])).code === 0, 20_000);
-
-  // The member's kubeconfig in the host, for the tidepool-member ServiceAccount (docs/deploy.md).
-  const eastCluster = t.sim.cluster('east');
-  const memberKubeconfig = renderKubeconfig([{ ...eastCluster.kubeconfigEntry(), token: eastCluster.issueToken(NS, 'tidepool-member', { expirationSeconds: 7200 }) }]);
-  await kubectl.ok(['--context', 'host', '-n', NS, 'create', 'secret', 'generic', 'east-kubeconfig', `--from-file=kubeconfig=${kubectl.writeFile('east.kubeconfig', memberKubeconfig)}`]);
-  await kubectl.ok(['--context', 'host', 'apply', '-f', '-'], {
-    input: `apiVersion: tidepool.dev/v1alpha1\nkind: MemberCluster\nmetadata: { name: east }\nspec: { kubeconfigSecretRef: { name: east-kubeconfig } }\n`,
-  });
+  // Who the components are and what they may do, and the member east, applied as an installer would.
+  ({ hostObjects, memberObjects } = await installFederationIdentity(t, kubectl, 7200));
   east = new KubeClient({ config: { kind: 'inline', text: t.sim.kubeconfig, context: 'east' }, timeoutMs: 10_000 });
 
   // The pod's ServiceAccount volume: its token and the cluster CA, where the kubeconfig points.
@@ -140,7 +127,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'kubeconfig'), inClusterKubeconfig(hostObjects, host.url, dir));
 
   hostRec = recordRequests(host, VN_USER);
-  memberRec = recordRequests(eastCluster, MEMBER_USER);
+  memberRec = recordRequests(t.sim.cluster('east'), MEMBER_USER);
   const deployment = find(hostObjects, 'Deployment', 'tidepool-virtual-node', NS);
   const args = argsOf(
     deployment,
