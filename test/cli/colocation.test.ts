@@ -3,13 +3,12 @@
 // starts; one HTTP server answers health, readiness and metrics for every part that runs, the
 // batch breakdown and the extender; the --no-... switches and the single-part commands run only
 // what they say; SIGTERM ends the process with exit code 0.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../../kube/index.js';
-import { REPO_ROOT, startCli, type CliProcess } from '../helpers/cli-process.js';
+import { REPO_ROOT, runCliToEnd, startCli, type CliProcess, type CliRun } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { startTestSim, type TestSim } from '../sim/e2e/helpers.js';
 
@@ -35,20 +34,7 @@ afterAll(async () => {
 });
 
 /** Runs the CLI to its end (bounded), for commands that must not start. */
-function runToEnd(args: string[], timeoutMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runToEnd = (args: string[]): Promise<CliRun> => runCliToEnd(args, 50_000);
 
 interface Started {
   proc: CliProcess;

@@ -4,46 +4,20 @@
 // which address and why. Each ends with exit code 1 and prints nothing on stdout. The other ways
 // reading --server can fail are in capacity-server.test.ts, the flag parsers in options.test.ts
 // (in-process: every CLI process costs seconds of CPU on a shared machine).
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/cli-process.js';
-
-interface Ended {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to its end, bounded: SIGKILL and a failed test when it does not end in time. */
-function tidepool(args: string[], timeoutMs = 40_000): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`tidepool ${args.join(' ')} did not end within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCliToEnd, type CliRun } from '../helpers/cli-process.js';
 
 /** The first line of stderr: the error, before commander's usage text. */
-function firstLine(r: Ended): string {
+function firstLine(r: CliRun): string {
   return r.stderr.split('\n')[0] ?? '';
 }
 
 describe('tidepool refusals', { timeout: 60_000 }, () => {
   it('name the flag and what it takes, or the address and why it cannot be read', async () => {
     const [nodes, clusterId, refused] = await Promise.all([
-      tidepool(['sim', '--nodes', '-1']),
-      tidepool(['virtual-node', '--cluster-id', 'Host_1']),
-      tidepool(['capacity', '--server', 'http://127.0.0.1:1']),
+      runCliToEnd(['sim', '--nodes', '-1']),
+      runCliToEnd(['virtual-node', '--cluster-id', 'Host_1']),
+      runCliToEnd(['capacity', '--server', 'http://127.0.0.1:1']),
     ]);
     expect(firstLine(nodes)).toBe("error: option '--nodes <n>' argument '-1' is invalid. --nodes must be a non-negative integer (0 to 10000), got -1");
     // The name rule of --cluster-id names --cluster-id (it used to borrow --node-name's message).

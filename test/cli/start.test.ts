@@ -2,13 +2,12 @@
 // that name the flag to change: a console port in use, a value out of range, a topology with no
 // member. Each ends the process with exit code 1 and leaves nothing running. A Ctrl-C while it
 // starts stops what already runs and exits 0.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startCli } from '../helpers/cli-process.js';
+import { runCliToEnd, startCli } from '../helpers/cli-process.js';
 
 let dir: string;
 let busy: Server;
@@ -26,48 +25,29 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI to its end (bounded); SIGKILL and a failed test when it does not end in time. */
-function run(args: string[], timeoutMs = 40_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`tidepool ${args.join(' ')} did not end within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 describe('tidepool start', { timeout: 60_000 }, () => {
   it('is the demo under another name', async () => {
-    const r = await run(['start', '--help']);
+    const r = await runCliToEnd(['start', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: tidepool demo\|start \[options\]$/m);
     expect(r.stdout).toContain('--no-apps');
   });
 
   it('refuses a console port in use, naming --console and the port, and stops what it started', async () => {
-    const r = await run(['start', '--clusters', 'host,east', '--nodes', '1', '--host-nodes', '1', '--dir', dir, '--console', `127.0.0.1:${busyPort}`]);
+    const r = await runCliToEnd(['start', '--clusters', 'host,east', '--nodes', '1', '--host-nodes', '1', '--dir', dir, '--console', `127.0.0.1:${busyPort}`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`tidepool demo: --console 127.0.0.1:${busyPort}: port ${busyPort} is in use (another tidepool demo?); choose another port with --console <port>, or --console 0 for any free port\n`);
     expect(r.stdout).toMatch(/^  up   simulated clusters: /m);
   });
 
   it('refuses a topology without a member cluster', async () => {
-    const r = await run(['demo', '--clusters', 'host', '--dir', dir]);
+    const r = await runCliToEnd(['demo', '--clusters', 'host', '--dir', dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('tidepool demo: --clusters host: name the host cluster and at least one member, e.g. host,east\n');
   });
 
   it('refuses a bad flag value before starting anything', async () => {
-    const r = await run(['demo', '--time-scale', '0', '--dir', dir]);
+    const r = await runCliToEnd(['demo', '--time-scale', '0', '--dir', dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("option '--time-scale <n>' argument '0' is invalid. --time-scale must be between 1 and 3600, got 0");
     expect(r.stdout).toBe('');
