@@ -4,16 +4,14 @@
 // free slots and free-slot histogram, and the pool's totals — the numbers exact (each figure
 // carries its integer in data-value) and the text a reader sees formatted from them. Pods placed
 // through the virtual node first, so "lent" is not zero.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityDocument } from '../../federation/index.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { openPage, requireChromium } from '../helpers/browser.js';
+import { runCliToEnd } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { newProduct, startDemo, VIRTUAL_NODE_TOLERATION, type Product } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 let p: Product;
 let consoleUrl: string;
@@ -22,18 +20,10 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI's .ci/run does)`);
+  requireChromium();
   p = newProduct('console');
   ({ consoleUrl } = await startDemo(p, ['--clusters', 'host,east,west', '--nodes', '2', '--no-apps', '--time-scale', '60']));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ browser, page } = await openPage(pageErrors));
 }, 90_000);
 
 afterAll(async () => {
@@ -42,20 +32,10 @@ afterAll(async () => {
 });
 
 /** `tidepool capacity --server <console> -o json`, run to its end (bounded). */
-function capacityCli(): Promise<CapacityDocument> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'capacity', '--server', consoleUrl, '-o', 'json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`tidepool capacity exited ${code}: ${err}`));
-      else resolve(JSON.parse(out) as CapacityDocument);
-    });
-  });
+async function capacityCli(): Promise<CapacityDocument> {
+  const r = await runCliToEnd(['capacity', '--server', consoleUrl, '-o', 'json'], 30_000);
+  if (r.code !== 0) throw new Error(`tidepool capacity exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as CapacityDocument;
 }
 
 const RESOURCE_FIGURES = ['idle', 'lent', 'batch', 'requested', 'allocatable'] as const;

@@ -2,9 +2,8 @@
 // console errors, shows exactly the figures the API returns, follows a member cluster when it
 // changes, draws each member's CPU over time (online, offline, daemons, idle), and lists the
 // virtual nodes the host cluster really has — none before the virtual node registers.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { startSim, type Sim } from '../../sim/index.js';
 import { Federation, buildServer, type CapacityDocument, type HistorySample } from '../../federation/index.js';
@@ -12,9 +11,9 @@ import type { VirtualNodesDocument } from '../../federation/virtual-nodes.js';
 import type { KubeClient } from '../../kube/index.js';
 import { startVirtualNode, type RunningVirtualNode } from '../../virtual-node/index.js';
 import { clientFor, createPod, podBody } from './helpers.js';
+import { openPage, requireChromium } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 let sim: Sim;
 let fed: Federation;
@@ -27,7 +26,7 @@ let page: Page;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI's .ci/run does)`);
+  requireChromium();
   sim = await startSim({ clusters: ['host', 'east', 'west'], nodes: 3, nodeShape: { cpu: '8', memory: '32Gi', pods: 110 } });
   fed = new Federation({ readyTimeoutMs: 1_500, probeIntervalMs: 200, usageIntervalMs: 500, historyIntervalMs: 500 });
   fed.start();
@@ -38,15 +37,7 @@ beforeAll(async () => {
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   await fed.member('east')!.waitForReady(10_000);
   await fed.member('west')!.waitForReady(10_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  ({ browser, page } = await openPage(consoleErrors));
 }, 60_000);
 
 afterAll(async () => {
