@@ -2,8 +2,8 @@
 // value is a problem that names its flag (flags and env are how the agent is configured), and
 // all problems are reported at once. The `tidepool agent` command (cli/agent.ts) declares the
 // flags; runAgent (run-agent.ts) runs a validated config.
-import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
+import { readFlagFile } from '../kube/index.js';
 import type { CgroupDriver } from './cgroup-layout.js';
 import { parseCpuList } from './cpulist.js';
 import { isValidNodeName } from './kube-pods.js';
@@ -107,16 +107,6 @@ function parseHostPort(flag: string, v: string, problems: string[]): HostPort | 
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
-function readSecretFile(flag: string, path: string, problems: string[]): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    // The path is not secret; the content never appears in messages.
-    problems.push(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return null;
-  }
-}
-
 /** Validate raw flags into an AgentConfig; throws AgentFlagError listing every problem. */
 export function parseAgentFlags(f: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const problems: string[] = [];
@@ -162,15 +152,15 @@ export function parseAgentFlags(f: AgentFlags, env: NodeJS.ProcessEnv = process.
   if ((cert === undefined) !== (key === undefined)) problems.push('--load-tls-cert and --load-tls-key go together');
   if (ca !== undefined && cert === undefined) problems.push('--load-tls-client-ca needs --load-tls-cert and --load-tls-key (the server side of mutual TLS)');
   if (cert !== undefined && key !== undefined) {
-    const certPem = readSecretFile('--load-tls-cert', cert, problems);
-    const keyPem = readSecretFile('--load-tls-key', key, problems);
-    const caPem = ca === undefined ? undefined : readSecretFile('--load-tls-client-ca', ca, problems);
+    const certPem = readFlagFile('--load-tls-cert', cert, problems);
+    const keyPem = readFlagFile('--load-tls-key', key, problems);
+    const caPem = ca === undefined ? undefined : readFlagFile('--load-tls-client-ca', ca, problems);
     if (certPem !== null && keyPem !== null && caPem !== null) loadTls = { certPem, keyPem, ...(caPem === undefined ? {} : { clientCaPem: caPem }) };
   }
   const tokenFile = str('loadTokenFile');
   let loadTokens: string[] = [];
   if (tokenFile !== undefined) {
-    const text = readSecretFile('--load-token-file', tokenFile, problems);
+    const text = readFlagFile('--load-token-file', tokenFile, problems);
     if (text !== null) {
       loadTokens = text.split('\n').map((t) => t.trim()).filter((t) => t !== '');
       if (loadTokens.length === 0) problems.push(`--load-token-file ${tokenFile} holds no token`);

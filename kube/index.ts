@@ -3,6 +3,7 @@
 export * from './quantity.js';
 export * from './resources.js';
 export * from './names.js';
+export * from './flag-file.js';
 export * from './backoff.js';
 export * from './logger.js';
 export * from './rate-limiter.js';

@@ -10,9 +10,8 @@
  *   --agent-cert-file / --agent-key-file     client certificate (mutual TLS)
  *   --agent-plaintext                        no TLS (loopback tests only)
  */
-import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
-import { createInformer, NODE_FIELDS, projectNode, type Informer, type KubeClient, type Logger, type NodeSummary } from '../../kube/index.js';
+import { createInformer, NODE_FIELDS, projectNode, readFlagFile, type Informer, type KubeClient, type Logger, type NodeSummary } from '../../kube/index.js';
 import { nodeAgentTargets, startAgentSource, type AgentSource, type AgentSourceOptions } from './agent-source.js';
 import { startMetricsApiSource, type MetricsApiSource } from './metrics-api-source.js';
 import type { LoadStore } from './store.js';
@@ -43,16 +42,6 @@ export class LoadConfigError extends Error {
   }
 }
 
-function readFile(flag: string, path: string, problems: string[]): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    // The path is no secret; the content never appears in a message.
-    problems.push(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return undefined;
-  }
-}
-
 /** Validates the load flags; throws LoadConfigError listing every problem. */
 export function parseLoadFlags(f: LoadFlags): LoadConfig {
   const problems: string[] = [];
@@ -64,11 +53,11 @@ export function parseLoadFlags(f: LoadFlags): LoadConfig {
   if (source !== 'metrics-api') {
     const port = Number(f.agentPort ?? 9311);
     if (!Number.isInteger(port) || port < 1 || port > 65_535) problems.push(`--agent-port must be a port number 1..65535, got "${f.agentPort}"`);
-    const token = f.agentTokenFile === undefined ? undefined : readFile('--agent-token-file', f.agentTokenFile, problems)?.trim();
+    const token = f.agentTokenFile === undefined ? undefined : readFlagFile('--agent-token-file', f.agentTokenFile, problems)?.trim();
     if (f.agentTokenFile !== undefined && token === '') problems.push(`--agent-token-file ${f.agentTokenFile} is empty`);
-    const caPem = f.agentCaFile === undefined ? undefined : readFile('--agent-ca-file', f.agentCaFile, problems);
-    const certPem = f.agentCertFile === undefined ? undefined : readFile('--agent-cert-file', f.agentCertFile, problems);
-    const keyPem = f.agentKeyFile === undefined ? undefined : readFile('--agent-key-file', f.agentKeyFile, problems);
+    const caPem = f.agentCaFile === undefined ? undefined : (readFlagFile('--agent-ca-file', f.agentCaFile, problems) ?? undefined);
+    const certPem = f.agentCertFile === undefined ? undefined : (readFlagFile('--agent-cert-file', f.agentCertFile, problems) ?? undefined);
+    const keyPem = f.agentKeyFile === undefined ? undefined : (readFlagFile('--agent-key-file', f.agentKeyFile, problems) ?? undefined);
     if ((f.agentCertFile === undefined) !== (f.agentKeyFile === undefined)) problems.push('--agent-cert-file and --agent-key-file go together');
     const plaintext = f.agentPlaintext === true;
     if (!plaintext && f.agentCaFile === undefined) problems.push('--agent-ca-file is required to verify the agents (or --agent-plaintext for loopback tests)');
