@@ -11,6 +11,12 @@ export const BATCH_CPU = 'kubernetes.io/batch-cpu';
 export const BATCH_MEMORY = 'kubernetes.io/batch-memory';
 export const BATCH_RESOURCES: readonly string[] = [BATCH_CPU, BATCH_MEMORY];
 
+/** The batch resource an offline pod's cpu and memory become (the webhook moves them; a gang's hold follows). */
+export const BATCH_EQUIVALENTS: ReadonlyArray<readonly ['cpu' | 'memory', string]> = [
+  ['cpu', BATCH_CPU],
+  ['memory', BATCH_MEMORY],
+];
+
 /**
  * On a Node: JSON of how its batch capacity was computed (allocatable, threshold, online usage,
  * system usage, result, data age), so `kubectl describe node` explains the figure.

@@ -19,8 +19,7 @@
  * quantities do not parse, is admitted unchanged with a warning saying why.
  */
 import {
-  BATCH_CPU,
-  BATCH_MEMORY,
+  BATCH_EQUIVALENTS,
   COLOCATION_ENABLED,
   COLOCATION_NAMESPACE_LABEL,
   isColocationNamespace,
@@ -111,7 +110,7 @@ function batchAmount(value: unknown, resource: 'cpu' | 'memory', where: string):
 function movedToBatch(list: Record<string, unknown>, where: string, warnings: string[]): Record<string, unknown> | undefined {
   if (list['cpu'] === undefined && list['memory'] === undefined) return undefined;
   const next: Record<string, unknown> = { ...list };
-  for (const [resource, batch] of [['cpu', BATCH_CPU], ['memory', BATCH_MEMORY]] as const) {
+  for (const [resource, batch] of BATCH_EQUIVALENTS) {
     if (list[resource] === undefined) continue;
     const amount = batchAmount(list[resource], resource, where);
     delete next[resource];

@@ -4,7 +4,7 @@
  * YuniKorn's app id or Spark's app selector, the scheduler's defaults (api/gang.ts: only a
  * PodGroup has a minMember to read).
  */
-import { BATCH_CPU, BATCH_MEMORY, type GangRef } from '../../../api/index.js';
+import { BATCH_EQUIVALENTS, type GangRef } from '../../../api/index.js';
 import type { ResourceAmounts } from '../../../kube/index.js';
 import type { SchedPod } from '../types.js';
 import type { GangMembers } from './members.js';
@@ -82,10 +82,12 @@ export function workerShape(spec: GangSpec, leader: SchedPod, members: GangMembe
  * would reserve room the workers never use, on nodes full of online requests.
  */
 export function inBatchCurrency(amounts: ResourceAmounts): ResourceAmounts {
-  const out: ResourceAmounts = {};
-  for (const [r, v] of Object.entries(amounts)) {
-    const to = r === 'cpu' ? BATCH_CPU : r === 'memory' ? BATCH_MEMORY : r;
-    out[to] = (out[to] ?? 0) + v;
+  const out: ResourceAmounts = { ...amounts };
+  for (const [resource, batch] of BATCH_EQUIVALENTS) {
+    const v = out[resource];
+    if (v === undefined) continue;
+    delete out[resource];
+    out[batch] = (out[batch] ?? 0) + v;
   }
   return out;
 }
