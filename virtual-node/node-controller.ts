@@ -157,8 +157,8 @@ export class NodeController {
     const figures = capacityOf(cap);
     const ready = readyCondition(cap).status;
     const last = this.lastWritten;
-    const due = periodic || !last || last.ready !== ready || figuresMoved(last.figures, figures, this.opts.changeThreshold ?? 0.1);
-    if (!due) return;
+    const moved = !last || last.ready !== ready || figuresMoved(last.figures, figures, this.opts.changeThreshold ?? 0.1);
+    if (!periodic && !moved) return;
     if (!periodic && last && last.ready === ready && this.now() - last.at < (this.opts.minWriteIntervalMs ?? 5_000)) {
       // Moved, but we wrote a moment ago: look again when the pause is over.
       clearTimeout(this.evaluateTimer);
@@ -168,7 +168,7 @@ export class NodeController {
       }, (this.opts.minWriteIntervalMs ?? 5_000) - (this.now() - last.at));
       return;
     }
-    await this.writeStatus(cap, periodic && !!last && last.ready === ready && !figuresMoved(last.figures, figures, this.opts.changeThreshold ?? 0.1)).catch((err: Error) => this.opts.logger?.warn({ node: this.name, err: err.message }, 'node status write failed'));
+    await this.writeStatus(cap, !moved).catch((err: Error) => this.opts.logger?.warn({ node: this.name, err: err.message }, 'node status write failed'));
   }
 
   /** `steady`: a periodic write with nothing moved, which refreshes the slot only when it is old. */
