@@ -52,6 +52,6 @@ describe('the command line', () => {
 
   it('finds the imports it checks (the check itself can fail)', () => {
     expect(specifiers(join(REPO_ROOT, 'cli', 'agent.ts'))).toContain('../isolation/index.js');
-    expect(specifiers(join(REPO_ROOT, 'cli', 'main.ts'))).toContain('./agent.js');
+    expect(specifiers(join(REPO_ROOT, 'cli', 'program.ts'))).toContain('./agent.js');
   });
 });

@@ -5,13 +5,9 @@
 // with only the host paths it needs, flags every command really has, Services and
 // ServiceMonitors that select what exists, the PriorityClasses and the webhook the code itself
 // would register, and a dashboard whose every metric has an owner whose test scrapes it.
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerAgentCommand } from '../../cli/agent.js';
-import { registerCapacityCommand } from '../../cli/capacity.js';
-import { registerColocationCommands } from '../../cli/colocation.js';
 import { PRIORITY_CLASSES, webhookConfiguration } from '../../cli/colocation-register.js';
-import { registerVirtualNodeCommand } from '../../cli/virtual-node.js';
+import { tidepoolProgram } from '../../cli/program.js';
 import { dashboardMetrics, dashboardPanels, ownerOf } from './dashboard.js';
 import { ENTRY_POINTS, find, podSpecOf, render, type Container, type K8sObject } from './kustomize.js';
 
@@ -42,11 +38,7 @@ function containers(o: K8sObject): Container[] {
 }
 
 function knownFlags(): Map<string, Set<string>> {
-  const program = new Command();
-  registerVirtualNodeCommand(program);
-  registerCapacityCommand(program);
-  registerAgentCommand(program);
-  registerColocationCommands(program);
+  const program = tidepoolProgram();
   return new Map(program.commands.map((c) => [c.name(), new Set(c.options.map((o) => o.long!).filter(Boolean))]));
 }
 

@@ -11,12 +11,7 @@ import { Command, type Option } from 'commander';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { registerAgentCommand } from '../../cli/agent.js';
-import { registerCapacityCommand } from '../../cli/capacity.js';
-import { registerColocationCommands } from '../../cli/colocation.js';
-import { registerDemoCommand } from '../../cli/demo.js';
-import { addSimFlags } from '../../cli/sim.js';
-import { registerVirtualNodeCommand } from '../../cli/virtual-node.js';
+import { tidepoolProgram } from '../../cli/program.js';
 import { batchMetrics } from '../../colocation/batch/metrics.js';
 import { evictionMetrics } from '../../colocation/eviction/metrics.js';
 import { loadMetrics } from '../../colocation/load/index.js';
@@ -292,18 +287,6 @@ describe('docs/metrics.md', () => {
 
 // ---------------------------------------------------------------- flags
 
-/** How cli/main.ts registers its commands (the test below checks that it still does). */
-const REGISTRARS: ReadonlyArray<(program: Command) => unknown> = [registerDemoCommand, registerAgentCommand, registerCapacityCommand, registerVirtualNodeCommand, registerColocationCommands];
-const INLINE_COMMANDS = ['sim'];
-
-/** The `tidepool` program as cli/main.ts builds it, without parsing anything. */
-function tidepoolProgram(): Command {
-  const program = new Command('tidepool');
-  addSimFlags(program.command('sim'));
-  for (const register of REGISTRARS) register(program);
-  return program;
-}
-
 /** The command a `tidepool <name>` in a heading means (an alias names its command). */
 function commandNamed(program: Command, name: string): Command | undefined {
   return program.commands.find((c) => c.name() === name || c.aliases().includes(name));
@@ -367,12 +350,6 @@ const SCHEDULER_DEFAULTS: Readonly<Record<string, number | string>> = {
 };
 
 describe('docs/configuration.md', () => {
-  it('reads the commands cli/main.ts registers', () => {
-    const main = readFileSync(join(REPO, 'cli/main.ts'), 'utf8');
-    expect([...main.matchAll(/\b(register\w+)\(program\)/g)].map((m) => m[1]).sort()).toEqual(REGISTRARS.map((r) => r.name).sort());
-    expect([...main.matchAll(/program\.command\('([^']+)'\)/g)].map((m) => m[1])).toEqual(INLINE_COMMANDS);
-  });
-
   it("lists every flag of every command in that command's section, and no flag a command lacks", () => {
     const program = tidepoolProgram();
     const { flags, problems } = documentedFlags(program);
