@@ -10,6 +10,7 @@
  */
 import { systemClock, type Clock, type NodeSummary } from '../../kube/index.js';
 import { NodeInfo } from './node-info.js';
+import { NodeTable } from './node-table.js';
 import type { SchedPod } from './types.js';
 
 interface PodState {
@@ -31,7 +32,9 @@ export interface CacheOptions {
 export class SchedulerCache {
   private readonly infos = new Map<string, NodeInfo>();
   /** Nodes that have a Node object, in a stable order (the scheduler walks it round-robin). */
-  private list: NodeInfo[] = [];
+  private readonly list: NodeInfo[] = [];
+  /** The list's hot figures, row i for list[i] (node-table.ts). */
+  readonly table = new NodeTable();
   private readonly position = new Map<string, number>();
   private readonly pods = new Map<string, PodState>();
   private readonly clock: Clock;
@@ -42,6 +45,7 @@ export class SchedulerCache {
   constructor(options: CacheOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.assumeTtlMs = options.assumeTtlMs ?? 30_000;
+    this.table.nodes = this.list;
   }
 
   /** Nodes with a Node object. The array is owned by the cache: do not keep it across awaits. */
@@ -62,8 +66,11 @@ export class SchedulerCache {
     info.node = summary;
     info.generation++;
     if (!this.position.has(summary.name)) {
-      this.position.set(summary.name, this.list.length);
+      const row = this.list.length;
+      this.position.set(summary.name, row);
       this.list.push(info);
+      this.table.ensure(row + 1);
+      info.placeInTable(this.table, row);
     }
   }
 
@@ -79,8 +86,10 @@ export class SchedulerCache {
       if (last !== info) {
         this.list[at] = last;
         this.position.set(last.name, at);
+        last.placeInTable(this.table, at);
       }
       this.position.delete(name);
+      info.placeInTable(undefined, -1);
     }
     if (info.isEmpty()) this.infos.delete(name);
   }

@@ -60,6 +60,8 @@ export class NodeLoadState {
   readonly placements: Placement[] = [];
   placedCpu = 0;
   placedMemory = 0;
+  /** The NodeInfo that mirrors these figures into the scheduler's NodeTable (node-table.ts). */
+  owner: { publishLoad(): void } | undefined;
 }
 
 export class LoadEstimator {
@@ -110,6 +112,7 @@ export class LoadEstimator {
     st.placedCpu += e.cpu;
     st.placedMemory += e.memory;
     this.nodeOf.set(pod.key, node);
+    st.owner?.publishLoad();
   }
 
   /** The placement did not happen after all (binding failed, permit rejected). */
@@ -124,6 +127,7 @@ export class LoadEstimator {
     const [p] = st.placements.splice(i, 1);
     st.placedCpu -= p!.cpu;
     st.placedMemory -= p!.memory;
+    st.owner?.publishLoad();
   }
 
   /**
@@ -183,6 +187,7 @@ export class LoadEstimator {
       st.placedCpu = 0;
       st.placedMemory = 0;
     }
+    st.owner?.publishLoad();
   }
 }
 

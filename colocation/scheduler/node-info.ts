@@ -12,6 +12,7 @@ import { BATCH_CPU, BATCH_MEMORY, offlineEvictedUntil } from '../../api/index.js
 import type { NodeColocation } from '../batch/index.js';
 import type { NodeSummary, NodeTaint, ResourceAmounts } from '../../kube/index.js';
 import type { NodeLoadState } from './load-estimator.js';
+import { ROW_HAS_SAMPLE, ROW_NO_LOAD, ROW_NOT_READY, ROW_RESERVED, ROW_TAINTED, ROW_UNSCHEDULABLE, type NodeTable } from './node-table.js';
 import type { SchedPod } from './types.js';
 
 /** kube-scheduler's default when a node does not state its pod capacity. */
@@ -65,14 +66,34 @@ export class NodeInfo {
   readonly reservedTotal: ResourceAmounts = {};
   /** Bumped on each change, so callers can tell whether what they computed is still current. */
   generation = 0;
-  /** The node's measured load (LoadEstimator.stateOf links it on first use). */
-  load: NodeLoadState | undefined;
+  private loadState: NodeLoadState | undefined;
+  /** The NodeTable this node writes its figures to, and its row there (-1: none). */
+  private table: NodeTable | undefined;
+  row = -1;
   /** The policy settings for these labels at policy generation colocationGeneration (NodeSettings.for). */
   colocation: NodeColocation | undefined;
   colocationLabels: object | undefined;
   colocationGeneration = -1;
 
   constructor(readonly name: string) {}
+
+  /** The node's measured load (LoadEstimator.stateOf links it on first use). */
+  get load(): NodeLoadState | undefined {
+    return this.loadState;
+  }
+
+  set load(st: NodeLoadState | undefined) {
+    this.loadState = st;
+    if (st) st.owner = this;
+    this.publishLoad();
+  }
+
+  /** Gives this node row `row` of `table` (undefined / -1: none) and writes its figures there. */
+  placeInTable(table: NodeTable | undefined, row: number): void {
+    this.table = table;
+    this.row = table ? row : -1;
+    this.publish();
+  }
 
   /** undefined while pods are known on a node the informer has not shown (or no longer shows). */
   get node(): NodeSummary | undefined {
@@ -93,6 +114,7 @@ export class NodeInfo {
     this.allocBatchCpu = n?.allocatable[BATCH_CPU] ?? 0;
     this.allocBatchMemory = n?.allocatable[BATCH_MEMORY] ?? 0;
     this.generation++;
+    this.publish();
   }
 
   allocAt(slot: number): number {
@@ -160,6 +182,7 @@ export class NodeInfo {
     this.podCount++;
     if (pod.antiAffinity.length > 0) this.antiAffinityPods++;
     this.generation++;
+    this.publishUsed();
   }
 
   removePod(key: string): SchedPod | undefined {
@@ -170,6 +193,7 @@ export class NodeInfo {
     this.podCount--;
     if (pod.antiAffinity.length > 0) this.antiAffinityPods--;
     this.generation++;
+    this.publishUsed();
     return pod;
   }
 
@@ -179,6 +203,7 @@ export class NodeInfo {
     this.reserved.set(gang, r);
     this.addHeld(amounts, 1);
     this.generation++;
+    this.publishFlags();
   }
 
   /** Gives back up to `amounts` of gang's room here (never more than it holds). */
@@ -190,11 +215,69 @@ export class NodeInfo {
     this.addHeld(give, -1);
     if (amounts === undefined || Object.values(r).every((v) => v <= 0)) this.reserved.delete(gang);
     this.generation++;
+    this.publishFlags();
   }
 
   /** Nothing left here: no node object, no pods, no reservations. */
   isEmpty(): boolean {
     return this.summary === undefined && this.pods.size === 0 && this.reserved.size === 0;
+  }
+
+  /** Writes every figure to the table row (a new row, or the Node changed). */
+  private publish(): void {
+    const t = this.table;
+    if (!t || this.row < 0) return;
+    const row = this.row;
+    t.maxPods[row] = this.maxPods;
+    t.offlineBackoffUntil[row] = this.offlineBackoffUntil;
+    t.alloc[0]![row] = this.allocCpu;
+    t.alloc[1]![row] = this.allocMemory;
+    t.alloc[2]![row] = this.allocBatchCpu;
+    t.alloc[3]![row] = this.allocBatchMemory;
+    // The labels may have changed: the policy's answer for this node is asked again.
+    t.colocationGeneration[row] = -1;
+    t.colocation[row] = undefined;
+    this.publishUsed();
+    this.publishLoad();
+  }
+
+  private publishUsed(): void {
+    const t = this.table;
+    if (!t || this.row < 0) return;
+    const row = this.row;
+    t.podCount[row] = this.podCount;
+    t.used[0]![row] = this.usedCpu;
+    t.used[1]![row] = this.usedMemory;
+    t.used[2]![row] = this.usedBatchCpu;
+    t.used[3]![row] = this.usedBatchMemory;
+  }
+
+  /** The load state's figures (the estimator calls this through NodeLoadState.owner on each change). */
+  publishLoad(): void {
+    const t = this.table;
+    if (!t || this.row < 0) return;
+    const row = this.row;
+    const st = this.loadState;
+    if (st) {
+      t.sampledAt[row] = st.sampledAt;
+      t.loadCpu[row] = st.cpu;
+      t.loadMemory[row] = st.memory;
+      t.placedCpu[row] = st.placedCpu;
+      t.placedMemory[row] = st.placedMemory;
+    }
+    this.publishFlags();
+  }
+
+  private publishFlags(): void {
+    const t = this.table;
+    if (!t || this.row < 0) return;
+    const st = this.loadState;
+    t.flags[this.row] =
+      (this.unschedulable ? ROW_UNSCHEDULABLE : 0) |
+      (this.ready ? 0 : ROW_NOT_READY) |
+      (this.taints.length > 0 ? ROW_TAINTED : 0) |
+      (this.reserved.size > 0 ? ROW_RESERVED : 0) |
+      (st === undefined ? ROW_NO_LOAD : st.hasSample ? ROW_HAS_SAMPLE : 0);
   }
 
   private addRequested(amounts: Readonly<ResourceAmounts>, sign: 1 | -1): void {

@@ -8,6 +8,7 @@
  */
 import type { NodeColocation, PolicySource } from '../batch/index.js';
 import type { NodeInfo } from './node-info.js';
+import type { NodeTable } from './node-table.js';
 
 export type { PolicySource } from '../batch/index.js';
 export { staticPolicySource } from '../batch/index.js';
@@ -36,6 +37,15 @@ export class NodeSettings {
     info.colocation = value;
     info.colocationLabels = labels;
     info.colocationGeneration = this.generation;
+    return value;
+  }
+
+  /** for() the node at `row` of `table`, memoized in the table's columns (no NodeInfo read once known). */
+  forRow(table: NodeTable, row: number): NodeColocation {
+    if (table.colocationGeneration[row] === this.generation) return table.colocation[row]!;
+    const value = this.for(table.nodes[row]!);
+    table.colocation[row] = value;
+    table.colocationGeneration[row] = this.generation;
     return value;
   }
 

@@ -339,11 +339,11 @@ export class Scheduler {
 
     const want = numFeasibleNodesToFind(nodes.length, this.settings.percentageOfNodesToScore);
     const start = this.nextStart % nodes.length;
-    const found = this.framework.findFeasible(state, pod, nodes, start, want);
+    const found = this.framework.findFeasible(state, pod, nodes, start, want, this.cache.table);
     this.nextStart = (start + found.examined) % Math.max(1, nodes.length);
     if (found.feasible.length === 0) return this.failed(qp, started, fitErrorMessage(nodes.length, found.reasons), found.rejectedBy);
 
-    const totals = this.framework.runScores(state, pod, found.feasible);
+    const totals = this.framework.runScores(state, pod, found.feasible, false, this.cache.table, found.rows);
     const host = this.selectHost(found.feasible, totals);
     const assumed = this.cache.assume(pod, host.name);
     this.estimator.placed(assumed, host.name);

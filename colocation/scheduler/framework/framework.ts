@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../../kube/index.js';
 import type { NodeInfo } from '../node-info.js';
+import type { NodeTable } from '../node-table.js';
 import type { SchedPod } from '../types.js';
 import type { CycleState } from './cycle-state.js';
 import type { FilterPlugin, Profile, ScorePlugin } from './interfaces.js';
@@ -25,7 +26,15 @@ export interface FilterOutcome {
   rejectedBy: Set<string>;
   /** Nodes looked at (the walk stops once enough are feasible). */
   examined: number;
+  /**
+   * With a NodeTable: the feasible nodes' rows, in the same order (runScores reads columns by
+   * them). Scratch of the framework: valid until its next walk.
+   */
+  rows?: Int32Array;
 }
+
+/** The smallest slice of nodes the columnar walk filters at once. */
+const MIN_CHUNK = 32;
 
 export class Framework {
   readonly waiting: WaitingPods;
@@ -69,9 +78,12 @@ export class Framework {
 
   /**
    * Walks `nodes` round-robin from `start` until `want` feasible nodes are found or every node
-   * has been looked at (kube-scheduler's percentageOfNodesToScore walk).
+   * has been looked at (kube-scheduler's percentageOfNodesToScore walk). Given the NodeTable
+   * whose rows are `nodes`, it filters slices of rows plugin by plugin (filterRows) instead of
+   * node by node; the outcome is the same either way.
    */
-  findFeasible(state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], start: number, want: number): FilterOutcome {
+  findFeasible(state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], start: number, want: number, table?: NodeTable): FilterOutcome {
+    if (table !== undefined && table.nodes === nodes) return this.findFeasibleRows(state, pod, table, start, want);
     const filters = this.activeFilters(state);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<string, number>();
@@ -80,27 +92,156 @@ export class Framework {
     let examined = 0;
     for (; examined < n && feasible.length < want; examined++) {
       const node = nodes[(start + examined) % n]!;
-      let rejected: PluginStatus | undefined;
-      try {
-        rejected = this.runFilters(filters, state, pod, node);
-      } catch (err) {
-        rejected = { status: errorStatus(`filter failed on node ${node.name}: ${(err as Error).message}`), plugin: 'framework' };
-      }
+      const rejected = this.filterOne(filters, state, pod, node);
       if (rejected === undefined) {
         feasible.push(node);
         continue;
       }
-      rejectedBy.add(rejected.plugin);
-      for (const r of rejected.status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+      count(rejected, reasons, rejectedBy);
     }
     return { feasible, reasons, rejectedBy, examined };
+  }
+
+  private filterOne(filters: readonly FilterPlugin[], state: CycleState, pod: SchedPod, node: NodeInfo): PluginStatus | undefined {
+    try {
+      return this.runFilters(filters, state, pod, node);
+    } catch (err) {
+      return { status: errorStatus(`filter failed on node ${node.name}: ${(err as Error).message}`), plugin: 'framework' };
+    }
+  }
+
+  // Scratch for the columnar walk, grown to the node count and reused every cycle.
+  private chunkRows = new Int32Array(0);
+  private candidates = new Int32Array(0);
+  private live = new Int32Array(0);
+  private feasibleRows = new Int32Array(0);
+  /** Per chunk position: index of the filter that rejected it (-1: feasible), and its status. */
+  private rejectedBy = new Int16Array(0);
+  private rejectStatus: Array<Status | undefined> = [];
+  private verdicts: Array<Status | undefined> = [];
+
+  private findFeasibleRows(state: CycleState, pod: SchedPod, table: NodeTable, start: number, want: number): FilterOutcome {
+    const nodes = table.nodes;
+    const n = nodes.length;
+    const filters = this.activeFilters(state);
+    if (this.chunkRows.length < n) {
+      this.chunkRows = new Int32Array(n);
+      this.candidates = new Int32Array(n);
+      this.live = new Int32Array(n);
+      this.feasibleRows = new Int32Array(n);
+      this.rejectedBy = new Int16Array(n);
+    }
+    const feasible: NodeInfo[] = [];
+    const feasibleRows = this.feasibleRows;
+    const rejectedBy = this.rejectedBy;
+    const rejectStatus = this.rejectStatus;
+    const chunkRows = this.chunkRows;
+    // Rejections are tallied per (filter, status) run: most rejected nodes of a walk share one
+    // status object, so a counter replaces a map update per node.
+    const tally = new Map<Status, { plugin: string; nodes: number }>();
+    let runStatus: Status | undefined;
+    let runPlugin = '';
+    let runLength = 0;
+    const flush = (): void => {
+      if (runStatus === undefined) return;
+      const t = tally.get(runStatus);
+      if (t) t.nodes += runLength;
+      else tally.set(runStatus, { plugin: runPlugin, nodes: runLength });
+    };
+    let examined = 0;
+    while (examined < n && feasible.length < want) {
+      // A slice as large as the nodes still wanted: all of them pass in the common case, and a
+      // walk that finds rejections takes a few more, smaller slices.
+      const size = Math.min(n - examined, Math.max(MIN_CHUNK, want - feasible.length));
+      this.filterChunk(filters, state, pod, table, (start + examined) % n, size);
+      for (let k = 0; k < size && feasible.length < want; k++, examined++) {
+        const f = rejectedBy[k]!;
+        if (f < 0) {
+          feasibleRows[feasible.length] = chunkRows[k]!;
+          feasible.push(nodes[chunkRows[k]!]!);
+          continue;
+        }
+        const status = rejectStatus[k]!;
+        const plugin = f < filters.length ? filters[f]!.name : 'framework';
+        if (status === runStatus && plugin === runPlugin) {
+          runLength++;
+          continue;
+        }
+        flush();
+        runStatus = status;
+        runPlugin = plugin;
+        runLength = 1;
+      }
+    }
+    flush();
+    const reasons = new Map<string, number>();
+    const plugins = new Set<string>();
+    for (const [status, t] of tally) {
+      plugins.add(t.plugin);
+      for (const r of status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + t.nodes);
+    }
+    return { feasible, reasons, rejectedBy: plugins, examined, rows: feasibleRows.subarray(0, feasible.length) };
+  }
+
+  /**
+   * Judges `size` rows from `first` (wrapping) into chunkRows[k], rejectedBy[k] (the filter's
+   * index, -1 when feasible; filters.length for an error the framework pinned on the node) and
+   * rejectStatus[k].
+   */
+  private filterChunk(filters: readonly FilterPlugin[], state: CycleState, pod: SchedPod, table: NodeTable, first: number, size: number): void {
+    const n = table.nodes.length;
+    const rows = this.chunkRows;
+    const live = this.live;
+    const cand = this.candidates;
+    const out = this.verdicts;
+    const rejectedBy = this.rejectedBy;
+    const rejectStatus = this.rejectStatus;
+    for (let k = 0; k < size; k++) {
+      const row = (first + k) % n;
+      rows[k] = row;
+      cand[k] = row;
+      live[k] = k;
+      rejectedBy[k] = -1;
+    }
+    let alive = size;
+    try {
+      for (let f = 0; f < filters.length && alive > 0; f++) {
+        const p = filters[f]!;
+        if (p.filterRows !== undefined) p.filterRows(state, pod, table, cand, alive, out);
+        else for (let j = 0; j < alive; j++) out[j] = p.filter(state, pod, table.nodes[cand[j]!]!);
+        // Most filters pass every node: the candidates stay as they are.
+        let first = 0;
+        while (first < alive && (out[first] === undefined || !isRejection(out[first]!))) first++;
+        if (first === alive) continue;
+        let kept = first;
+        for (let j = first; j < alive; j++) {
+          const s = out[j];
+          if (s !== undefined && isRejection(s)) {
+            rejectedBy[live[j]!] = f;
+            rejectStatus[live[j]!] = s;
+          } else {
+            live[kept] = live[j]!;
+            cand[kept++] = cand[j]!;
+          }
+        }
+        alive = kept;
+      }
+    } catch {
+      // A plugin threw on some row: judge this slice node by node, which pins the error on
+      // the node it happened on, as the per-node walk does.
+      for (let k = 0; k < size; k++) {
+        const rejected = this.filterOne(filters, state, pod, table.nodes[rows[k]!]!);
+        rejectedBy[k] = rejected === undefined ? -1 : filterIndex(filters, rejected.plugin);
+        rejectStatus[k] = rejected?.status;
+      }
+    }
   }
 
   /**
    * Weighted sum of every active score plugin's normalized score, per feasible node. A single
    * node is not scored (there is no choice to make) unless `evenForOne`.
    */
-  runScores(state: CycleState, pod: SchedPod, feasible: readonly NodeInfo[], evenForOne = false): number[] {
+  runScores(state: CycleState, pod: SchedPod, feasible: readonly NodeInfo[], evenForOne = false, table?: NodeTable, rows?: Int32Array): number[] {
     const totals = new Array<number>(feasible.length).fill(0);
     if (feasible.length === 0 || (feasible.length === 1 && !evenForOne)) return totals;
     for (const p of this.profile.preScore) {
@@ -110,7 +251,8 @@ export class Framework {
     const scores = new Array<number>(feasible.length);
     for (const { plugin, weight } of this.profile.score) {
       if (weight === 0 || state.skipScore.has(plugin.name)) continue;
-      scoreAll(plugin, state, pod, feasible, scores);
+      if (plugin.scoreRows !== undefined && table !== undefined && rows !== undefined && rows.length === feasible.length) plugin.scoreRows(state, pod, table, rows, rows.length, scores);
+      else scoreAll(plugin, state, pod, feasible, scores);
       plugin.normalize?.(state, pod, scores);
       for (let i = 0; i < scores.length; i++) totals[i]! += weight * clampScore(scores[i]!);
     }
@@ -174,6 +316,17 @@ export class Framework {
     const all = [p.queueSort, ...p.preFilter, ...p.filter, ...p.preScore, ...p.score.map((s) => s.plugin), ...p.reserve, ...p.permit, ...p.bind];
     return [...new Map(all.map((x) => [x.name, x])).values()];
   }
+}
+
+/** The index of the filter named `plugin`; filters.length for the framework's own (or an unknown) rejection. */
+function filterIndex(filters: readonly FilterPlugin[], plugin: string): number {
+  const i = filters.findIndex((p) => p.name === plugin);
+  return i < 0 ? filters.length : i;
+}
+
+function count(rejected: PluginStatus, reasons: Map<string, number>, rejectedBy: Set<string>): void {
+  rejectedBy.add(rejected.plugin);
+  for (const r of rejected.status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
 }
 
 function scoreAll(plugin: ScorePlugin, state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], out: number[]): void {

@@ -9,6 +9,7 @@
  * must read NodeInfo's kept sums and what pre-filter put in the cycle state, never scan pods.
  */
 import type { NodeInfo } from '../node-info.js';
+import type { NodeTable } from '../node-table.js';
 import type { SchedPod } from '../types.js';
 import type { CycleState } from './cycle-state.js';
 import type { Status } from './status.js';
@@ -65,6 +66,13 @@ export interface PreFilterPlugin extends Plugin {
 export interface FilterPlugin extends Plugin {
   /** Can `pod` go to `node`? undefined = yes. */
   filter(state: CycleState, pod: SchedPod, node: NodeInfo): Status | undefined;
+  /**
+   * Optional, for speed at scale: filter()'s verdicts for the nodes at `rows[0..count)` of
+   * `table`, into `out[0..count)`, read from the table's columns. A row the columns cannot
+   * settle (its flags say so) is judged by filter() on `table.nodes[row]`. Must agree with
+   * filter() on every node (test/colocation/scheduler/node-table.test.ts holds them to it).
+   */
+  filterRows?(state: CycleState, pod: SchedPod, table: NodeTable, rows: Int32Array, count: number, out: Array<Status | undefined>): void;
 }
 
 export interface PreScorePlugin extends Plugin {
@@ -75,6 +83,8 @@ export interface PreScorePlugin extends Plugin {
 export interface ScorePlugin extends Plugin {
   /** Higher is better. 0..100 unless normalize() maps it there. */
   score(state: CycleState, pod: SchedPod, node: NodeInfo): number;
+  /** Optional: score() for the nodes at `rows[0..count)` of `table`, into `out` (as filterRows). */
+  scoreRows?(state: CycleState, pod: SchedPod, table: NodeTable, rows: Int32Array, count: number, out: number[]): void;
   /** Maps this plugin's raw scores (one per feasible node) into 0..100, in place. */
   normalize?(state: CycleState, pod: SchedPod, scores: number[]): void;
 }

@@ -5,7 +5,7 @@
  */
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
-import { podShape, usedFraction, type PodShape } from './resource-shape.js';
+import { fraction, podShape, usedFraction, type PodShape } from './resource-shape.js';
 
 export const BALANCED_ALLOCATION = 'BalancedAllocation';
 
@@ -20,10 +20,27 @@ export function balancedAllocation(): ScorePlugin & PreScorePlugin {
     },
     score(state, pod, info) {
       const shape = state.read(SHAPE) ?? podShape(pod);
-      const fa = usedFraction(info, shape, shape.slots[0]);
-      const fb = usedFraction(info, shape, shape.slots[1]);
-      if (fa === undefined || fb === undefined) return fa === undefined && fb === undefined ? 0 : 100;
-      return (1 - Math.abs(fa - fb) / 2) * 100;
+      return balance(usedFraction(info, shape, shape.slots[0]), usedFraction(info, shape, shape.slots[1]));
+    },
+    scoreRows(state, pod, table, rows, count, out) {
+      const shape = state.read(SHAPE) ?? podShape(pod);
+      const [a, b] = shape.slots;
+      const allocA = table.alloc[a]!;
+      const usedA = table.used[a]!;
+      const allocB = table.alloc[b]!;
+      const usedB = table.used[b]!;
+      const reqA = shape.request[a]!;
+      const reqB = shape.request[b]!;
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        out[j] = balance(fraction(usedA[row]!, reqA, allocA[row]!), fraction(usedB[row]!, reqB, allocB[row]!));
+      }
     },
   };
+}
+
+/** 100 when the two shares are equal, less the further apart; 0 / 100 when the node lacks one or both. */
+function balance(fa: number | undefined, fb: number | undefined): number {
+  if (fa === undefined || fb === undefined) return fa === undefined && fb === undefined ? 0 : 100;
+  return (1 - Math.abs(fa - fb) / 2) * 100;
 }

@@ -10,7 +10,10 @@
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { SKIP, unschedulable, type Status } from '../framework/status.js';
 import type { LoadEstimator } from '../load-estimator.js';
+import type { NodeColocation } from '../../batch/index.js';
 import type { NodeSettings } from '../policy.js';
+import { R_CPU, R_MEMORY } from '../node-info.js';
+import { ROW_HAS_SAMPLE, ROW_NO_LOAD } from '../node-table.js';
 
 export const LOAD_THRESHOLD = 'LoadThreshold';
 
@@ -20,24 +23,58 @@ const BOTH_HOT: Status = unschedulable(CPU_HOT.reasons[0]!, MEMORY_HOT.reasons[0
 const SHEDDING: Status = unschedulable('node(s) had offline pods evicted for load recently');
 
 export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings): PreFilterPlugin & FilterPlugin {
+  const filter: FilterPlugin['filter'] = (state, _pod, info) => {
+    if (info.offlineBackoffUntil > state.now) return SHEDDING;
+    const s = settings.for(info);
+    const sample = estimator.measured(info, state.now, s.staleAfterSeconds * 1000);
+    if (!sample) return undefined;
+    return verdict(s.thresholds.offlineLoadPercent, sample.cpu, sample.memory, info.allocCpu, info.allocMemory);
+  };
   return {
     name: LOAD_THRESHOLD,
     events: ['LoadSample', 'NodeChanged', 'NodeAdded'],
     preFilter(_state, pod) {
       return pod.qos === 'offline' ? undefined : SKIP;
     },
-    filter(state, _pod, info) {
-      if (info.offlineBackoffUntil > state.now) return SHEDDING;
-      const s = settings.for(info);
-      const sample = estimator.measured(info, state.now, s.staleAfterSeconds * 1000);
-      if (!sample) return undefined;
-      const t = s.thresholds.offlineLoadPercent;
-      const cpuAlloc = info.allocCpu;
-      const memAlloc = info.allocMemory;
-      const cpuHot = cpuAlloc > 0 && sample.cpu * 100 >= t.cpu * cpuAlloc;
-      const memHot = memAlloc > 0 && sample.memory * 100 >= t.memory * memAlloc;
-      if (cpuHot) return memHot ? BOTH_HOT : CPU_HOT;
-      return memHot ? MEMORY_HOT : undefined;
+    filter,
+    filterRows(state, pod, table, rows, count, out) {
+      const { flags, offlineBackoffUntil, sampledAt, loadCpu, loadMemory, alloc } = table;
+      const now = state.now;
+      // Thousands of nodes share a handful of settings objects: their figures are read once per run.
+      let last: NodeColocation | undefined;
+      let staleMs = 0;
+      let limits = { cpu: 0, memory: 0 };
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        if (offlineBackoffUntil[row]! > now) {
+          out[j] = SHEDDING;
+          continue;
+        }
+        const f = flags[row]!;
+        if ((f & ROW_NO_LOAD) !== 0) {
+          // First look at this node: filter() links its load state, and the row has it from then on.
+          out[j] = filter(state, pod, table.nodes[row]!);
+          continue;
+        }
+        const s = settings.forRow(table, row);
+        if (s !== last) {
+          last = s;
+          staleMs = s.staleAfterSeconds * 1000;
+          limits = s.thresholds.offlineLoadPercent;
+        }
+        if ((f & ROW_HAS_SAMPLE) === 0 || now - sampledAt[row]! > staleMs) {
+          out[j] = undefined;
+          continue;
+        }
+        out[j] = verdict(limits, loadCpu[row]!, loadMemory[row]!, alloc[R_CPU]![row]!, alloc[R_MEMORY]![row]!);
+      }
     },
   };
+}
+
+function verdict(t: { cpu: number; memory: number }, cpu: number, memory: number, cpuAlloc: number, memAlloc: number): Status | undefined {
+  const cpuHot = cpuAlloc > 0 && cpu * 100 >= t.cpu * cpuAlloc;
+  const memHot = memAlloc > 0 && memory * 100 >= t.memory * memAlloc;
+  if (cpuHot) return memHot ? BOTH_HOT : CPU_HOT;
+  return memHot ? MEMORY_HOT : undefined;
 }

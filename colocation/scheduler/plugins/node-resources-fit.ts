@@ -9,6 +9,7 @@ import { stateKey } from '../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { unschedulable, type Status } from '../framework/status.js';
 import { slotOf } from '../node-info.js';
+import { ROW_RESERVED } from '../node-table.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
 
@@ -18,6 +19,8 @@ interface FitState {
   slots: number[];
   amounts: number[];
   gang: string | undefined;
+  /** Every requested resource has a slot: the table's columns can answer for unreserved nodes. */
+  allSlots: boolean;
 }
 
 const FIT_STATE = stateKey<FitState>(NODE_RESOURCES_FIT);
@@ -63,19 +66,45 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
           amounts.push(v);
         }
       }
-      state.write(FIT_STATE, { names, slots, amounts, gang: pod.gang?.key });
+      state.write(FIT_STATE, { names, slots, amounts, gang: pod.gang?.key, allSlots: slots.every((s) => s >= 0) });
       return undefined;
     },
-    filter(state, _pod, info) {
+    filter,
+    filterRows(state, pod, table, rows, count, out) {
       const fit = state.read(FIT_STATE)!;
-      let reasons: string[] | undefined;
-      if (info.podCount + 1 > info.maxPods) (reasons ??= []).push(TOO_MANY_PODS);
-      for (let i = 0; i < fit.names.length; i++) {
-        const slot = fit.slots[i]!;
-        const free = slot >= 0 ? info.freeAt(slot, fit.gang) : info.free(fit.names[i]!, fit.gang);
-        if (fit.amounts[i]! > free) (reasons ??= []).push(insufficient(fit.names[i]!));
+      if (!fit.allSlots) {
+        for (let j = 0; j < count; j++) out[j] = filter(state, pod, table.nodes[rows[j]!]!);
+        return;
       }
-      return reasons ? statusOf(reasons) : undefined;
+      const { flags, podCount, maxPods, alloc, used } = table;
+      const n = fit.slots.length;
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        // Room held for gangs depends on the pod's own gang: the NodeInfo answers.
+        if ((flags[row]! & ROW_RESERVED) !== 0) {
+          out[j] = filter(state, pod, table.nodes[row]!);
+          continue;
+        }
+        let fits = podCount[row]! + 1 <= maxPods[row]!;
+        for (let i = 0; i < n && fits; i++) {
+          const slot = fit.slots[i]!;
+          fits = fit.amounts[i]! <= alloc[slot]![row]! - used[slot]![row]!;
+        }
+        // A node that does not fit is judged again by filter(), which names every short resource.
+        out[j] = fits ? undefined : filter(state, pod, table.nodes[row]!);
+      }
     },
   };
 }
+
+const filter: FilterPlugin['filter'] = (state, _pod, info) => {
+  const fit = state.read(FIT_STATE)!;
+  let reasons: string[] | undefined;
+  if (info.podCount + 1 > info.maxPods) (reasons ??= []).push(TOO_MANY_PODS);
+  for (let i = 0; i < fit.names.length; i++) {
+    const slot = fit.slots[i]!;
+    const free = slot >= 0 ? info.freeAt(slot, fit.gang) : info.free(fit.names[i]!, fit.gang);
+    if (fit.amounts[i]! > free) (reasons ??= []).push(insufficient(fit.names[i]!));
+  }
+  return reasons ? statusOf(reasons) : undefined;
+};

@@ -6,6 +6,7 @@
 import type { FilterPlugin } from '../framework/interfaces.js';
 import { unresolvable, type Status } from '../framework/status.js';
 import { tolerates } from '../../../kube/index.js';
+import { ROW_NOT_READY, ROW_UNSCHEDULABLE } from '../node-table.js';
 
 export const NODE_UNSCHEDULABLE = 'NodeUnschedulable';
 
@@ -15,13 +16,22 @@ const CORDONED: Status = unresolvable('node(s) were unschedulable');
 const NOT_READY: Status = unresolvable('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
 
 export function nodeUnschedulable(): FilterPlugin {
+  const filter: FilterPlugin['filter'] = (_state, pod, info) => {
+    if (info.unschedulable && !pod.tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT))) return CORDONED;
+    if (!info.ready && !pod.tolerations.some((t) => tolerates(t, NOT_READY_TAINT))) return NOT_READY;
+    return undefined;
+  };
   return {
     name: NODE_UNSCHEDULABLE,
     events: ['NodeAdded', 'NodeChanged'],
-    filter(_state, pod, info) {
-      if (info.unschedulable && !pod.tolerations.some((t) => tolerates(t, UNSCHEDULABLE_TAINT))) return CORDONED;
-      if (!info.ready && !pod.tolerations.some((t) => tolerates(t, NOT_READY_TAINT))) return NOT_READY;
-      return undefined;
+    filter,
+    filterRows(state, pod, table, rows, count, out) {
+      const flags = table.flags;
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        // Schedulable and ready (nearly every node): nothing to check.
+        out[j] = (flags[row]! & (ROW_UNSCHEDULABLE | ROW_NOT_READY)) === 0 ? undefined : filter(state, pod, table.nodes[row]!);
+      }
     },
   };
 }

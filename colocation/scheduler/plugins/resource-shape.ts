@@ -22,7 +22,11 @@ export function podShape(pod: SchedPod): PodShape {
 
 /** (requested + pod's request) / allocatable for a slot, capped at 1; undefined when the node has none. */
 export function usedFraction(info: NodeInfo, shape: PodShape, slot: number): number | undefined {
-  const alloc = info.allocAt(slot);
+  return fraction(info.usedAt(slot), shape.request[slot]!, info.allocAt(slot));
+}
+
+/** Share of `alloc` taken by `used` + `request`, at most 1; undefined when there is none. */
+export function fraction(used: number, request: number, alloc: number): number | undefined {
   if (alloc <= 0) return undefined;
-  return Math.min(1, (info.usedAt(slot) + shape.request[slot]!) / alloc);
+  return Math.min(1, (used + request) / alloc);
 }
