@@ -170,13 +170,15 @@ export class EventRecorder {
         );
         return;
       }
+      // A full queue drops first, as client-go's broadcaster does: an event that will not be
+      // written spends no token and no work (in a burst most of them land here).
+      if (this.pending.length - this.pendingHead >= this.maxPending) {
+        this.count('dropped_queue_full');
+        return;
+      }
       const at = this.clock.now();
       if (!this.takeToken(objectKey(ref, this.component, this.host), at)) {
         this.count('dropped_spam');
-        return;
-      }
-      if (this.pending.length - this.pendingHead >= this.maxPending) {
-        this.count('dropped_queue_full');
         return;
       }
       const text = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;

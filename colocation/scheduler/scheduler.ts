@@ -281,7 +281,7 @@ export class Scheduler {
   /** Pops and schedules pods until `signal` aborts; resolves once in-flight bindings settle. */
   async run(signal: AbortSignal): Promise<void> {
     this.runSignal = signal;
-    // Every binding request listens on it while on the wire.
+    // Bindings waiting for the client's rate limiter or a retry pause listen on it.
     setMaxListeners(this.settings.bindingConcurrency + 16, signal);
     let sinceYield = 0;
     let lastYield = this.clock.now();

@@ -1,5 +1,6 @@
 // The client factory against simulated API servers: kubeconfig contexts, in-cluster service
 // account, retries (idempotent verbs only), 429 pauses and rate limits, metrics.
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,31 @@ describe('client factory', () => {
       expect(events).toHaveLength(1);
     } finally {
       await cluster.outage(false);
+      c.close();
+    }
+  });
+
+  it("aborts every request of a caller's signal, and only those, with one listener on the signal however many there are", async () => {
+    const { c } = client('a');
+    // A watch read to its end never ends: these requests stay on the wire until aborted.
+    const hang = (signal: AbortSignal) => c.request({ path: '/api/v1/namespaces/default/pods?watch=true', signal, timeoutMs: 60_000 });
+    const run = new AbortController();
+    const other = new AbortController();
+    try {
+      const mine = Array.from({ length: 20 }, () => hang(run.signal).then(() => 'done', (err: Error) => err.name));
+      const theirs = hang(other.signal).then(() => 'done', (err: Error) => err.name);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+      run.abort();
+      expect(new Set(await Promise.all(mine))).toEqual(new Set(['AbortError']));
+      const still = await Promise.race([theirs, new Promise((r) => setTimeout(() => r('pending'), 200))]);
+      expect(still).toBe('pending');
+      other.abort();
+      expect(await theirs).toBe('AbortError');
+      // A signal aborted before the request: it is not sent at all.
+      await expect(hang(run.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      other.abort();
       c.close();
     }
   });
