@@ -34,7 +34,7 @@ import { clientMetricsFor, type ClientMetrics } from './client-metrics.js';
 import { JsonLineSplitter } from './json-lines.js';
 import { loadKubeConfig, type KubeConfigSource, type ResolvedKubeConfig } from './kubeconfig.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
-import { HttpTransport } from './transport.js';
+import { HttpTransport, RequestCut } from './transport.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -403,21 +403,25 @@ export class KubeClient {
     buffered = false,
   ): Promise<IncomingMessage | KubeResponse | undefined> {
     if (this.closed) throw new Error(`kube client for cluster ${this.cluster} is closed`);
+    if (signal?.aborted) return undefined;
     const waitStart = this.clock.now();
-    try {
-      await this.limiter.acquire(signal);
-    } catch (err) {
-      if (signal?.aborted) return undefined;
-      throw err;
+    // A token at hand (nearly always) is taken without a turn of the event loop.
+    if (!this.limiter.tryAcquire()) {
+      try {
+        await this.limiter.acquire(signal);
+      } catch (err) {
+        if (signal?.aborted) return undefined;
+        throw err;
+      }
     }
     this.metrics.rateLimiterWait.observe({ cluster: this.cluster }, (this.clock.now() - waitStart) / 1000);
 
-    const ac = new AbortController();
-    const unlink = signal ? linkAbort(signal, ac) : undefined;
+    const cut = new RequestCut();
+    const unlink = signal ? linkAbort(signal, cut) : undefined;
     let timedOut = false;
     const timer = this.clock.setTimeout(() => {
       timedOut = true;
-      ac.abort(new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`));
+      cut.cut(new KubeTimeoutError(`${verb} ${url.pathname} on cluster ${this.cluster}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const started = performance.now();
     const sentAt = this.clock.now();
@@ -434,7 +438,7 @@ export class KubeClient {
       }
     };
     try {
-      const res = await this.transport.send({ method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), signal: ac.signal });
+      const res = await this.transport.send({ method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut });
       const status = res.statusCode ?? 0;
       if (!buffered && status < 300) {
         record(status);
@@ -474,35 +478,36 @@ export class KubeClient {
 }
 
 /** Each caller signal's in-flight requests (see linkAbort). */
-const linkedRequests = new WeakMap<AbortSignal, Set<AbortController>>();
+const linkedRequests = new WeakMap<AbortSignal, Set<RequestCut>>();
 
 /**
- * Aborts `ac` when `signal` aborts; returns the undo. One 'abort' listener per caller signal,
+ * Cuts `request` when `signal` aborts; returns the undo. One 'abort' listener per caller signal,
  * however many requests it covers: a scheduler's or controller's run signal spans thousands of
  * requests a second, and a listener added and removed on it per request was a measurable share
  * of each request's CPU.
  */
-function linkAbort(signal: AbortSignal, ac: AbortController): () => void {
+function linkAbort(signal: AbortSignal, request: RequestCut): () => void {
   if (signal.aborted) {
-    ac.abort(signal.reason);
+    request.cut(asError(abortReason(signal)));
     return () => undefined;
   }
   let set = linkedRequests.get(signal);
   if (!set) {
-    const requests = new Set<AbortController>();
+    const requests = new Set<RequestCut>();
     linkedRequests.set(signal, (set = requests));
     signal.addEventListener(
       'abort',
       () => {
-        for (const c of requests) c.abort(signal.reason);
+        const reason = asError(abortReason(signal));
+        for (const c of requests) c.cut(reason);
         requests.clear();
       },
       { once: true },
     );
   }
   const requests = set;
-  requests.add(ac);
-  return () => void requests.delete(ac);
+  requests.add(request);
+  return () => void requests.delete(request);
 }
 
 export function createKubeClient(options: KubeClientOptions): KubeClient {
@@ -552,6 +557,10 @@ function isCollection(path: string): boolean {
     rest = rest.slice(2);
   }
   return rest.length === 1;
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {

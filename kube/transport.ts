@@ -18,7 +18,38 @@ export interface SendOptions {
   url: URL;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** Cuts the request when it aborts. */
   signal?: AbortSignal;
+  /** Cuts the request when cut (the cheap alternative to a signal per request). */
+  cut?: RequestCut;
+}
+
+/**
+ * A handle that cuts one request, before it is sent or while it is on the wire. A KubeClient
+ * makes one per request for its deadline and its caller's signal; an AbortController per
+ * request (its signal, and node's listener on it) was a visible share of each request's CPU at
+ * thousands of requests a second.
+ */
+export class RequestCut {
+  private req: http.ClientRequest | undefined;
+  private why: Error | undefined;
+
+  /** Destroys the request with `reason` (the one being sent, or the next one attached). */
+  cut(reason: Error): void {
+    if (this.why) return;
+    this.why = reason;
+    this.req?.destroy(reason);
+  }
+
+  get reason(): Error | undefined {
+    return this.why;
+  }
+
+  /** send() hands over its request. */
+  attach(req: http.ClientRequest): void {
+    this.req = req;
+    if (this.why) req.destroy(this.why);
+  }
 }
 
 /** How long auth headers are reused before the KubeConfig is asked again. */
@@ -63,9 +94,14 @@ export class HttpTransport {
   }
 
   /** Sends one request; resolves with the response as soon as its headers arrive. */
-  async send(opts: SendOptions): Promise<IncomingMessage> {
-    const agent = await this.getAgent();
-    const auth = await this.authHeaders();
+  send(opts: SendOptions): Promise<IncomingMessage> {
+    // With the pool built and the credentials fresh (nearly always), no await before sending.
+    const auth = this.auth && Date.now() - this.auth.at < AUTH_TTL_MS ? this.auth.headers : undefined;
+    if (this.agent && auth) return this.sendWith(this.agent, auth, opts);
+    return Promise.all([this.getAgent(), this.authHeaders()]).then(([agent, headers]) => this.sendWith(agent, headers, opts));
+  }
+
+  private sendWith(agent: http.Agent, auth: Record<string, string>, opts: SendOptions): Promise<IncomingMessage> {
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
     const headers: Record<string, string> = { ...auth, ...opts.headers };
     if (body) headers['Content-Length'] = String(body.length);
@@ -73,6 +109,7 @@ export class HttpTransport {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = mod.request(opts.url, { method: opts.method, headers, agent, ...(opts.signal ? { signal: opts.signal } : {}) }, resolve);
       req.on('error', reject);
+      opts.cut?.attach(req);
       req.end(body);
     });
   }

@@ -169,6 +169,22 @@ describe('client factory', () => {
     }
   });
 
+  it('cuts a request that has no answer within its deadline, with an error that says so', async () => {
+    const { c, events } = client('a', { maxAttempts: 1 });
+    try {
+      const started = Date.now();
+      await expect(c.request({ path: '/api/v1/namespaces/default/pods?watch=true', timeoutMs: 300 })).rejects.toThrow(
+        'watch /api/v1/namespaces/default/pods on cluster a: no answer within 300 ms',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(events.map((e) => e.code)).toEqual(['error']);
+      // The pool is fine afterwards.
+      expect(await nodeNames(c)).toHaveLength(1);
+    } finally {
+      c.close();
+    }
+  });
+
   it('records requests, latency, retries and rate-limiter waits per cluster, verb and code', async () => {
     const registry = new Registry();
     const c = new KubeClient({ config: { kind: 'inline', text: sim.kubeconfig, context: 'a' }, cluster: 'east', registry, qps: 50, burst: 1 });
