@@ -16,7 +16,7 @@ export interface SchedulerMetrics {
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const E2E_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-export function schedulerMetrics(registry: Registry, sources: { depth: () => QueueDepth; reservations: () => number; bindingsInFlight: () => number }): SchedulerMetrics {
+export function schedulerMetrics(registry: Registry, sources: { depth: () => QueueDepth; reservations: () => number; bindingsInFlight: () => number; starvationHolds: () => number }): SchedulerMetrics {
   const registers = [registry];
   new Gauge({
     name: 'tidepool_scheduler_queue_pods',
@@ -36,6 +36,14 @@ export function schedulerMetrics(registry: Registry, sources: { depth: () => Que
     registers,
     collect() {
       this.set(sources.reservations());
+    },
+  });
+  new Gauge({
+    name: 'tidepool_scheduler_starvation_holds',
+    help: 'Nodes holding room for an offline pod that has waited past offlineMaxWait while smaller pods took the room that freed (0 or 1).',
+    registers,
+    collect() {
+      this.set(sources.starvationHolds());
     },
   });
   new Gauge({

@@ -24,6 +24,8 @@ import type { SchedulerSettings } from './config.js';
 import { fitErrorMessage } from './explain.js';
 import { CycleState } from './framework/cycle-state.js';
 import { Framework, numFeasibleNodesToFind, type PluginStatus } from './framework/framework.js';
+import { NODE_RESOURCES_FIT } from './plugins/node-resources-fit.js';
+import { StarvationHolds, closestToFitting } from './starvation.js';
 import type { BindPlugin, ClusterEvent, QueuedPod } from './framework/interfaces.js';
 import type { Status } from './framework/status.js';
 import { WaitingPod } from './framework/waiting-pods.js';
@@ -71,6 +73,8 @@ export interface ExtenderFilterResult {
 /** Load samples move pods rejected for load at most this often. */
 const LOAD_EVENT_COALESCE_MS = 1_000;
 const EXPIRY_SWEEP_MS = 5_000;
+/** A starvation hold that has not let its pod in by then is given up (starvation.ts). */
+export const STARVATION_HOLD_TTL_MS = 5 * 60_000;
 /** The loop lets I/O in after this many pods or this long, whichever comes first. */
 const YIELD_EVERY_PODS = 64;
 const YIELD_EVERY_MS = 10;
@@ -86,6 +90,7 @@ export class Scheduler {
   readonly reservations: ReservationBook;
   readonly gang: GangPlugin;
   readonly metrics: SchedulerMetrics;
+  readonly starvation: StarvationHolds;
   private readonly nodeSettings: NodeSettings;
   private readonly logger: Logger;
   private readonly events: SchedulerEvents;
@@ -117,6 +122,7 @@ export class Scheduler {
     this.random = options.random ?? Math.random;
     this.cache = new SchedulerCache({ clock: this.clock, assumeTtlMs: options.settings.assumeTtlMs });
     this.bindSlots = new Semaphore(options.settings.bindingConcurrency);
+    this.starvation = new StarvationHolds(this.cache, STARVATION_HOLD_TTL_MS);
     this.conditions = options.client ? new ConditionWriter(options.client, options.logger, () => this.clock.now()) : undefined;
     this.estimator = new LoadEstimator(options.load, this.clock, options.settings.estimation);
     this.nodeSettings = new NodeSettings(options.policy);
@@ -172,6 +178,7 @@ export class Scheduler {
       depth: () => this.queue.depth(),
       reservations: () => this.reservations.list().length,
       bindingsInFlight: () => this.bindings,
+      starvationHolds: () => (this.starvation.hold ? 1 : 0),
     });
     this.unsubscribeLoad = options.load.onSample(() => this.loadChanged());
     this.armExpirySweep();
@@ -208,6 +215,7 @@ export class Scheduler {
     this.queue.delete(pod.key);
     this.framework.waiting.get(pod.key)?.reject('', 'pod deleted');
     this.leftGang(pod.key);
+    this.endHold(pod.key, 'the pod was deleted');
     if (this.cache.removePod(pod.key)) this.queue.onEvent('PodGone');
     this.estimator.forget(pod.key);
   }
@@ -228,6 +236,7 @@ export class Scheduler {
       this.unbound.delete(pod.key);
       this.conditions?.forget(pod.key);
       this.queue.delete(pod.key);
+      this.endHold(pod.key, 'the pod is bound');
       if (holdsResources(pod)) {
         this.cache.upsertPod(pod);
       } else if (this.cache.removePod(pod.key)) {
@@ -241,6 +250,7 @@ export class Scheduler {
     if (!live || pod.terminating) {
       this.unbound.delete(pod.key);
       this.queue.delete(pod.key);
+      this.endHold(pod.key, 'the pod is finished or terminating');
       return;
     }
     this.unbound.set(pod.key, pod);
@@ -267,6 +277,11 @@ export class Scheduler {
   private armExpirySweep(): void {
     this.expiryTimer = this.clock.setTimeout(() => {
       if (this.closed) return;
+      const gaveUp = this.starvation.expire(this.clock.now());
+      if (gaveUp) {
+        this.logger.info({ pod: gaveUp.pod, node: gaveUp.node }, 'starvation hold given up after its TTL');
+        this.queue.onEvent('PodGone');
+      }
       const expired = this.cache.cleanupExpired();
       if (expired.length > 0) {
         this.logger.warn({ pods: expired.map((p) => p.key) }, 'bound pods never seen bound by the informer; their assumptions expired');
@@ -347,6 +362,7 @@ export class Scheduler {
     const host = this.selectHost(found.feasible, totals);
     const assumed = this.cache.assume(pod, host.name);
     this.estimator.placed(assumed, host.name);
+    this.endHold(pod.key, `placed on ${host.name}`);
 
     const reserved = this.framework.runReserve(state, assumed, host.name);
     if (reserved) {
@@ -438,7 +454,38 @@ export class Scheduler {
     this.metrics.attemptDuration.observe({ result }, (performance.now() - started) / 1000);
     this.explainFailure(qp.pod, message);
     if (status?.code === 'Error') this.queue.retryLater(qp);
+    else if (this.holdForStarving(qp, rejectedBy)) this.queue.retryLater(qp);
     else this.queue.unschedulableAgain(qp, rejectedBy);
+  }
+
+  /**
+   * An aged offline pod short of resources everywhere gets a node held for it (starvation.ts).
+   * True when a hold was placed: the pod is then tried again after its backoff, in case the
+   * held node already has its room.
+   */
+  private holdForStarving(qp: QueuedPod, rejectedBy: Iterable<string>): boolean {
+    const pod = qp.pod;
+    const now = this.clock.now();
+    if (!this.starvation.eligible(pod) || now - qp.initialQueuedAt < this.settings.offlineMaxWaitMs) return false;
+    if (![...rejectedBy].includes(NODE_RESOURCES_FIT)) return false;
+    const passes = this.feasibilityOf(pod, NODE_RESOURCES_FIT);
+    if (typeof passes === 'string') return false;
+    const node = closestToFitting(pod, this.cache.nodes(), passes);
+    if (!node) return false;
+    this.starvation.place(pod, node.name, now);
+    const waited = Math.round((now - qp.initialQueuedAt) / 1000);
+    const message = `holding room on node ${node.name} for this pod: it has waited ${waited}s while smaller pods took the room that freed; other offline pods use that node only beyond it`;
+    this.events.record(podRef(pod), 'Normal', 'RoomHeld', message);
+    this.logger.info({ pod: pod.key, node: node.name, waitedSeconds: waited }, 'starvation hold placed');
+    return true;
+  }
+
+  /** Ends pod `key`'s starvation hold, if it has one; the room it held is free for others. */
+  private endHold(key: string, why: string): void {
+    const h = this.starvation.hold;
+    if (!h || h.pod !== key || !this.starvation.release(key)) return;
+    this.logger.info({ pod: key, node: h.node, why }, 'starvation hold ended');
+    this.queue.onEvent('PodGone');
   }
 
   /** A FailedScheduling Event, and the pod's PodScheduled condition when its message changed. */
@@ -448,12 +495,12 @@ export class Scheduler {
     this.conditions?.unschedulable(pod.key, pod.namespace, pod.name, message);
   }
 
-  /** A node test for a would-be pod through this profile's pre-filters and filters, or why none passes. */
-  private feasibilityOf(pod: SchedPod): ((node: NodeInfo) => boolean) | string {
+  /** A node test for a would-be pod through this profile's pre-filters and filters (all but `without`), or why none passes. */
+  private feasibilityOf(pod: SchedPod, without?: string): ((node: NodeInfo) => boolean) | string {
     const state = new CycleState(this.clock.now());
     const pre = this.framework.runPreFilter(state, pod);
     if (pre) return pre.status.reasons.join('; ');
-    const filters = this.framework.activeFilters(state);
+    const filters = this.framework.activeFilters(state).filter((p) => p.name !== without);
     return (node) => node.node !== undefined && this.framework.runFilters(filters, state, pod, node) === undefined;
   }
 

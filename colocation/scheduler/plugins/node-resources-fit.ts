@@ -1,8 +1,8 @@
 /**
  * Does the pod's request fit the node's free room? Free = allocatable (Node status, batch
  * resources included: kubernetes.io/batch-cpu and batch-memory as the batch controller
- * publishes them) − requests of the pods bound or assumed there − room held for gangs other
- * than the pod's own. Also the node's pod count. Every short resource is a reason, as in
+ * publishes them) − requests of the pods bound or assumed there − room held for others (gangs,
+ * a starving pod: starvation.ts) but not the pod's own. Also the node's pod count. Every short resource is a reason, as in
  * kube-scheduler ("Insufficient cpu", "Too many pods").
  */
 import { stateKey } from '../framework/cycle-state.js';
@@ -10,6 +10,7 @@ import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { unschedulable, type Status } from '../framework/status.js';
 import { slotOf } from '../node-info.js';
 import { ROW_RESERVED, type NodeTable } from '../node-table.js';
+import { roomKey } from '../starvation.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
 
@@ -18,7 +19,8 @@ interface FitState {
   /** Vector slot per name (node-info.ts), -1 for resources outside the vector. */
   slots: number[];
   amounts: number[];
-  gang: string | undefined;
+  /** The key of room held for this pod (its gang's, or its own starvation hold): not taken from it. */
+  gang: string;
   /** Every requested resource has a slot: the table's columns can answer for unreserved nodes. */
   allSlots: boolean;
 }
@@ -66,7 +68,7 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
           amounts.push(v);
         }
       }
-      state.write(FIT_STATE, { names, slots, amounts, gang: pod.gang?.key, allSlots: slots.every((s) => s >= 0) });
+      state.write(FIT_STATE, { names, slots, amounts, gang: roomKey(pod), allSlots: slots.every((s) => s >= 0) });
       return undefined;
     },
     filter,
@@ -84,7 +86,7 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
       }
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
-        // Room held for gangs depends on the pod's own gang: the NodeInfo answers.
+        // Held room depends on whose it is: the NodeInfo answers.
         if ((flags[row]! & ROW_RESERVED) !== 0) {
           out[j] = filter(state, pod, table.nodes[row]!);
           continue;

@@ -1,0 +1,112 @@
+/**
+ * Room held for a starving offline pod. Aging puts an offline pod that has waited
+ * offlineMaxWaitMs first in the queue, which bounds its wait once a node has room for it. A
+ * large pod can still wait for ever: each time a few cores free on a node, the smaller pods
+ * queued behind it fit there and it does not, so the room it needs never gathers in one place
+ * (the utilization trace showed the largest pods waiting longest).
+ *
+ * So when an aged offline pod fails for lack of resources, the scheduler holds a node for it:
+ * the node that passes every other filter and is closest to fitting it. The pod's requests are
+ * held there as gang room is (NodeInfo.reserve, under the pod's own key), so other pods use
+ * that node only beyond the held amount, and the room gathers as its pods finish. The hold ends
+ * when the pod is placed (anywhere), deleted or bound by someone else, or after `ttlMs` (batch
+ * capacity may shrink under it; then another pod or node may be chosen). One hold at a time,
+ * as Volcano's reservation elects one starving job: holds take room from everyone else.
+ * Gang members are left to the gang's own reservation.
+ */
+import type { SchedulerCache } from './cache.js';
+import type { NodeInfo } from './node-info.js';
+import type { SchedPod } from './types.js';
+import type { ResourceAmounts } from '../../kube/index.js';
+
+/** The key a pod's held room is filed under: its gang's, else its own. */
+export function roomKey(pod: SchedPod): string {
+  return pod.gang?.key ?? `starving/${pod.key}`;
+}
+
+export interface Hold {
+  readonly pod: string;
+  readonly node: string;
+  readonly amounts: Readonly<ResourceAmounts>;
+  readonly since: number;
+}
+
+export class StarvationHolds {
+  private current: Hold | undefined;
+
+  constructor(
+    private readonly cache: SchedulerCache,
+    readonly ttlMs: number,
+  ) {}
+
+  /** The hold in force, if any. */
+  get hold(): Hold | undefined {
+    return this.current;
+  }
+
+  /** May `pod` have a hold now? (Offline, not a gang member, and no hold in force.) */
+  eligible(pod: SchedPod): boolean {
+    return this.current === undefined && pod.qos === 'offline' && pod.gang === undefined;
+  }
+
+  /** Holds `pod`'s requests on `node`. */
+  place(pod: SchedPod, node: string, now: number): Hold {
+    this.release(this.current?.pod ?? '');
+    const amounts = { ...pod.requests };
+    delete amounts['pods'];
+    this.cache.reserve(roomKey(pod), node, amounts);
+    this.current = { pod: pod.key, node, amounts, since: now };
+    return this.current;
+  }
+
+  /** Ends the hold of pod `key`, if it has one. True when there was one. */
+  release(key: string): boolean {
+    const h = this.current;
+    if (!h || h.pod !== key) return false;
+    this.cache.unreserve(`starving/${h.pod}`, h.node);
+    this.current = undefined;
+    return true;
+  }
+
+  /** Ends a hold older than the TTL; returns it. */
+  expire(now: number): Hold | undefined {
+    const h = this.current;
+    if (!h || now - h.since < this.ttlMs) return undefined;
+    this.release(h.pod);
+    return h;
+  }
+}
+
+/**
+ * The node closest to fitting `pod` among `nodes` that `passesOthers` (every filter but the
+ * resource fit) and could hold it at all (allocatable and pod slots enough): the smallest sum
+ * of shortfalls relative to the request, then the most free room. undefined when none could.
+ */
+export function closestToFitting(pod: SchedPod, nodes: readonly NodeInfo[], passesOthers: (n: NodeInfo) => boolean): NodeInfo | undefined {
+  let best: NodeInfo | undefined;
+  let bestShort = Infinity;
+  let bestFree = -Infinity;
+  const wanted = Object.entries(pod.requests).filter(([r, v]) => r !== 'pods' && v > 0);
+  for (const n of nodes) {
+    const summary = n.node;
+    if (!summary || n.maxPods < 1 || n.reserved.size > 0) continue;
+    let short = 0;
+    let free = 0;
+    let possible = true;
+    for (const [r, v] of wanted) {
+      if ((summary.allocatable[r] ?? 0) < v) {
+        possible = false;
+        break;
+      }
+      const f = n.free(r);
+      short += Math.max(0, v - f) / v;
+      free += Math.max(0, f) / v;
+    }
+    if (!possible || !(short < bestShort || (short === bestShort && free > bestFree))) continue;
+    if (!passesOthers(n)) continue;
+    best = n;
+    bestShort = short;
+    bestFree = free;
+  }
+  return best;
+}

@@ -1,0 +1,100 @@
+// A large offline pod behind a stream of small ones: without help, every core that frees goes to a
+// small pod and the large one waits for ever. Once it has waited offlineMaxWait and still finds no
+// room, the scheduler holds a node for it (starvation.ts) and it gets in as that node's pods end.
+import { describe, expect, it } from 'vitest';
+import { BATCH_CPU, BATCH_MEMORY } from '../../../api/index.js';
+import type { SchedPod } from '../../../colocation/scheduler/types.js';
+import { drain, harness, node, pod, type Harness } from './fixtures.js';
+
+const GiB = 2 ** 30;
+const WAIT_MS = 10_000;
+
+function offline(name: string, milliCpu: number): SchedPod {
+  return pod(name, { labels: { 'tidepool.dev/qos': 'offline' }, requests: { [BATCH_CPU]: String(milliCpu), [BATCH_MEMORY]: String(GiB) } });
+}
+
+/** Marks every pod the binder bound as running on its node, as the informer would show it. */
+function confirmBinds(h: Harness, pending: Map<string, SchedPod>, running: SchedPod[]): string[] {
+  const done: string[] = [];
+  for (const [key, nodeName] of h.binder.bound) {
+    const p = pending.get(key);
+    if (!p) continue;
+    pending.delete(key);
+    const bound = { ...p, node: nodeName, phase: 'Running' };
+    h.scheduler.onPodUpdate(p, bound);
+    running.push(bound);
+    done.push(key);
+  }
+  return done;
+}
+
+describe('starvation hold', () => {
+  it('gets a large offline pod in past a stream of small ones that keep taking the room that frees', async () => {
+    const h = harness({ settings: { offlineMaxWaitMs: WAIT_MS, backoffInitialMs: 1_000, backoffMaxMs: 2_000 } });
+    h.scheduler.onNodeAdd(node('n0', { cpu: '8', memory: '64Gi', extra: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(32 * GiB) } }));
+    const running: SchedPod[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = { ...offline(`old${i}`, 1_000), node: 'n0', phase: 'Running' };
+      h.scheduler.onPodAdd(p);
+      running.push(p);
+    }
+    const pending = new Map<string, SchedPod>();
+    const queue = (p: SchedPod) => {
+      pending.set(p.key, p);
+      h.scheduler.onPodAdd(p);
+    };
+    queue(offline('big', 4_000));
+    let small = 0;
+    for (; small < 6; small++) queue(offline(`small${small}`, 1_000));
+
+    let heldAt = -1;
+    let bigBoundAt = -1;
+    const smallBoundWhileHeld: string[] = [];
+    for (let second = 1; second <= 120 && bigBoundAt < 0; second++) {
+      // Every 2 s the oldest running pod ends; small pods keep arriving.
+      if (second % 2 === 0 && running.length > 0) h.scheduler.onPodDelete(running.shift()!);
+      queue(offline(`small${small++}`, 1_000));
+      h.clock.advance(1_000);
+      await drain(h);
+      const bound = confirmBinds(h, pending, running);
+      if (heldAt < 0 && h.scheduler.starvation.hold) heldAt = second;
+      if (bound.includes('default/big')) bigBoundAt = second;
+      else if (heldAt >= 0) smallBoundWhileHeld.push(...bound);
+    }
+
+    // Before the hold the small pods took each freed core; after it, none until the big pod got in.
+    expect(heldAt).toBeGreaterThanOrEqual(WAIT_MS / 1000);
+    expect(bigBoundAt).toBeGreaterThan(heldAt);
+    expect(bigBoundAt - heldAt).toBeLessThanOrEqual(10); // the 4 running pods end, 2 s apart
+    expect(smallBoundWhileHeld).toEqual([]);
+    const held = h.events.of('default/big', 'RoomHeld');
+    expect(held).toHaveLength(1);
+    expect(held[0]!.message).toMatch(/^holding room on node n0 for this pod: it has waited \d+s while smaller pods took the room that freed/);
+    // The hold ended with the placement (an aged small pod may hold room next: one hold at a time).
+    expect(h.scheduler.starvation.hold?.pod).not.toBe('default/big');
+    expect(h.scheduler.cache.node('n0')!.reserved.has('starving/default/big')).toBe(false);
+    h.scheduler.close();
+  });
+
+  it('is given up when the pod goes away, and is never placed for gang members or online pods', async () => {
+    const h = harness({ settings: { offlineMaxWaitMs: WAIT_MS } });
+    h.scheduler.onNodeAdd(node('n0', { cpu: '8', memory: '64Gi', extra: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(32 * GiB) } }));
+    h.scheduler.onPodAdd({ ...offline('hog', 2_000), node: 'n0', phase: 'Running' });
+    const online = pod('web', { cpu: '16' });
+    const executor = pod('exec', { labels: { 'spark-role': 'executor', 'spark-app-selector': 'app1' }, requests: { [BATCH_CPU]: '4000' } });
+    const big = offline('big', 4_000);
+    for (const p of [online, executor, big]) h.scheduler.onPodAdd(p);
+    await drain(h);
+    h.clock.advance(WAIT_MS + 5_000);
+    h.scheduler.onNodeAdd(node('tiny', { cpu: '1', memory: '1Gi' })); // an event: the parked pods are tried again
+    await drain(h);
+    expect(h.scheduler.starvation.hold).toMatchObject({ pod: 'default/big', node: 'n0' });
+    expect(h.events.of('default/web', 'RoomHeld')).toEqual([]);
+    expect(h.events.of('default/exec', 'RoomHeld')).toEqual([]);
+    expect(h.scheduler.cache.node('n0')!.reserved.size).toBe(1);
+    h.scheduler.onPodDelete(big);
+    expect(h.scheduler.starvation.hold).toBeUndefined();
+    expect(h.scheduler.cache.node('n0')!.reserved.size).toBe(0);
+    h.scheduler.close();
+  });
+});
