@@ -156,24 +156,30 @@ export class NodeInfo {
     }
   }
 
-  /** allocatable − requested − room held for gangs other than `gang`, for one resource. */
-  free(resource: string, gang?: string): number {
+  /**
+   * allocatable − requested − room held, for one resource, not counting the room held under
+   * `gang` or `own` (the pod's gang and its own starvation hold: its own room is free to it).
+   */
+  free(resource: string, gang?: string, own?: string): number {
     const slot = SLOT.get(resource);
-    if (slot !== undefined) return this.freeAt(slot, gang);
+    if (slot !== undefined) return this.freeAt(slot, gang, own);
     const n = this.summary;
     if (!n) return 0;
     const free = (n.allocatable[resource] ?? 0) - (this.requested[resource] ?? 0);
     if (this.reserved.size === 0) return free;
-    const own = gang === undefined ? 0 : (this.reserved.get(gang)?.[resource] ?? 0);
-    return free - (this.reservedTotal[resource] ?? 0) + own;
+    return free - (this.reservedTotal[resource] ?? 0) + this.heldFor(gang, resource) + this.heldFor(own, resource);
   }
 
   /** free() for a slot. */
-  freeAt(slot: number, gang?: string): number {
+  freeAt(slot: number, gang?: string, own?: string): number {
     const free = this.allocAt(slot) - this.usedAt(slot);
     if (this.reserved.size === 0) return free;
-    const own = gang === undefined ? 0 : (this.reserved.get(gang)?.[SLOT_RESOURCES[slot]!] ?? 0);
-    return free - this.heldAt(slot) + own;
+    const resource = SLOT_RESOURCES[slot]!;
+    return free - this.heldAt(slot) + this.heldFor(gang, resource) + this.heldFor(own, resource);
+  }
+
+  private heldFor(key: string | undefined, resource: string): number {
+    return key === undefined ? 0 : (this.reserved.get(key)?.[resource] ?? 0);
   }
 
   addPod(pod: SchedPod): void {

@@ -7,21 +7,21 @@
  *
  * So when an aged offline pod fails for lack of resources, the scheduler holds a node for it:
  * the node that passes every other filter and is closest to fitting it. The pod's requests are
- * held there as gang room is (NodeInfo.reserve, under the pod's own key), so other pods use
+ * held there as gang room is (NodeInfo.reserve, under holdKey(pod)), so other pods use
  * that node only beyond the held amount, and the room gathers as its pods finish. The hold ends
  * when the pod is placed (anywhere), deleted or bound by someone else, or after `ttlMs` (batch
  * capacity may shrink under it; then another pod or node may be chosen). One hold at a time,
- * as Volcano's reservation elects one starving job: holds take room from everyone else.
- * Gang members are left to the gang's own reservation.
+ * as Volcano's reservation elects one starving job: holds take room from everyone else. A gang
+ * member's hold is its own, apart from its gang's room (both are free to it).
  */
 import type { SchedulerCache } from './cache.js';
 import type { NodeInfo } from './node-info.js';
 import type { SchedPod } from './types.js';
 import type { ResourceAmounts } from '../../kube/index.js';
 
-/** The key a pod's held room is filed under: its gang's, else its own. */
-export function roomKey(pod: SchedPod): string {
-  return pod.gang?.key ?? `starving/${pod.key}`;
+/** The key a starvation hold for pod `key` is filed under in the cache (beside gang keys, never one). */
+export function holdKey(key: string): string {
+  return `starving/${key}`;
 }
 
 export interface Hold {
@@ -44,9 +44,9 @@ export class StarvationHolds {
     return this.current;
   }
 
-  /** May `pod` have a hold now? (Offline, not a gang member, and no hold in force.) */
+  /** May `pod` have a hold now? (Offline, and no hold in force.) */
   eligible(pod: SchedPod): boolean {
-    return this.current === undefined && pod.qos === 'offline' && pod.gang === undefined;
+    return this.current === undefined && pod.qos === 'offline';
   }
 
   /** Holds `pod`'s requests on `node`. */
@@ -54,7 +54,7 @@ export class StarvationHolds {
     this.release(this.current?.pod ?? '');
     const amounts = { ...pod.requests };
     delete amounts['pods'];
-    this.cache.reserve(roomKey(pod), node, amounts);
+    this.cache.reserve(holdKey(pod.key), node, amounts);
     this.current = { pod: pod.key, node, amounts, since: now };
     return this.current;
   }
@@ -63,7 +63,7 @@ export class StarvationHolds {
   release(key: string): boolean {
     const h = this.current;
     if (!h || h.pod !== key) return false;
-    this.cache.unreserve(`starving/${h.pod}`, h.node);
+    this.cache.unreserve(holdKey(h.pod), h.node);
     this.current = undefined;
     return true;
   }
@@ -89,7 +89,7 @@ export function closestToFitting(pod: SchedPod, nodes: readonly NodeInfo[], pass
   const wanted = Object.entries(pod.requests).filter(([r, v]) => r !== 'pods' && v > 0);
   for (const n of nodes) {
     const summary = n.node;
-    if (!summary || n.maxPods < 1 || n.reserved.size > 0) continue;
+    if (!summary || n.maxPods < 1) continue;
     let short = 0;
     let free = 0;
     let possible = true;

@@ -10,7 +10,7 @@ import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { unschedulable, type Status } from '../framework/status.js';
 import { slotOf } from '../node-info.js';
 import { ROW_RESERVED, type NodeTable } from '../node-table.js';
-import { roomKey } from '../starvation.js';
+import { holdKey } from '../starvation.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
 
@@ -19,8 +19,9 @@ interface FitState {
   /** Vector slot per name (node-info.ts), -1 for resources outside the vector. */
   slots: number[];
   amounts: number[];
-  /** The key of room held for this pod (its gang's, or its own starvation hold): not taken from it. */
-  gang: string;
+  /** Room held for the pod's gang and for the pod itself (a starvation hold) is free to it. */
+  gang: string | undefined;
+  own: string;
   /** Every requested resource has a slot: the table's columns can answer for unreserved nodes. */
   allSlots: boolean;
 }
@@ -68,7 +69,7 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
           amounts.push(v);
         }
       }
-      state.write(FIT_STATE, { names, slots, amounts, gang: roomKey(pod), allSlots: slots.every((s) => s >= 0) });
+      state.write(FIT_STATE, { names, slots, amounts, gang: pod.gang?.key, own: holdKey(pod.key), allSlots: slots.every((s) => s >= 0) });
       return undefined;
     },
     filter,
@@ -133,7 +134,7 @@ const filter: FilterPlugin['filter'] = (state, _pod, info) => {
   if (info.podCount + 1 > info.maxPods) (reasons ??= []).push(TOO_MANY_PODS);
   for (let i = 0; i < fit.names.length; i++) {
     const slot = fit.slots[i]!;
-    const free = slot >= 0 ? info.freeAt(slot, fit.gang) : info.free(fit.names[i]!, fit.gang);
+    const free = slot >= 0 ? info.freeAt(slot, fit.gang, fit.own) : info.free(fit.names[i]!, fit.gang, fit.own);
     if (fit.amounts[i]! > free) (reasons ??= []).push(insufficient(fit.names[i]!));
   }
   return reasons ? statusOf(reasons) : undefined;

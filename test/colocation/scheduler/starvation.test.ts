@@ -76,25 +76,46 @@ describe('starvation hold', () => {
     h.scheduler.close();
   });
 
-  it('is given up when the pod goes away, and is never placed for gang members or online pods', async () => {
+  it('is given up when the pod goes away, and is never placed for online pods', async () => {
     const h = harness({ settings: { offlineMaxWaitMs: WAIT_MS } });
     h.scheduler.onNodeAdd(node('n0', { cpu: '8', memory: '64Gi', extra: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(32 * GiB) } }));
     h.scheduler.onPodAdd({ ...offline('hog', 2_000), node: 'n0', phase: 'Running' });
     const online = pod('web', { cpu: '16' });
-    const executor = pod('exec', { labels: { 'spark-role': 'executor', 'spark-app-selector': 'app1' }, requests: { [BATCH_CPU]: '4000' } });
     const big = offline('big', 4_000);
-    for (const p of [online, executor, big]) h.scheduler.onPodAdd(p);
+    for (const p of [online, big]) h.scheduler.onPodAdd(p);
     await drain(h);
     h.clock.advance(WAIT_MS + 5_000);
     h.scheduler.onNodeAdd(node('tiny', { cpu: '1', memory: '1Gi' })); // an event: the parked pods are tried again
     await drain(h);
     expect(h.scheduler.starvation.hold).toMatchObject({ pod: 'default/big', node: 'n0' });
     expect(h.events.of('default/web', 'RoomHeld')).toEqual([]);
-    expect(h.events.of('default/exec', 'RoomHeld')).toEqual([]);
-    expect(h.scheduler.cache.node('n0')!.reserved.size).toBe(1);
+    expect(h.scheduler.cache.node('n0')!.reserved.has('starving/default/big')).toBe(true);
     h.scheduler.onPodDelete(big);
     expect(h.scheduler.starvation.hold).toBeUndefined();
     expect(h.scheduler.cache.node('n0')!.reserved.size).toBe(0);
+    h.scheduler.close();
+  });
+
+  it("holds a gang member's room apart from its gang's, and both are free to it", async () => {
+    const h = harness({ settings: { offlineMaxWaitMs: WAIT_MS } });
+    h.scheduler.onNodeAdd(node('n0', { cpu: '8', memory: '64Gi', extra: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(32 * GiB) } }));
+    const hog = { ...offline('hog', 3_000), node: 'n0', phase: 'Running' };
+    h.scheduler.onPodAdd(hog);
+    const exec = pod('exec-1', { labels: { 'spark-role': 'executor', 'spark-app-selector': 'app1' }, requests: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(GiB) } });
+    expect(exec.gang).toBeDefined();
+    h.scheduler.onPodAdd(exec);
+    await drain(h);
+    h.clock.advance(WAIT_MS + 5_000);
+    h.scheduler.onNodeAdd(node('tiny', { cpu: '1', memory: '1Gi' }));
+    await drain(h);
+    expect(h.scheduler.starvation.hold).toMatchObject({ pod: 'default/exec-1', node: 'n0' });
+    expect([...h.scheduler.cache.node('n0')!.reserved.keys()]).toEqual(['starving/default/exec-1']);
+    // The hog ends: the executor's own held room is free to it, and it gets in.
+    h.scheduler.onPodDelete(hog);
+    h.clock.advance(2_000);
+    await drain(h);
+    expect(h.binder.bound.get('default/exec-1')).toBe('n0');
+    expect(h.scheduler.starvation.hold).toBeUndefined();
     h.scheduler.close();
   });
 });
