@@ -43,9 +43,10 @@ export class NodeTable {
   loadMemory = new Float64Array(INITIAL_ROWS);
   placedCpu = new Float64Array(INITIAL_ROWS);
   placedMemory = new Float64Array(INITIAL_ROWS);
-  /** NodeSettings' per-node answer and the policy generation it was made at (-1: none). */
+  /** NodeSettings' per-node answer, the policy generation it was made at (-1: none), and its staleness bound in ms. */
   colocation: Array<NodeColocation | undefined> = [];
   colocationGeneration = new Int32Array(INITIAL_ROWS).fill(-1);
+  staleAfterMs = new Float64Array(INITIAL_ROWS);
 
   get capacity(): number {
     return this.flags.length;
@@ -67,6 +68,7 @@ export class NodeTable {
     this.loadMemory = grow(this.loadMemory, size);
     this.placedCpu = grow(this.placedCpu, size);
     this.placedMemory = grow(this.placedMemory, size);
+    this.staleAfterMs = grow(this.staleAfterMs, size);
     const gen = new Int32Array(size).fill(-1);
     gen.set(this.colocationGeneration);
     this.colocationGeneration = gen;

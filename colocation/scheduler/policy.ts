@@ -46,7 +46,14 @@ export class NodeSettings {
     const value = this.for(table.nodes[row]!);
     table.colocation[row] = value;
     table.colocationGeneration[row] = this.generation;
+    table.staleAfterMs[row] = value.staleAfterSeconds * 1000;
     return value;
+  }
+
+  /** How old a load sample of the node at `row` may be and still count, in ms (memoized as forRow). */
+  staleAfterMsAt(table: NodeTable, row: number): number {
+    if (table.colocationGeneration[row] !== this.generation) this.forRow(table, row);
+    return table.staleAfterMs[row]!;
   }
 
   close(): void {

@@ -7,7 +7,6 @@ import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
 import type { LoadEstimator, Usage } from '../load-estimator.js';
-import type { NodeColocation } from '../../batch/index.js';
 import type { NodeSettings } from '../policy.js';
 import { R_BATCH_CPU, R_BATCH_MEMORY, R_CPU, R_MEMORY } from '../node-info.js';
 import { ROW_HAS_SAMPLE, ROW_NO_LOAD } from '../node-table.js';
@@ -35,8 +34,6 @@ export function loadAware(estimator: LoadEstimator, settings: NodeSettings, opts
       const add = state.read(POD_ESTIMATE) ?? estimator.podEstimate(pod);
       const { flags, sampledAt, loadCpu, loadMemory, placedCpu, placedMemory, alloc, used } = table;
       const now = state.now;
-      let last: NodeColocation | undefined;
-      let staleMs = 0;
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
         const f = flags[row]!;
@@ -44,12 +41,7 @@ export function loadAware(estimator: LoadEstimator, settings: NodeSettings, opts
           out[j] = score(state, pod, table.nodes[row]!);
           continue;
         }
-        const s = settings.forRow(table, row);
-        if (s !== last) {
-          last = s;
-          staleMs = s.staleAfterSeconds * 1000;
-        }
-        const fresh = (f & ROW_HAS_SAMPLE) !== 0 && now - sampledAt[row]! <= staleMs;
+        const fresh = (f & ROW_HAS_SAMPLE) !== 0 && now - sampledAt[row]! <= settings.staleAfterMsAt(table, row);
         // As LoadEstimator.estimate: the fresh sample plus placements since, else the requests.
         const cpu = fresh ? loadCpu[row]! + placedCpu[row]! : used[R_CPU]![row]! + used[R_BATCH_CPU]![row]!;
         const memory = fresh ? loadMemory[row]! + placedMemory[row]! : used[R_MEMORY]![row]! + used[R_BATCH_MEMORY]![row]!;

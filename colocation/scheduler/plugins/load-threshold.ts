@@ -10,7 +10,6 @@
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { SKIP, unschedulable, type Status } from '../framework/status.js';
 import type { LoadEstimator } from '../load-estimator.js';
-import type { NodeColocation } from '../../batch/index.js';
 import type { NodeSettings } from '../policy.js';
 import { R_CPU, R_MEMORY } from '../node-info.js';
 import { ROW_HAS_SAMPLE, ROW_NO_LOAD } from '../node-table.js';
@@ -40,10 +39,6 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
     filterRows(state, pod, table, rows, count, out) {
       const { flags, offlineBackoffUntil, sampledAt, loadCpu, loadMemory, alloc } = table;
       const now = state.now;
-      // Thousands of nodes share a handful of settings objects: their figures are read once per run.
-      let last: NodeColocation | undefined;
-      let staleMs = 0;
-      let limits = { cpu: 0, memory: 0 };
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
         if (offlineBackoffUntil[row]! > now) {
@@ -56,16 +51,11 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
           out[j] = filter(state, pod, table.nodes[row]!);
           continue;
         }
-        const s = settings.forRow(table, row);
-        if (s !== last) {
-          last = s;
-          staleMs = s.staleAfterSeconds * 1000;
-          limits = s.thresholds.offlineLoadPercent;
-        }
-        if ((f & ROW_HAS_SAMPLE) === 0 || now - sampledAt[row]! > staleMs) {
+        if ((f & ROW_HAS_SAMPLE) === 0 || now - sampledAt[row]! > settings.staleAfterMsAt(table, row)) {
           out[j] = undefined;
           continue;
         }
+        const limits = settings.forRow(table, row).thresholds.offlineLoadPercent;
         out[j] = verdict(limits, loadCpu[row]!, loadMemory[row]!, alloc[R_CPU]![row]!, alloc[R_MEMORY]![row]!);
       }
     },
