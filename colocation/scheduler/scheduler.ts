@@ -75,6 +75,8 @@ const LOAD_EVENT_COALESCE_MS = 1_000;
 const EXPIRY_SWEEP_MS = 5_000;
 /** A starvation hold that has not let its pod in by then is given up (starvation.ts). */
 export const STARVATION_HOLD_TTL_MS = 5 * 60_000;
+/** A pod whose search for a node to hold found none searches again after this long at the soonest. */
+const HOLD_SEARCH_EVERY_MS = 30_000;
 /** The loop lets I/O in after this many pods or this long, whichever comes first. */
 const YIELD_EVERY_PODS = 64;
 const YIELD_EVERY_MS = 10;
@@ -199,6 +201,10 @@ export class Scheduler {
   onNodeDelete(node: NodeSummary): void {
     this.cache.removeNode(node.name);
     this.estimator.removeNode(node.name);
+    // A NodeInfo kept for its pods must not hold on to the dropped load state: if the node
+    // comes back, it links the estimator's new one.
+    const kept = this.cache.node(node.name);
+    if (kept) kept.load = undefined;
   }
 
   onPodAdd(pod: SchedPod): void {
@@ -468,6 +474,9 @@ export class Scheduler {
     const now = this.clock.now();
     if (!this.starvation.eligible(pod) || now - qp.initialQueuedAt < this.settings.offlineMaxWaitMs) return false;
     if (![...rejectedBy].includes(NODE_RESOURCES_FIT)) return false;
+    // The search looks at every node: a pod no node could ever hold is not searched for again at each retry.
+    if (qp.holdSearchedAt !== undefined && now - qp.holdSearchedAt < HOLD_SEARCH_EVERY_MS) return false;
+    qp.holdSearchedAt = now;
     const passes = this.feasibilityOf(pod, NODE_RESOURCES_FIT);
     if (typeof passes === 'string') return false;
     const node = closestToFitting(pod, this.cache.nodes(), passes);

@@ -51,6 +51,8 @@ export interface QueuedPod {
   unschedulablePlugins: Set<string>;
   /** Not tried again before this (backoff), clock ms. */
   backoffUntil: number;
+  /** When the scheduler last looked for a node to hold for it (starvation.ts), clock ms. */
+  holdSearchedAt?: number;
 }
 
 export interface QueueSortPlugin extends Plugin {

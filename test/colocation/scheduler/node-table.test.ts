@@ -120,6 +120,22 @@ describe('NodeTable: the columnar walk decides as the per-node walk', () => {
     }
   });
 
+  it('a node deleted while its pods are still known, then added again, reads its new load samples', () => {
+    const h = harness({ policy });
+    h.scheduler.onNodeAdd(projectNode(rawNode('n0', { cpu: '10', memory: '100Gi', extra: { 'kubernetes.io/batch-cpu': '8000', 'kubernetes.io/batch-memory': String(64 * GiB) } })));
+    h.scheduler.onPodAdd({ ...pod('web', { cpu: '1' }), node: 'n0', phase: 'Running' });
+    const exec = pod('e', { labels: { 'tidepool.dev/qos': 'offline' }, requests: { 'kubernetes.io/batch-cpu': '1000', 'kubernetes.io/batch-memory': String(GiB) } });
+    h.load.set('n0', 9_500, 10 * GiB, h.clock.now()); // hot
+    expect(bothWalks(h, exec, 0, 1).rows).toMatchObject({ feasible: [] });
+    const n0 = h.scheduler.cache.node('n0')!.node!;
+    h.scheduler.onNodeDelete(n0);
+    h.scheduler.onNodeAdd(n0);
+    h.load.set('n0', 1_000, 10 * GiB, h.clock.now()); // cool again
+    const { perNode, rows } = bothWalks(h, exec, 0, 1);
+    expect(rows).toEqual(perNode);
+    expect(rows).toMatchObject({ feasible: ['n0'] });
+  });
+
   it('reserves room on assumption: a node filled by assumed pods is full in the table too', () => {
     const h = harness({ policy });
     h.scheduler.onNodeAdd(projectNode(rawNode('only', { cpu: '2', memory: '4Gi', extra: { 'kubernetes.io/batch-cpu': '1500', 'kubernetes.io/batch-memory': String(3 * GiB) } })));
