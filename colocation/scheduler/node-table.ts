@@ -43,10 +43,15 @@ export class NodeTable {
   loadMemory = new Float64Array(INITIAL_ROWS);
   placedCpu = new Float64Array(INITIAL_ROWS);
   placedMemory = new Float64Array(INITIAL_ROWS);
-  /** NodeSettings' per-node answer, the policy generation it was made at (-1: none), and its staleness bound in ms. */
+  /**
+   * NodeSettings' per-node answer and the policy generation it was made at (-1: none), with the
+   * figures of it the walk reads: the staleness bound in ms and the offline load thresholds (%).
+   */
   colocation: Array<NodeColocation | undefined> = [];
   colocationGeneration = new Int32Array(INITIAL_ROWS).fill(-1);
   staleAfterMs = new Float64Array(INITIAL_ROWS);
+  offlineCpuPercent = new Float64Array(INITIAL_ROWS);
+  offlineMemoryPercent = new Float64Array(INITIAL_ROWS);
 
   get capacity(): number {
     return this.flags.length;
@@ -69,6 +74,8 @@ export class NodeTable {
     this.placedCpu = grow(this.placedCpu, size);
     this.placedMemory = grow(this.placedMemory, size);
     this.staleAfterMs = grow(this.staleAfterMs, size);
+    this.offlineCpuPercent = grow(this.offlineCpuPercent, size);
+    this.offlineMemoryPercent = grow(this.offlineMemoryPercent, size);
     const gen = new Int32Array(size).fill(-1);
     gen.set(this.colocationGeneration);
     this.colocationGeneration = gen;

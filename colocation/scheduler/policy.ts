@@ -47,10 +47,15 @@ export class NodeSettings {
     table.colocation[row] = value;
     table.colocationGeneration[row] = this.generation;
     table.staleAfterMs[row] = value.staleAfterSeconds * 1000;
+    table.offlineCpuPercent[row] = value.thresholds.offlineLoadPercent.cpu;
+    table.offlineMemoryPercent[row] = value.thresholds.offlineLoadPercent.memory;
     return value;
   }
 
-  /** How old a load sample of the node at `row` may be and still count, in ms (memoized as forRow). */
+  /**
+   * How old a load sample of the node at `row` may be and still count, in ms (memoized as
+   * forRow). The row's other policy columns are current after it too.
+   */
   staleAfterMsAt(table: NodeTable, row: number): number {
     if (table.colocationGeneration[row] !== this.generation) this.forRow(table, row);
     return table.staleAfterMs[row]!;

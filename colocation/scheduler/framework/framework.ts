@@ -28,7 +28,8 @@ export interface FilterOutcome {
   examined: number;
   /**
    * With a NodeTable: the feasible nodes' rows, in the same order (runScores reads columns by
-   * them). Scratch of the framework: valid until its next walk.
+   * them). With a NodeTable, `feasible` and `rows` are the framework's scratch: valid until its
+   * next walk (the scheduling cycle uses them at once; thousands of nodes a pod were garbage).
    */
   rows?: Int32Array;
 }
@@ -115,6 +116,7 @@ export class Framework {
   private candidates = new Int32Array(0);
   private live = new Int32Array(0);
   private feasibleRows = new Int32Array(0);
+  private readonly feasibleNodes: NodeInfo[] = [];
   /** Per chunk position: index of the filter that rejected it (-1: feasible), and its status. */
   private rejectedBy = new Int16Array(0);
   private rejectStatus: Array<Status | undefined> = [];
@@ -131,7 +133,8 @@ export class Framework {
       this.feasibleRows = new Int32Array(n);
       this.rejectedBy = new Int16Array(n);
     }
-    const feasible: NodeInfo[] = [];
+    const feasible = this.feasibleNodes;
+    feasible.length = 0;
     const feasibleRows = this.feasibleRows;
     const rejectedBy = this.rejectedBy;
     const rejectStatus = this.rejectStatus;

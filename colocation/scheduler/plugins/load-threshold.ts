@@ -27,7 +27,8 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
     const s = settings.for(info);
     const sample = estimator.measured(info, state.now, s.staleAfterSeconds * 1000);
     if (!sample) return undefined;
-    return verdict(s.thresholds.offlineLoadPercent, sample.cpu, sample.memory, info.allocCpu, info.allocMemory);
+    const t = s.thresholds.offlineLoadPercent;
+    return verdict(t.cpu, t.memory, sample.cpu, sample.memory, info.allocCpu, info.allocMemory);
   };
   return {
     name: LOAD_THRESHOLD,
@@ -37,7 +38,7 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
     },
     filter,
     filterRows(state, pod, table, rows, count, out) {
-      const { flags, offlineBackoffUntil, sampledAt, loadCpu, loadMemory, alloc } = table;
+      const { flags, offlineBackoffUntil, sampledAt, loadCpu, loadMemory, alloc, offlineCpuPercent, offlineMemoryPercent } = table;
       const now = state.now;
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
@@ -55,16 +56,17 @@ export function loadThreshold(estimator: LoadEstimator, settings: NodeSettings):
           out[j] = undefined;
           continue;
         }
-        const limits = settings.forRow(table, row).thresholds.offlineLoadPercent;
-        out[j] = verdict(limits, loadCpu[row]!, loadMemory[row]!, alloc[R_CPU]![row]!, alloc[R_MEMORY]![row]!);
+        // staleAfterMsAt made the row's threshold columns current.
+        out[j] = verdict(offlineCpuPercent[row]!, offlineMemoryPercent[row]!, loadCpu[row]!, loadMemory[row]!, alloc[R_CPU]![row]!, alloc[R_MEMORY]![row]!);
       }
     },
   };
 }
 
-function verdict(t: { cpu: number; memory: number }, cpu: number, memory: number, cpuAlloc: number, memAlloc: number): Status | undefined {
-  const cpuHot = cpuAlloc > 0 && cpu * 100 >= t.cpu * cpuAlloc;
-  const memHot = memAlloc > 0 && memory * 100 >= t.memory * memAlloc;
+/** Hot at or above cpuPercent / memoryPercent of the allocatable. */
+function verdict(cpuPercent: number, memoryPercent: number, cpu: number, memory: number, cpuAlloc: number, memAlloc: number): Status | undefined {
+  const cpuHot = cpuAlloc > 0 && cpu * 100 >= cpuPercent * cpuAlloc;
+  const memHot = memAlloc > 0 && memory * 100 >= memoryPercent * memAlloc;
   if (cpuHot) return memHot ? BOTH_HOT : CPU_HOT;
   return memHot ? MEMORY_HOT : undefined;
 }

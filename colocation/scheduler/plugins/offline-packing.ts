@@ -6,7 +6,7 @@
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
-import { podShape, usedFraction, type PodShape } from './resource-shape.js';
+import { fraction, podShape, usedFraction, type PodShape } from './resource-shape.js';
 
 export const OFFLINE_PACKING = 'OfflinePacking';
 
@@ -22,15 +22,32 @@ export function offlinePacking(packing: () => boolean): ScorePlugin & PreScorePl
     },
     score(state, pod, info) {
       const shape = state.read(SHAPE) ?? podShape(pod);
-      let sum = 0;
-      let n = 0;
-      for (const slot of shape.slots) {
-        const f = usedFraction(info, shape, slot);
-        if (f === undefined) continue;
-        sum += f;
-        n++;
+      const [a, b] = shape.slots;
+      return fullness(usedFraction(info, shape, a), usedFraction(info, shape, b));
+    },
+    scoreRows(state, pod, table, rows, count, out) {
+      const shape = state.read(SHAPE) ?? podShape(pod);
+      const [a, b] = shape.slots;
+      const { alloc, used } = table;
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        out[j] = fullness(fraction(used[a]![row]!, shape.request[a]!, alloc[a]![row]!), fraction(used[b]![row]!, shape.request[b]!, alloc[b]![row]!));
       }
-      return n > 0 ? (sum / n) * 100 : 0;
     },
   };
+}
+
+/** Mean used share of the two resources after the pod, 0..100 (a resource the node lacks left out). */
+function fullness(fa: number | undefined, fb: number | undefined): number {
+  let sum = 0;
+  let n = 0;
+  if (fa !== undefined) {
+    sum += fa;
+    n++;
+  }
+  if (fb !== undefined) {
+    sum += fb;
+    n++;
+  }
+  return n > 0 ? (sum / n) * 100 : 0;
 }
