@@ -163,7 +163,7 @@ const COMPONENTS: Component[] = [
     async families() {
       const registry = new Registry();
       const none = { online: 0, offline: 0 };
-      schedulerMetrics(registry, { depth: () => ({ active: none, backoff: none, unschedulable: none }), reservations: () => 0, bindingsInFlight: () => 0 });
+      schedulerMetrics(registry, { depth: () => ({ active: none, backoff: none, unschedulable: none }), reservations: () => 0, bindingsInFlight: () => 0, starvationHolds: () => 0 });
       return familiesOf(registry);
     },
   },
