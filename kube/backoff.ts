@@ -138,8 +138,7 @@ export async function retry<T>(
   const maxAttempts = options.maxAttempts ?? 5;
   const retryAfter = options.retryAfterMs ?? retryAfterFromError;
   const maxRetryAfter = options.maxRetryAfterMs ?? 300_000;
-  // Made at the first failure: nearly every call succeeds at once.
-  let backoff: Backoff | undefined;
+  const backoff = new Backoff(options);
   const { signal } = options;
   const start = clock.now();
 
@@ -151,7 +150,7 @@ export async function retry<T>(
       if (signal?.aborted) throw abortReason(signal);
       if (attempt >= maxAttempts || !isRetryable(err)) throw err;
       const now = clock.now();
-      let delay = (backoff ??= new Backoff(options)).next();
+      let delay = backoff.next();
       const asked = retryAfter(err, now);
       if (asked !== undefined) delay = Math.max(delay, Math.min(asked, maxRetryAfter));
       if (options.maxElapsedMs !== undefined && now + delay - start > options.maxElapsedMs) throw err;

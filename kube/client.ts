@@ -484,7 +484,8 @@ const linkedRequests = new WeakMap<AbortSignal, Set<RequestCut>>();
  * Cuts `request` when `signal` aborts; returns the undo. One 'abort' listener per caller signal,
  * however many requests it covers: a scheduler's or controller's run signal spans thousands of
  * requests a second, and a listener added and removed on it per request was a measurable share
- * of each request's CPU.
+ * of each request's CPU. The listener stays until the signal aborts or is collected: meant for
+ * signals that live as long as a component's run, not for a composite made per call.
  */
 function linkAbort(signal: AbortSignal, request: RequestCut): () => void {
   if (signal.aborted) {

@@ -205,6 +205,8 @@ export class Scheduler {
     // comes back, it links the estimator's new one.
     const kept = this.cache.node(node.name);
     if (kept) kept.load = undefined;
+    const held = this.starvation.hold;
+    if (held?.node === node.name) this.endHold(held.pod, 'its node was deleted');
   }
 
   onPodAdd(pod: SchedPod): void {
@@ -288,6 +290,9 @@ export class Scheduler {
         this.logger.info({ pod: gaveUp.pod, node: gaveUp.node }, 'starvation hold given up after its TTL');
         this.queue.onEvent('PodGone');
       }
+      const held = this.starvation.hold;
+      const heldOn = held && this.cache.node(held.node);
+      if (held && (!heldOn?.node || heldOn.unschedulable || !heldOn.ready)) this.endHold(held.pod, 'its node is gone, cordoned or not ready');
       const expired = this.cache.cleanupExpired();
       if (expired.length > 0) {
         this.logger.warn({ pods: expired.map((p) => p.key) }, 'bound pods never seen bound by the informer; their assumptions expired');
@@ -368,7 +373,6 @@ export class Scheduler {
     const host = this.selectHost(found.feasible, totals);
     const assumed = this.cache.assume(pod, host.name);
     this.estimator.placed(assumed, host.name);
-    this.endHold(pod.key, `placed on ${host.name}`);
 
     const reserved = this.framework.runReserve(state, assumed, host.name);
     if (reserved) {
@@ -443,6 +447,8 @@ export class Scheduler {
     }
     this.cache.finishBinding(pod.key);
     this.queue.done(pod.key);
+    // Only now: until the binding is written, a failure sends the pod back to wait for that room.
+    this.endHold(pod.key, `bound to ${node}`);
     const cls = classOf(pod);
     this.metrics.scheduled.inc({ class: cls });
     this.metrics.e2eDuration.observe({ class: cls }, (this.clock.now() - qp.initialQueuedAt) / 1000);
@@ -479,7 +485,7 @@ export class Scheduler {
     qp.holdSearchedAt = now;
     const passes = this.feasibilityOf(pod, NODE_RESOURCES_FIT);
     if (typeof passes === 'string') return false;
-    const node = closestToFitting(pod, this.cache.nodes(), passes);
+    const node = closestToFitting(pod, this.cache.nodes(), (n) => !this.starvation.gaveUpOn(pod.key, n.name) && passes(n));
     if (!node) return false;
     this.starvation.place(pod, node.name, now);
     const waited = Math.round((now - qp.initialQueuedAt) / 1000);
@@ -567,6 +573,7 @@ export class Scheduler {
       return failed.message;
     }
     if (assumed) this.cache.finishBinding(key);
+    this.endHold(key, `bound to ${node} through the extender`);
     return undefined;
   }
 

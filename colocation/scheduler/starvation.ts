@@ -9,8 +9,9 @@
  * the node that passes every other filter and is closest to fitting it. The pod's requests are
  * held there as gang room is (NodeInfo.reserve, under holdKey(pod)), so other pods use
  * that node only beyond the held amount, and the room gathers as its pods finish. The hold ends
- * when the pod is placed (anywhere), deleted or bound by someone else, or after `ttlMs` (batch
- * capacity may shrink under it; then another pod or node may be chosen). One hold at a time,
+ * when the pod's binding is written (on any node; a failed binding keeps it), when the pod is
+ * deleted, bound by someone else or finished, when the node goes away or stops taking pods, or
+ * after `ttlMs` (batch capacity may shrink under it; that pod's next hold is on another node). One hold at a time,
  * as Volcano's reservation elects one starving job: holds take room from everyone else. A gang
  * member's hold is its own, apart from its gang's room (both are free to it).
  */
@@ -33,6 +34,8 @@ export interface Hold {
 
 export class StarvationHolds {
   private current: Hold | undefined;
+  /** The last hold its TTL ended: that pod does not get that node again at once. */
+  private expired: Hold | undefined;
 
   constructor(
     private readonly cache: SchedulerCache,
@@ -73,7 +76,13 @@ export class StarvationHolds {
     const h = this.current;
     if (!h || now - h.since < this.ttlMs) return undefined;
     this.release(h.pod);
+    this.expired = h;
     return h;
+  }
+
+  /** Did `pod`'s last hold on `node` end by its TTL? (Its next hold goes elsewhere.) */
+  gaveUpOn(pod: string, node: string): boolean {
+    return this.expired?.pod === pod && this.expired.node === node;
   }
 }
 
@@ -90,7 +99,8 @@ export function closestToFitting(pod: SchedPod, nodes: readonly NodeInfo[], pass
   for (const n of nodes) {
     const summary = n.node;
     if (!summary || n.maxPods < 1) continue;
-    let short = 0;
+    // A node out of pod slots is short of one more thing (the hold keeps no slot).
+    let short = n.podCount + 1 > n.maxPods ? 1 : 0;
     let free = 0;
     let possible = true;
     for (const [r, v] of wanted) {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_CPU, BATCH_MEMORY } from '../../../api/index.js';
 import type { SchedPod } from '../../../colocation/scheduler/types.js';
+import { STARVATION_HOLD_TTL_MS } from '../../../colocation/scheduler/scheduler.js';
 import { drain, harness, node, pod, type Harness } from './fixtures.js';
 
 const GiB = 2 ** 30;
@@ -116,6 +117,66 @@ describe('starvation hold', () => {
     await drain(h);
     expect(h.binder.bound.get('default/exec-1')).toBe('n0');
     expect(h.scheduler.starvation.hold).toBeUndefined();
+    h.scheduler.close();
+  });
+  /** n0 (and n1 when `two`) with 4 batch cores, 2 of them taken by a running hog; `big` (4 cores) aged past its wait and held. */
+  async function heldBig(two = false) {
+    const h = harness({ settings: { offlineMaxWaitMs: WAIT_MS } });
+    const hogs: SchedPod[] = [];
+    for (const name of two ? ['n0', 'n1'] : ['n0']) {
+      h.scheduler.onNodeAdd(node(name, { cpu: '8', memory: '64Gi', extra: { [BATCH_CPU]: '4000', [BATCH_MEMORY]: String(32 * GiB) } }));
+      const hog = { ...offline(`hog-${name}`, 2_000), node: name, phase: 'Running' };
+      h.scheduler.onPodAdd(hog);
+      hogs.push(hog);
+    }
+    const big = offline('big', 4_000);
+    h.scheduler.onPodAdd(big);
+    await drain(h);
+    h.clock.advance(WAIT_MS + 5_000);
+    h.scheduler.onNodeAdd(node('tiny', { cpu: '1', memory: '1Gi' }));
+    await drain(h);
+    expect(h.scheduler.starvation.hold?.pod).toBe('default/big');
+    return { h, big, hogs };
+  }
+
+  it('keeps the hold through a failed binding, and ends it once the binding is written', async () => {
+    const { h, hogs } = await heldBig();
+    let failures = 1;
+    h.binder.fail = (p) => (p.key === 'default/big' && failures-- > 0 ? 'the API server said no' : undefined);
+    h.scheduler.onPodDelete(hogs[0]!);
+    h.clock.advance(3_000); // past the backoff the hold's placement gave it
+    await drain(h);
+    expect(failures).toBe(0); // it was tried once, and that binding failed
+    expect(h.binder.bound.has('default/big')).toBe(false);
+    expect(h.scheduler.starvation.hold?.pod).toBe('default/big');
+    expect(h.scheduler.cache.node('n0')!.reserved.has('starving/default/big')).toBe(true);
+    // A small pod arriving now does not get the room the failed binding gave back.
+    h.scheduler.onPodAdd(offline('small', 1_000));
+    h.clock.advance(15_000); // past the failed pod's backoff
+    await drain(h);
+    expect(h.binder.bound.get('default/big')).toBe('n0');
+    expect(h.binder.bound.has('default/small')).toBe(false);
+    expect(h.scheduler.starvation.hold).toBeUndefined();
+    h.scheduler.close();
+  });
+
+  it('ends the hold when its node is deleted', async () => {
+    const { h } = await heldBig();
+    const n0 = h.scheduler.cache.node('n0')!.node!;
+    h.scheduler.onNodeDelete(n0);
+    expect(h.scheduler.starvation.hold).toBeUndefined();
+    h.scheduler.close();
+  });
+
+  it('gives a hold up after its TTL and holds another node next', async () => {
+    const { h } = await heldBig(true);
+    const first = h.scheduler.starvation.hold!.node;
+    h.clock.advance(STARVATION_HOLD_TTL_MS + 10_000);
+    await drain(h);
+    const next = h.scheduler.starvation.hold;
+    expect(next?.pod).toBe('default/big');
+    expect(next?.node).not.toBe(first);
+    expect(h.scheduler.cache.node(first)!.reserved.size).toBe(0);
     h.scheduler.close();
   });
 });
