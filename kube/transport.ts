@@ -148,8 +148,9 @@ export class HttpTransport {
     const cluster = this.kc.getCurrentCluster();
     if (cluster?.proxyUrl && opts.agent) return opts.agent as http.Agent;
     // As many idle sockets kept as may be open: a burst of parallel writes (bindings, mirrors) that
-    // closed all but 8 would pay a TLS handshake per request on the next burst.
-    const pool = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    // closed all but 8 would pay a TLS handshake per request on the next burst. 96: a scheduler's
+    // 64 bindings on the wire leave room for its watches, lease renewals and Events.
+    const pool = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 96, maxFreeSockets: 96, scheduling: 'lifo' as const };
     if (this.server.protocol === 'http:') return new http.Agent(pool);
     return new https.Agent({
       ...pool,

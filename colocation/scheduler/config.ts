@@ -30,9 +30,9 @@ export interface SchedulerSettings {
    * Binding requests on the wire at once. With many in flight the API server answers many per
    * turn of its loop and both sides spend less CPU per binding (kube-scheduler binds each pod in
    * a goroutine of its own, bounded only by its client's rate limit): at 5,000 nodes, 8 bound
-   * ~1,300 pods/s, 32 ~1,500, 64 ~1,550–1,600 (docs/BENCHMARKS.md). 48 leaves 16 of the client's
-   * 64 pooled connections to its watches, lease renewals and Event writes, which would otherwise
-   * queue behind a burst of bindings.
+   * ~1,300 pods/s, 32 ~1,500, 64 ~1,550–1,600 (docs/BENCHMARKS.md). The client pools 96
+   * connections (kube/transport.ts), so 32 stay for its watches, lease renewals and Event writes
+   * during a burst of bindings.
    */
   bindingConcurrency: number;
   /** How long a written binding waits for the informer to confirm it. */
@@ -57,7 +57,7 @@ export const DEFAULT_SETTINGS: Readonly<SchedulerSettings> = Object.freeze({
   backoffMaxMs: 10_000,
   maxUnschedulableMs: 60_000,
   maxInFlightBindings: 512,
-  bindingConcurrency: 48,
+  bindingConcurrency: 64,
   assumeTtlMs: 30_000,
   estimation: DEFAULT_ESTIMATION,
   gang: DEFAULT_GANG_SETTINGS,
