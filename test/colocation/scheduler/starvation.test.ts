@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BATCH_CPU, BATCH_MEMORY } from '../../../api/index.js';
 import type { SchedPod } from '../../../colocation/scheduler/types.js';
 import { STARVATION_HOLD_TTL_MS } from '../../../colocation/scheduler/scheduler.js';
-import { drain, harness, node, pod, type Harness } from './fixtures.js';
+import { closestToFitting } from '../../../colocation/scheduler/starvation.js';
+import { drain, harness, node, nodeInfo, pod, type Harness } from './fixtures.js';
 
 const GiB = 2 ** 30;
 const WAIT_MS = 10_000;
@@ -178,5 +179,29 @@ describe('starvation hold', () => {
     expect(next?.node).not.toBe(first);
     expect(h.scheduler.cache.node(first)!.reserved.size).toBe(0);
     h.scheduler.close();
+  });
+});
+
+describe('closestToFitting', () => {
+  const batch = (cores: number) => ({ [BATCH_CPU]: String(cores * 1000), [BATCH_MEMORY]: String(32 * GiB) });
+  const running = (name: string, cores: number) => ({ ...offline(name, cores * 1000), node: 'x', phase: 'Running' });
+
+  it('picks the node short of the least, among those that could hold the pod at all and pass the other filters', () => {
+    const big = offline('big', 4_000);
+    const nodes = [
+      nodeInfo('too-small', { extra: batch(2) }), // 2 cores allocatable: never
+      nodeInfo('half', { extra: batch(8) }, [running('a', 6)]), // 2 free: short 50 %
+      nodeInfo('three-quarters', { extra: batch(8) }, [running('b', 5)]), // 3 free: short 25 %
+      nodeInfo('filtered', { extra: batch(8) }), // fits now, but another filter rejects it
+    ];
+    expect(closestToFitting(big, nodes, (n) => n.name !== 'filtered')?.name).toBe('three-quarters');
+    expect(closestToFitting(big, nodes.slice(0, 1), () => true)).toBeUndefined();
+  });
+
+  it('counts a node out of pod slots as short of one more thing', () => {
+    const big = offline('big', 4_000);
+    const full = nodeInfo('no-slots', { extra: batch(8), pods: 2 }, [running('a', 1), running('b', 1)]); // 6 free, 0 slots
+    const roomy = nodeInfo('slots', { extra: batch(8) }, [running('c', 5)]); // 3 free: short 25 %
+    expect(closestToFitting(big, [full, roomy], () => true)?.name).toBe('slots');
   });
 });
