@@ -438,7 +438,15 @@ export class KubeClient {
       }
     };
     try {
-      const res = await this.transport.send({ method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut });
+      const sendOptions = { method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut };
+      const whole = buffered ? this.transport.sendBuffered(sendOptions) : undefined;
+      if (whole) {
+        const answer = await whole;
+        record(answer.status);
+        if (answer.status >= 300) throw this.apiError(answer.status, answer.headers, answer.body, verb, url);
+        return { status: answer.status, headers: flatHeaders(answer.headers), body: answer.body };
+      }
+      const res = await this.transport.send(sendOptions);
       const status = res.statusCode ?? 0;
       if (!buffered && status < 300) {
         record(status);
@@ -446,7 +454,7 @@ export class KubeClient {
       }
       const text = await readBody(res);
       record(status);
-      if (status >= 300) throw this.apiError(res, text, verb, url);
+      if (status >= 300) throw this.apiError(status, res.headers, text, verb, url);
       return { status, headers: flatHeaders(res.headers), body: text };
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
@@ -461,9 +469,8 @@ export class KubeClient {
   }
 
   /** Builds the error for an error answer; a 429 pauses the whole client first, a 401 drops cached credentials. */
-  private apiError(res: IncomingMessage, text: string, verb: string, url: URL): KubeApiError {
-    const status = res.statusCode ?? 0;
-    const headers = flatHeaders(res.headers);
+  private apiError(status: number, rawHeaders: IncomingHttpHeaders, text: string, verb: string, url: URL): KubeApiError {
+    const headers = flatHeaders(rawHeaders);
     if (status === 429) {
       const now = this.clock.now();
       const header = headers['retry-after'];
