@@ -34,7 +34,7 @@ import { clientMetricsFor, type ClientMetrics } from './client-metrics.js';
 import { JsonLineSplitter } from './json-lines.js';
 import { loadKubeConfig, type KubeConfigSource, type ResolvedKubeConfig } from './kubeconfig.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
-import { HttpTransport, RequestCut } from './transport.js';
+import { HttpTransport, readAll, RequestCut } from './transport.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -452,7 +452,7 @@ export class KubeClient {
         record(status);
         return res;
       }
-      const text = await readBody(res);
+      const text = await readAll(res);
       record(status);
       if (status >= 300) throw this.apiError(status, res.headers, text, verb, url);
       return { status, headers: flatHeaders(res.headers), body: text };
@@ -577,15 +577,6 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-function readBody(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(Object.assign(new Error('answer cut short'), { code: 'ECONNRESET' })));
-  });
-}
 
 function positive(v: number, name: string): number {
   if (!(v > 0)) throw new RangeError(`kube client ${name} must be positive, got ${v}`);

@@ -237,7 +237,8 @@ export class HttpTransport {
   }
 }
 
-function readAll(res: IncomingMessage): Promise<string> {
+/** The whole body of an answer; rejects if the connection is cut before its end. */
+export function readAll(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
