@@ -236,13 +236,9 @@ export class NodeInfo {
     const row = this.row;
     t.maxPods[row] = this.maxPods;
     t.offlineBackoffUntil[row] = this.offlineBackoffUntil;
-    t.alloc[0]![row] = this.allocCpu;
-    t.alloc[1]![row] = this.allocMemory;
-    t.alloc[2]![row] = this.allocBatchCpu;
-    t.alloc[3]![row] = this.allocBatchMemory;
+    for (let slot = 0; slot < SLOT_RESOURCES.length; slot++) t.alloc[slot]![row] = this.allocAt(slot);
     // The labels may have changed: the policy's answer for this node is asked again.
     t.colocationGeneration[row] = -1;
-    t.colocation[row] = undefined;
     this.publishUsed();
     this.publishLoad();
   }
@@ -252,10 +248,7 @@ export class NodeInfo {
     if (!t || this.row < 0) return;
     const row = this.row;
     t.podCount[row] = this.podCount;
-    t.used[0]![row] = this.usedCpu;
-    t.used[1]![row] = this.usedMemory;
-    t.used[2]![row] = this.usedBatchCpu;
-    t.used[3]![row] = this.usedBatchMemory;
+    for (let slot = 0; slot < SLOT_RESOURCES.length; slot++) t.used[slot]![row] = this.usedAt(slot);
   }
 
   /** The load state's figures (the estimator calls this through NodeLoadState.owner on each change). */

@@ -11,7 +11,6 @@
  * alone (a reservation held, a taint, no load linked yet) is flagged so the plugin asks the
  * NodeInfo instead.
  */
-import type { NodeColocation } from '../batch/index.js';
 import type { NodeInfo } from './node-info.js';
 
 /** Row flags: anything set means "look at the NodeInfo" for the checks it concerns. */
@@ -44,10 +43,9 @@ export class NodeTable {
   placedCpu = new Float64Array(INITIAL_ROWS);
   placedMemory = new Float64Array(INITIAL_ROWS);
   /**
-   * NodeSettings' per-node answer and the policy generation it was made at (-1: none), with the
-   * figures of it the walk reads: the staleness bound in ms and the offline load thresholds (%).
+   * The figures of NodeSettings' per-node answer the walk reads (the staleness bound in ms, the
+   * offline load thresholds in %) and the policy generation they were read at (-1: none).
    */
-  colocation: Array<NodeColocation | undefined> = [];
   colocationGeneration = new Int32Array(INITIAL_ROWS).fill(-1);
   staleAfterMs = new Float64Array(INITIAL_ROWS);
   offlineCpuPercent = new Float64Array(INITIAL_ROWS);

@@ -40,24 +40,19 @@ export class NodeSettings {
     return value;
   }
 
-  /** for() the node at `row` of `table`, memoized in the table's columns (no NodeInfo read once known). */
-  forRow(table: NodeTable, row: number): NodeColocation {
-    if (table.colocationGeneration[row] === this.generation) return table.colocation[row]!;
-    const value = this.for(table.nodes[row]!);
-    table.colocation[row] = value;
-    table.colocationGeneration[row] = this.generation;
-    table.staleAfterMs[row] = value.staleAfterSeconds * 1000;
-    table.offlineCpuPercent[row] = value.thresholds.offlineLoadPercent.cpu;
-    table.offlineMemoryPercent[row] = value.thresholds.offlineLoadPercent.memory;
-    return value;
-  }
-
   /**
-   * How old a load sample of the node at `row` may be and still count, in ms (memoized as
-   * forRow). The row's other policy columns are current after it too.
+   * How old a load sample of the node at `row` may be and still count, in ms. for()'s answer is
+   * copied into the table's policy columns once per policy generation (no NodeInfo read after
+   * that); the row's other policy columns are current after this call too.
    */
   staleAfterMsAt(table: NodeTable, row: number): number {
-    if (table.colocationGeneration[row] !== this.generation) this.forRow(table, row);
+    if (table.colocationGeneration[row] !== this.generation) {
+      const value = this.for(table.nodes[row]!);
+      table.colocationGeneration[row] = this.generation;
+      table.staleAfterMs[row] = value.staleAfterSeconds * 1000;
+      table.offlineCpuPercent[row] = value.thresholds.offlineLoadPercent.cpu;
+      table.offlineMemoryPercent[row] = value.thresholds.offlineLoadPercent.memory;
+    }
     return table.staleAfterMs[row]!;
   }
 

@@ -497,9 +497,9 @@ export class Scheduler {
 
   /** Ends pod `key`'s starvation hold, if it has one; the room it held is free for others. */
   private endHold(key: string, why: string): void {
-    const h = this.starvation.hold;
-    if (!h || h.pod !== key || !this.starvation.release(key)) return;
-    this.logger.info({ pod: key, node: h.node, why }, 'starvation hold ended');
+    const node = this.starvation.hold?.node;
+    if (!this.starvation.release(key)) return;
+    this.logger.info({ pod: key, node, why }, 'starvation hold ended');
     this.queue.onEvent('PodGone');
   }
 

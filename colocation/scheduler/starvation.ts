@@ -18,7 +18,6 @@
 import type { SchedulerCache } from './cache.js';
 import type { NodeInfo } from './node-info.js';
 import type { SchedPod } from './types.js';
-import type { ResourceAmounts } from '../../kube/index.js';
 
 /** The key a starvation hold for pod `key` is filed under in the cache (beside gang keys, never one). */
 export function holdKey(key: string): string {
@@ -28,7 +27,6 @@ export function holdKey(key: string): string {
 export interface Hold {
   readonly pod: string;
   readonly node: string;
-  readonly amounts: Readonly<ResourceAmounts>;
   readonly since: number;
 }
 
@@ -58,7 +56,7 @@ export class StarvationHolds {
     const amounts = { ...pod.requests };
     delete amounts['pods'];
     this.cache.reserve(holdKey(pod.key), node, amounts);
-    this.current = { pod: pod.key, node, amounts, since: now };
+    this.current = { pod: pod.key, node, since: now };
     return this.current;
   }
 

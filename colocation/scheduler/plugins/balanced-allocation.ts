@@ -5,7 +5,7 @@
  */
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
-import { fraction, podShape, usedFraction, type PodShape } from './resource-shape.js';
+import { podShape, usedFraction, usedFractionAt, type PodShape } from './resource-shape.js';
 
 export const BALANCED_ALLOCATION = 'BalancedAllocation';
 
@@ -25,15 +25,9 @@ export function balancedAllocation(): ScorePlugin & PreScorePlugin {
     scoreRows(state, pod, table, rows, count, out) {
       const shape = state.read(SHAPE) ?? podShape(pod);
       const [a, b] = shape.slots;
-      const allocA = table.alloc[a]!;
-      const usedA = table.used[a]!;
-      const allocB = table.alloc[b]!;
-      const usedB = table.used[b]!;
-      const reqA = shape.request[a]!;
-      const reqB = shape.request[b]!;
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
-        out[j] = balance(fraction(usedA[row]!, reqA, allocA[row]!), fraction(usedB[row]!, reqB, allocB[row]!));
+        out[j] = balance(usedFractionAt(table, row, shape, a), usedFractionAt(table, row, shape, b));
       }
     },
   };

@@ -2,14 +2,14 @@
  * Does the pod's request fit the node's free room? Free = allocatable (Node status, batch
  * resources included: kubernetes.io/batch-cpu and batch-memory as the batch controller
  * publishes them) − requests of the pods bound or assumed there − room held for others (gangs,
- * a starving pod: starvation.ts) but not the pod's own. Also the node's pod count. Every short resource is a reason, as in
- * kube-scheduler ("Insufficient cpu", "Too many pods").
+ * a starving pod: starvation.ts) but not the pod's own. Also the node's pod count. Every short
+ * resource is a reason, as in kube-scheduler ("Insufficient cpu", "Too many pods").
  */
 import { stateKey } from '../framework/cycle-state.js';
 import type { FilterPlugin, PreFilterPlugin } from '../framework/interfaces.js';
 import { unschedulable, type Status } from '../framework/status.js';
 import { slotOf } from '../node-info.js';
-import { ROW_RESERVED, type NodeTable } from '../node-table.js';
+import { ROW_RESERVED } from '../node-table.js';
 import { holdKey } from '../starvation.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
@@ -81,10 +81,6 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
       }
       const { flags, podCount, maxPods, alloc, used } = table;
       const n = fit.slots.length;
-      if (n === 2) {
-        twoResources(fit, table, rows, count, out, (row) => filter(state, pod, table.nodes[row]!));
-        return;
-      }
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
         // Held room depends on whose it is: the NodeInfo answers.
@@ -102,30 +98,6 @@ export function nodeResourcesFit(): PreFilterPlugin & FilterPlugin {
       }
     },
   };
-}
-
-/**
- * filterRows for the usual pod, which requests two resources (cpu and memory, or their batch
- * equivalents): the four columns read straight, no inner loop.
- */
-function twoResources(fit: FitState, table: NodeTable, rows: Int32Array, count: number, out: Array<Status | undefined>, byNode: (row: number) => Status | undefined): void {
-  const { flags, podCount, maxPods } = table;
-  const [s0, s1] = fit.slots as [number, number];
-  const [need0, need1] = fit.amounts as [number, number];
-  const alloc0 = table.alloc[s0]!;
-  const used0 = table.used[s0]!;
-  const alloc1 = table.alloc[s1]!;
-  const used1 = table.used[s1]!;
-  for (let j = 0; j < count; j++) {
-    const row = rows[j]!;
-    const fits =
-      (flags[row]! & ROW_RESERVED) === 0 &&
-      podCount[row]! + 1 <= maxPods[row]! &&
-      need0 <= alloc0[row]! - used0[row]! &&
-      need1 <= alloc1[row]! - used1[row]!;
-    // Held gang room, or short of something: the per-node filter decides and names the reasons.
-    out[j] = fits ? undefined : byNode(row);
-  }
 }
 
 const filter: FilterPlugin['filter'] = (state, _pod, info) => {

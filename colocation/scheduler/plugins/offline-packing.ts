@@ -6,7 +6,7 @@
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
-import { fraction, podShape, usedFraction, type PodShape } from './resource-shape.js';
+import { podShape, usedFraction, usedFractionAt, type PodShape } from './resource-shape.js';
 
 export const OFFLINE_PACKING = 'OfflinePacking';
 
@@ -28,10 +28,9 @@ export function offlinePacking(packing: () => boolean): ScorePlugin & PreScorePl
     scoreRows(state, pod, table, rows, count, out) {
       const shape = state.read(SHAPE) ?? podShape(pod);
       const [a, b] = shape.slots;
-      const { alloc, used } = table;
       for (let j = 0; j < count; j++) {
         const row = rows[j]!;
-        out[j] = fullness(fraction(used[a]![row]!, shape.request[a]!, alloc[a]![row]!), fraction(used[b]![row]!, shape.request[b]!, alloc[b]![row]!));
+        out[j] = fullness(usedFractionAt(table, row, shape, a), usedFractionAt(table, row, shape, b));
       }
     },
   };

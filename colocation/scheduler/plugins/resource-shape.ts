@@ -5,6 +5,7 @@
  */
 import { requestsBatchResources } from '../../../api/index.js';
 import { R_BATCH_CPU, R_BATCH_MEMORY, R_CPU, R_MEMORY, SLOT_RESOURCES, type NodeInfo } from '../node-info.js';
+import type { NodeTable } from '../node-table.js';
 import type { SchedPod } from '../types.js';
 
 export interface PodShape {
@@ -23,6 +24,11 @@ export function podShape(pod: SchedPod): PodShape {
 /** (requested + pod's request) / allocatable for a slot, capped at 1; undefined when the node has none. */
 export function usedFraction(info: NodeInfo, shape: PodShape, slot: number): number | undefined {
   return fraction(info.usedAt(slot), shape.request[slot]!, info.allocAt(slot));
+}
+
+/** usedFraction() of the node at `row` of `table`, from its columns. */
+export function usedFractionAt(table: NodeTable, row: number, shape: PodShape, slot: number): number | undefined {
+  return fraction(table.used[slot]![row]!, shape.request[slot]!, table.alloc[slot]![row]!);
 }
 
 /** Share of `alloc` taken by `used` + `request`, at most 1; undefined when there is none. */
