@@ -439,23 +439,22 @@ export class KubeClient {
     };
     try {
       const sendOptions = { method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut };
-      const whole = buffered ? this.transport.sendBuffered(sendOptions) : undefined;
-      if (whole) {
-        const answer = await whole;
+      if (buffered) {
+        const answer = await this.transport.sendBuffered(sendOptions);
         record(answer.status);
         if (answer.status >= 300) throw this.apiError(answer.status, answer.headers, answer.body, verb, url);
         return { status: answer.status, headers: flatHeaders(answer.headers), body: answer.body };
       }
+      // A stream: handed over at its headers, unless the server refused it.
       const res = await this.transport.send(sendOptions);
       const status = res.statusCode ?? 0;
-      if (!buffered && status < 300) {
+      if (status < 300) {
         record(status);
         return res;
       }
       const text = await readAll(res);
       record(status);
-      if (status >= 300) throw this.apiError(status, res.headers, text, verb, url);
-      return { status, headers: flatHeaders(res.headers), body: text };
+      throw this.apiError(status, res.headers, text, verb, url);
     } catch (err) {
       if (err instanceof KubeApiError) throw err;
       record('error');
@@ -576,7 +575,6 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
-
 
 function positive(v: number, name: string): number {
   if (!(v > 0)) throw new RangeError(`kube client ${name} must be positive, got ${v}`);

@@ -26,9 +26,7 @@ export interface SendOptions {
   url: URL;
   headers?: Record<string, string>;
   body?: string | Buffer;
-  /** Cuts the request when it aborts. */
-  signal?: AbortSignal;
-  /** Cuts the request when cut (the cheap alternative to a signal per request). */
+  /** Cuts the request when cut (the cheap alternative to an AbortSignal per request). */
   cut?: RequestCut;
 }
 
@@ -100,7 +98,8 @@ export class HttpTransport {
 
   /** Headers that authenticate a request (Authorization, impersonation), cached briefly. */
   async authHeaders(): Promise<Record<string, string>> {
-    if (this.auth && Date.now() - this.auth.at < AUTH_TTL_MS) return this.auth.headers;
+    const fresh = this.freshAuth();
+    if (fresh) return fresh;
     this.authPromise ??= (async () => {
       try {
         const opts: https.RequestOptions = { headers: {} };
@@ -120,6 +119,11 @@ export class HttpTransport {
     return this.authPromise;
   }
 
+  /** The cached auth headers while they are fresh. */
+  private freshAuth(): Record<string, string> | undefined {
+    return this.auth && Date.now() - this.auth.at < AUTH_TTL_MS ? this.auth.headers : undefined;
+  }
+
   /** Forget cached credentials (after a 401: the token may have rotated). */
   invalidateAuth(): void {
     this.auth = undefined;
@@ -128,7 +132,7 @@ export class HttpTransport {
   /** Sends one request; resolves with the response as soon as its headers arrive. */
   send(opts: SendOptions): Promise<IncomingMessage> {
     // With the pool built and the credentials fresh (nearly always), no await before sending.
-    const auth = this.auth && Date.now() - this.auth.at < AUTH_TTL_MS ? this.auth.headers : undefined;
+    const auth = this.freshAuth();
     if (this.agent && auth) return this.sendWith(this.agent, auth, opts);
     return Promise.all([this.getAgent(), this.authHeaders()]).then(([agent, headers]) => this.sendWith(agent, headers, opts));
   }
@@ -139,7 +143,7 @@ export class HttpTransport {
     if (body) headers['Content-Length'] = String(body.length);
     const mod = opts.url.protocol === 'http:' ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = mod.request(opts.url, { method: opts.method, headers, agent, ...(opts.signal ? { signal: opts.signal } : {}) }, resolve);
+      const req = mod.request(opts.url, { method: opts.method, headers, agent }, resolve);
       req.on('error', reject);
       opts.cut?.attach(req);
       req.end(body);
@@ -149,11 +153,10 @@ export class HttpTransport {
   /**
    * Sends one request and reads the whole answer through undici, which costs about half the CPU
    * of node:http per request (the scheduler's bindings, the controllers' writes: thousands a
-   * second). undefined when this cluster is reached through a proxy: then send() is the way.
+   * second). A cluster reached through a proxy is asked through node:http (send()) instead.
    */
-  sendBuffered(opts: SendOptions): Promise<BufferedResponse> | undefined {
-    if (this.pool === null) return undefined;
-    const auth = this.auth && Date.now() - this.auth.at < AUTH_TTL_MS ? this.auth.headers : undefined;
+  sendBuffered(opts: SendOptions): Promise<BufferedResponse> {
+    const auth = this.freshAuth();
     if (this.pool && auth) return this.sendWithPool(this.pool, auth, opts);
     return Promise.all([this.getPool(), this.authHeaders()]).then(([pool, headers]) => {
       if (pool) return this.sendWithPool(pool, headers, opts);
@@ -167,7 +170,7 @@ export class HttpTransport {
       path: opts.url.pathname + opts.url.search,
       headers: { ...auth, ...opts.headers },
       ...(opts.body !== undefined ? { body: opts.body } : {}),
-      ...(opts.cut ? { signal: opts.cut } : opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.cut ? { signal: opts.cut } : {}),
     });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
   }
