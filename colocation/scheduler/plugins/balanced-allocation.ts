@@ -5,7 +5,7 @@
  */
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
-import { podShape, usedFraction, usedFractionAt, type PodShape } from './resource-shape.js';
+import { podShape, rateByUsedFractions, type PodShape } from './resource-shape.js';
 
 export const BALANCED_ALLOCATION = 'BalancedAllocation';
 
@@ -18,18 +18,7 @@ export function balancedAllocation(): ScorePlugin & PreScorePlugin {
       state.write(SHAPE, podShape(pod));
       return undefined;
     },
-    score(state, pod, info) {
-      const shape = state.read(SHAPE) ?? podShape(pod);
-      return balance(usedFraction(info, shape, shape.slots[0]), usedFraction(info, shape, shape.slots[1]));
-    },
-    scoreRows(state, pod, table, rows, count, out) {
-      const shape = state.read(SHAPE) ?? podShape(pod);
-      const [a, b] = shape.slots;
-      for (let j = 0; j < count; j++) {
-        const row = rows[j]!;
-        out[j] = balance(usedFractionAt(table, row, shape, a), usedFractionAt(table, row, shape, b));
-      }
-    },
+    ...rateByUsedFractions(SHAPE, balance),
   };
 }
 

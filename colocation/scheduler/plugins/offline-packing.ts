@@ -6,7 +6,7 @@
 import { stateKey } from '../framework/cycle-state.js';
 import type { PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import { SKIP } from '../framework/status.js';
-import { podShape, usedFraction, usedFractionAt, type PodShape } from './resource-shape.js';
+import { podShape, rateByUsedFractions, type PodShape } from './resource-shape.js';
 
 export const OFFLINE_PACKING = 'OfflinePacking';
 
@@ -20,19 +20,7 @@ export function offlinePacking(packing: () => boolean): ScorePlugin & PreScorePl
       state.write(SHAPE, podShape(pod));
       return undefined;
     },
-    score(state, pod, info) {
-      const shape = state.read(SHAPE) ?? podShape(pod);
-      const [a, b] = shape.slots;
-      return fullness(usedFraction(info, shape, a), usedFraction(info, shape, b));
-    },
-    scoreRows(state, pod, table, rows, count, out) {
-      const shape = state.read(SHAPE) ?? podShape(pod);
-      const [a, b] = shape.slots;
-      for (let j = 0; j < count; j++) {
-        const row = rows[j]!;
-        out[j] = fullness(usedFractionAt(table, row, shape, a), usedFractionAt(table, row, shape, b));
-      }
-    },
+    ...rateByUsedFractions(SHAPE, fullness),
   };
 }
 

@@ -5,6 +5,8 @@
  */
 import { requestsBatchResources } from '../../../api/index.js';
 import { R_BATCH_CPU, R_BATCH_MEMORY, R_CPU, R_MEMORY, SLOT_RESOURCES, type NodeInfo } from '../node-info.js';
+import type { StateKey } from '../framework/cycle-state.js';
+import type { ScorePlugin } from '../framework/interfaces.js';
 import type { NodeTable } from '../node-table.js';
 import type { SchedPod } from '../types.js';
 
@@ -22,17 +24,38 @@ export function podShape(pod: SchedPod): PodShape {
 }
 
 /** (requested + pod's request) / allocatable for a slot, capped at 1; undefined when the node has none. */
-export function usedFraction(info: NodeInfo, shape: PodShape, slot: number): number | undefined {
+function usedFraction(info: NodeInfo, shape: PodShape, slot: number): number | undefined {
   return fraction(info.usedAt(slot), shape.request[slot]!, info.allocAt(slot));
 }
 
 /** usedFraction() of the node at `row` of `table`, from its columns. */
-export function usedFractionAt(table: NodeTable, row: number, shape: PodShape, slot: number): number | undefined {
+function usedFractionAt(table: NodeTable, row: number, shape: PodShape, slot: number): number | undefined {
   return fraction(table.used[slot]![row]!, shape.request[slot]!, table.alloc[slot]![row]!);
 }
 
 /** Share of `alloc` taken by `used` + `request`, at most 1; undefined when there is none. */
-export function fraction(used: number, request: number, alloc: number): number | undefined {
+function fraction(used: number, request: number, alloc: number): number | undefined {
   if (alloc <= 0) return undefined;
   return Math.min(1, (used + request) / alloc);
+}
+
+/**
+ * score() and scoreRows() of a plugin that rates a node by the pod's used fraction of its two
+ * resources (`rate`), the pod's shape read from `key` (its pre-score wrote it) or made anew.
+ */
+export function rateByUsedFractions(key: StateKey<PodShape>, rate: (fa: number | undefined, fb: number | undefined) => number): Pick<ScorePlugin, 'score' | 'scoreRows'> {
+  return {
+    score(state, pod, info) {
+      const shape = state.read(key) ?? podShape(pod);
+      return rate(usedFraction(info, shape, shape.slots[0]), usedFraction(info, shape, shape.slots[1]));
+    },
+    scoreRows(state, pod, table, rows, count, out) {
+      const shape = state.read(key) ?? podShape(pod);
+      const [a, b] = shape.slots;
+      for (let j = 0; j < count; j++) {
+        const row = rows[j]!;
+        out[j] = rate(usedFractionAt(table, row, shape, a), usedFractionAt(table, row, shape, b));
+      }
+    },
+  };
 }
