@@ -10,26 +10,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Newest .ts under `dir` (source trees) or oldest .js (a build), by mtime in ms. */
-function mtimeOf(dir: string, ext: '.ts' | '.js', pick: (a: number, b: number) => number, start: number): number {
-  if (!existsSync(dir)) return start;
-  let out = start;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out = mtimeOf(p, ext, pick, out);
-    else if (entry.name.endsWith(ext) && !entry.name.endsWith('.d.ts')) out = pick(out, statSync(p).mtimeMs);
+/**
+ * The first source file under `dir` whose build in dist/ is missing or older than it, if any.
+ * Source by source: a .js left in dist/ by a source since deleted (tsc never removes one) says
+ * nothing about freshness — comparing the oldest build to the newest source once sent every run
+ * to the sources unawares.
+ */
+export function staleSource(dir: string): string | undefined {
+  if (!existsSync(join(ROOT, dir))) return undefined;
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const rel = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const found = staleSource(rel);
+      if (found) return found;
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      const built = join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
+      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, rel)).mtimeMs) return rel;
+    }
   }
-  return out;
+  return undefined;
 }
 
-/** True when dist/ holds a build of `trees` at least as new as every source file in them. */
+/** True when dist/ holds a build of every source file of `trees` at least as new as it. */
 export function compiledIsFresh(trees: readonly string[]): boolean {
-  for (const tree of trees) {
-    const newestSource = mtimeOf(join(ROOT, tree), '.ts', Math.max, 0);
-    const oldestBuild = mtimeOf(join(ROOT, 'dist', tree), '.js', Math.min, Number.POSITIVE_INFINITY);
-    if (!Number.isFinite(oldestBuild) || oldestBuild < newestSource) return false;
-  }
-  return true;
+  return trees.every((tree) => existsSync(join(ROOT, tree)) && staleSource(tree) === undefined);
 }
 
 export interface Loaded<T> {

@@ -3,9 +3,9 @@
 // `npm run bench` compiles first) when its build of every tree on the path is at least as new as
 // the sources, else the TypeScript sources through tsx. Deciding once keeps the processes on the
 // same code when someone edits a source during the several minutes of a full run.
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { staleSource } from './_compiled.js';
 
 export type Code = 'dist' | 'sources';
 
@@ -13,25 +13,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The source trees the processes of the run load. */
 const TREES = ['api', 'kube', 'federation', 'virtual-node', 'cli', 'sim'];
-
-/**
- * The first source file under `dir` whose build in dist/ is missing or older than it, if any.
- * (Source by source: a .js left in dist/ by a source since deleted says nothing about freshness.)
- */
-function staleSource(dir: string): string | undefined {
-  if (!existsSync(join(ROOT, dir))) return undefined;
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const rel = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const found = staleSource(rel);
-      if (found) return found;
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-      const built = join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, rel)).mtimeMs) return rel;
-    }
-  }
-  return undefined;
-}
 
 export function chooseCode(sources: boolean): { code: Code; why: string } {
   if (sources) return { code: 'sources', why: 'TypeScript sources through tsx (--sources)' };
