@@ -121,6 +121,11 @@ export interface RetryOptions extends BackoffOptions {
   maxRetryAfterMs?: number;
   /** Called before each sleep, e.g. to log. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * The first try was made by the caller (outside retry, which costs a hot path nothing while
+   * it succeeds) and failed with `error`: retry goes on from the second, as if it had made it.
+   */
+  firstTry?: { error: unknown; startedAt: number };
 }
 
 /**
@@ -140,11 +145,13 @@ export async function retry<T>(
   const maxRetryAfter = options.maxRetryAfterMs ?? 300_000;
   const backoff = new Backoff(options);
   const { signal } = options;
-  const start = clock.now();
+  const first = options.firstTry;
+  const start = first?.startedAt ?? clock.now();
 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw abortReason(signal);
     try {
+      if (attempt === 1 && first) throw first.error;
       return await fn(attempt, signal);
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal);

@@ -153,6 +153,15 @@ export class KubeRequestError extends Error {
   }
 }
 
+/** A request's place on its server: path (the server URL's prefix included) and query ('' or '?...'). */
+interface RequestTarget {
+  readonly pathname: string;
+  readonly search: string;
+}
+
+/** RFC 3986 path characters: a path made of these needs no encoding. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/;
+
 /** RFC 9110's idempotent methods: sending them twice has the effect of sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -169,6 +178,8 @@ export class KubeClient {
   readonly resolved: ResolvedKubeConfig;
   private readonly transport: HttpTransport;
   private readonly serverUrl: URL;
+  /** The server URL's own path prefix (as proxies use), no trailing slash: '' for most. */
+  private readonly basePath: string;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly timeoutMs: number;
@@ -186,6 +197,7 @@ export class KubeClient {
     this.server = this.resolved.server;
     this.namespace = this.resolved.namespace;
     this.serverUrl = new URL(this.server);
+    this.basePath = this.serverUrl.pathname.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.limiter = new TokenBucketRateLimiter({
@@ -206,10 +218,36 @@ export class KubeClient {
 
   /** The full URL of an API path (keeping a path prefix the server URL may have, as proxies use). */
   url(path: string, query?: Query): URL {
-    const base = this.serverUrl.pathname.replace(/\/+$/, '');
-    const url = new URL(base + (path.startsWith('/') ? path : `/${path}`), this.serverUrl);
-    if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url;
+    const t = this.target(path, query);
+    return new URL(t.pathname + t.search, this.serverUrl);
+  }
+
+  /**
+   * Where a request for `path` goes: the server's own prefix and the path, and the query as a
+   * URL's search. A path made only of URL path characters (what callers build, names encoded)
+   * is taken as it is: a URL object per request, parsed only to be taken apart again, cost
+   * more CPU than anything else the client does for a binding. Anything else is normalized as
+   * a URL would (spaces and other characters encoded, dot segments resolved).
+   */
+  private target(path: string, query?: Query): RequestTarget {
+    const rooted = path.startsWith('/') ? path : `/${path}`;
+    if (!PLAIN_PATH.test(rooted) || rooted.includes('/.')) {
+      // A query in the path too ('...?watch=true'), or characters to encode: a URL sorts it out.
+      const url = new URL(this.basePath + rooted, this.serverUrl);
+      if (query) for (const k in query) if (query[k] !== undefined) url.searchParams.set(k, String(query[k]));
+      return { pathname: url.pathname, search: url.search };
+    }
+    let search = '';
+    if (query) {
+      const params = new URLSearchParams();
+      for (const k in query) {
+        const v = query[k];
+        if (v !== undefined) params.set(k, String(v));
+      }
+      const q = params.toString();
+      if (q) search = `?${q}`;
+    }
+    return { pathname: this.basePath + rooted, search };
   }
 
   /** Sends a request; resolves with the answer (2xx/3xx), throws KubeApiError for 4xx/5xx. */
@@ -221,7 +259,7 @@ export class KubeClient {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['Content-Type'] = options.contentType ?? 'application/json';
     }
-    return this.execute(method, this.url(options.path, options.query), headers, body, options);
+    return this.execute(method, this.target(options.path, options.query), headers, body, options);
   }
 
   /** request() and JSON.parse of the answer. */
@@ -241,7 +279,7 @@ export class KubeClient {
    * caller (an informer) decides where to resume from.
    */
   async watch(options: WatchOptions): Promise<void> {
-    const url = this.url(options.path, { ...options.query, watch: 'true' });
+    const url = this.target(options.path, { ...options.query, watch: 'true' });
     const verb = 'watch';
     const { signal } = options;
     if (signal?.aborted) return;
@@ -297,9 +335,9 @@ export class KubeClient {
    */
   async stream(options: RequestOptions): Promise<IncomingMessage | undefined> {
     const method = (options.method ?? 'GET').toUpperCase();
-    const url = this.url(options.path, options.query);
+    const url = this.target(options.path, options.query);
     const headers: Record<string, string> = { Accept: options.accept ?? '*/*' };
-    return this.open(method, url, verbOf(method, url), headers, undefined, options.signal, options.timeoutMs ?? this.timeoutMs);
+    return this.open(method, url, verbFor(method, url.pathname, url.search), headers, undefined, options.signal, options.timeoutMs ?? this.timeoutMs);
   }
 
   /**
@@ -336,7 +374,8 @@ export class KubeClient {
   }
 
   private async sendContext(ctx: RequestContext): Promise<ResponseContext> {
-    const url = new URL(ctx.getUrl());
+    const full = new URL(ctx.getUrl());
+    const url: RequestTarget = { pathname: full.pathname, search: full.search };
     const headers: Record<string, string> = { Accept: 'application/json', ...ctx.getHeaders() };
     const raw = ctx.getBody();
     if (raw !== undefined && typeof raw !== 'string') throw new Error('kube client: only JSON bodies are supported for typed API calls');
@@ -350,30 +389,55 @@ export class KubeClient {
 
   private execute(
     method: string,
-    url: URL,
+    url: RequestTarget,
     headers: Record<string, string>,
     body: string | undefined,
     options: { signal?: AbortSignal; timeoutMs?: number; retry?: boolean },
   ): Promise<KubeResponse> {
-    const verb = verbOf(method, url);
-    const idempotent = IDEMPOTENT_METHODS.has(method);
+    const verb = verbFor(method, url.pathname, url.search);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const startedAt = this.clock.now();
+    // The first try goes straight out; retry's machinery is set up only when it fails.
+    return this.open(method, url, verb, headers, body, options.signal, timeoutMs, true).then(
+      (res) => res ?? Promise.reject(abortReason(options.signal!)),
+      (error: unknown) => {
+        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (options.retry === false) throw error;
+        return this.retryAfter(error, startedAt, method, url, verb, headers, body, timeoutMs, options.signal);
+      },
+    );
+  }
+
+  /** Tries again after a failed first try, with backoff, while the failure is retryable. */
+  private retryAfter(
+    error: unknown,
+    startedAt: number,
+    method: string,
+    url: RequestTarget,
+    verb: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<KubeResponse> {
+    const idempotent = IDEMPOTENT_METHODS.has(method);
     let reauthenticated = false;
     return retry(
       async (attempt) => {
         if (attempt > 1) this.metrics.retries.inc({ cluster: this.cluster, verb });
-        const res = await this.open(method, url, verb, headers, body, options.signal, timeoutMs, true);
-        if (res === undefined) throw abortReason(options.signal!);
+        const res = await this.open(method, url, verb, headers, body, signal, timeoutMs, true);
+        if (res === undefined) throw abortReason(signal!);
         return res;
       },
       {
-        maxAttempts: options.retry === false ? 1 : this.maxAttempts,
+        maxAttempts: this.maxAttempts,
         initialMs: this.retryInitialMs,
         maxMs: this.retryMaxMs,
         maxRetryAfterMs: this.maxRetryAfterMs,
         clock: this.clock,
         random: this.random,
-        ...(options.signal ? { signal: options.signal } : {}),
+        firstTry: { error, startedAt },
+        ...(signal ? { signal } : {}),
         isRetryable: (err) => {
           const code = statusCodeOf(err);
           if (code === 429) return true;
@@ -390,11 +454,11 @@ export class KubeClient {
    * `buffered` it reads the whole answer; otherwise it resolves at the response headers (the
    * deadline then covers only getting them). Resolves undefined when `signal` aborted.
    */
-  private open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage | undefined>;
-  private open(method: string, url: URL, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number, buffered: true): Promise<KubeResponse | undefined>;
+  private open(method: string, url: RequestTarget, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage | undefined>;
+  private open(method: string, url: RequestTarget, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number, buffered: true): Promise<KubeResponse | undefined>;
   private async open(
     method: string,
-    url: URL,
+    url: RequestTarget,
     verb: string,
     headers: Record<string, string>,
     body: string | undefined,
@@ -438,7 +502,7 @@ export class KubeClient {
       }
     };
     try {
-      const sendOptions = { method, url, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut };
+      const sendOptions = { method, path: url.pathname + url.search, headers: { 'User-Agent': this.userAgent, ...headers }, ...(body !== undefined ? { body } : {}), cut };
       if (buffered) {
         const answer = await this.transport.sendBuffered(sendOptions);
         record(answer.status);
@@ -468,7 +532,7 @@ export class KubeClient {
   }
 
   /** Builds the error for an error answer; a 429 pauses the whole client first, a 401 drops cached credentials. */
-  private apiError(status: number, rawHeaders: IncomingHttpHeaders, text: string, verb: string, url: URL): KubeApiError {
+  private apiError(status: number, rawHeaders: IncomingHttpHeaders, text: string, verb: string, url: RequestTarget): KubeApiError {
     const headers = flatHeaders(rawHeaders);
     if (status === 429) {
       const now = this.clock.now();
@@ -537,14 +601,18 @@ export function resourceVerbOf(method: string): string {
  * watch, create, update, patch, delete, deletecollection.
  */
 export function verbOf(method: string, url: URL): string {
+  return verbFor(method, url.pathname, url.search);
+}
+
+function verbFor(method: string, pathname: string, search: string): string {
   switch (method) {
     case 'DELETE':
-      return isCollection(url.pathname) ? 'deletecollection' : 'delete';
+      return isCollection(pathname) ? 'deletecollection' : 'delete';
     case 'GET':
     case 'HEAD': {
-      const w = url.searchParams.get('watch');
-      if (w === 'true' || w === '1' || url.pathname.includes('/watch/')) return 'watch';
-      return isCollection(url.pathname) ? 'list' : 'get';
+      const w = search === '' ? null : new URLSearchParams(search).get('watch');
+      if (w === 'true' || w === '1' || pathname.includes('/watch/')) return 'watch';
+      return isCollection(pathname) ? 'list' : 'get';
     }
     default:
       return resourceVerbOf(method);

@@ -23,7 +23,8 @@ export interface BufferedResponse {
 
 export interface SendOptions {
   method: string;
-  url: URL;
+  /** Path and query on the transport's server, e.g. /api/v1/namespaces/a/pods?limit=500. */
+  path: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
   /** Cuts the request when cut (the cheap alternative to an AbortSignal per request). */
@@ -91,10 +92,16 @@ export class HttpTransport {
   private auth: { headers: Record<string, string>; at: number } | undefined;
   private authPromise: Promise<Record<string, string>> | undefined;
 
+  /** The server's host and port as node:http takes them (an IPv6 literal without its brackets). */
+  private readonly origin: { protocol: string; hostname: string; port: string };
+
   constructor(
     private readonly kc: KubeConfig,
     readonly server: URL,
-  ) {}
+  ) {
+    const host = server.hostname;
+    this.origin = { protocol: server.protocol, hostname: host.startsWith('[') ? host.slice(1, -1) : host, port: server.port };
+  }
 
   /** Headers that authenticate a request (Authorization, impersonation), cached briefly. */
   async authHeaders(): Promise<Record<string, string>> {
@@ -141,9 +148,9 @@ export class HttpTransport {
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
     const headers: Record<string, string> = { ...auth, ...opts.headers };
     if (body) headers['Content-Length'] = String(body.length);
-    const mod = opts.url.protocol === 'http:' ? http : https;
+    const mod = this.server.protocol === 'http:' ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = mod.request(opts.url, { method: opts.method, headers, agent }, resolve);
+      const req = mod.request({ ...this.origin, path: opts.path, method: opts.method, headers, agent }, resolve);
       req.on('error', reject);
       opts.cut?.attach(req);
       req.end(body);
@@ -167,7 +174,7 @@ export class HttpTransport {
   private async sendWithPool(pool: Pool, auth: Record<string, string>, opts: SendOptions): Promise<BufferedResponse> {
     const res = await pool.request({
       method: opts.method as 'GET',
-      path: opts.url.pathname + opts.url.search,
+      path: opts.path,
       headers: { ...auth, ...opts.headers },
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       ...(opts.cut ? { signal: opts.cut } : {}),

@@ -268,3 +268,40 @@ describe('verbOf', () => {
     expect(v('DELETE', '/api/v1/namespaces/default/pods')).toBe('deletecollection');
   });
 });
+
+describe('request targets', () => {
+  const kubeconfig = (server: string): string =>
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: c, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]`,
+      'users: [{ name: u, user: { token: t } }]',
+      'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+      'current-context: x',
+    ].join('\n');
+
+  it('takes a plain path as it is and encodes the query as a URL would', () => {
+    const c = new KubeClient({ config: { kind: 'inline', text: kubeconfig('https://127.0.0.1:6443') } });
+    const u = c.url('/api/v1/namespaces/default/pods', { labelSelector: 'app in (a,b)', limit: 5, continue: undefined });
+    expect(u.pathname).toBe('/api/v1/namespaces/default/pods');
+    expect(u.search).toBe('?labelSelector=app+in+%28a%2Cb%29&limit=5');
+    c.close();
+  });
+
+  it('normalizes what is not a plain path: spaces, dot segments, a query written into the path', () => {
+    const c = new KubeClient({ config: { kind: 'inline', text: kubeconfig('https://127.0.0.1:6443') } });
+    expect(c.url('/api/v1/namespaces/a b/pods').pathname).toBe('/api/v1/namespaces/a%20b/pods');
+    expect(c.url('/api/v1/../v1/nodes').pathname).toBe('/api/v1/nodes');
+    const q = c.url('/api/v1/pods?watch=true', { resourceVersion: '7' });
+    expect([q.pathname, q.search]).toEqual(['/api/v1/pods', '?watch=true&resourceVersion=7']);
+    expect(c.url('api/v1/nodes').pathname).toBe('/api/v1/nodes');
+    c.close();
+  });
+
+  it("keeps the server URL's own path prefix, as a proxy in front of the API server needs", () => {
+    const c = new KubeClient({ config: { kind: 'inline', text: kubeconfig('https://127.0.0.1:6443/k8s/clusters/c-1/') } });
+    expect(c.url('/api/v1/nodes').pathname).toBe('/k8s/clusters/c-1/api/v1/nodes');
+    expect(c.url('/api/v1/namespaces/a b').pathname).toBe('/k8s/clusters/c-1/api/v1/namespaces/a%20b');
+    c.close();
+  });
+});
