@@ -391,7 +391,7 @@ export class Scheduler {
   }
 
   /** The best-scored node; ties broken at random (reservoir), so equal nodes share the load. */
-  private selectHost(nodes: readonly NodeInfo[], totals: readonly number[]): NodeInfo {
+  private selectHost(nodes: readonly NodeInfo[], totals: Float64Array): NodeInfo {
     let best = 0;
     let ties = 1;
     for (let i = 1; i < nodes.length; i++) {

@@ -240,24 +240,35 @@ export class Framework {
     }
   }
 
+  // Scratch for runScores, grown to the largest feasible list and reused every cycle.
+  private scoreScratch = new Float64Array(0);
+  private totalScratch = new Float64Array(0);
+
   /**
    * Weighted sum of every active score plugin's normalized score, per feasible node. A single
-   * node is not scored (there is no choice to make) unless `evenForOne`.
+   * node is not scored (there is no choice to make) unless `evenForOne`. The answer is the
+   * framework's scratch: read it before the next runScores.
    */
-  runScores(state: CycleState, pod: SchedPod, feasible: readonly NodeInfo[], evenForOne = false, table?: NodeTable, rows?: Int32Array): number[] {
-    const totals = new Array<number>(feasible.length).fill(0);
-    if (feasible.length === 0 || (feasible.length === 1 && !evenForOne)) return totals;
+  runScores(state: CycleState, pod: SchedPod, feasible: readonly NodeInfo[], evenForOne = false, table?: NodeTable, rows?: Int32Array): Float64Array {
+    const n = feasible.length;
+    if (this.totalScratch.length < n) {
+      this.totalScratch = new Float64Array(n);
+      this.scoreScratch = new Float64Array(n);
+    }
+    const totals = this.totalScratch.subarray(0, n);
+    totals.fill(0);
+    if (n === 0 || (n === 1 && !evenForOne)) return totals;
     for (const p of this.profile.preScore) {
       const s = p.preScore(state, pod, feasible);
       if (s?.code === 'Skip') state.skipScore.add(p.name);
     }
-    const scores = new Array<number>(feasible.length);
+    const scores = this.scoreScratch.subarray(0, n);
     for (const { plugin, weight } of this.profile.score) {
       if (weight === 0 || state.skipScore.has(plugin.name)) continue;
-      if (plugin.scoreRows !== undefined && table !== undefined && rows !== undefined && rows.length === feasible.length) plugin.scoreRows(state, pod, table, rows, rows.length, scores);
+      if (plugin.scoreRows !== undefined && table !== undefined && rows !== undefined && rows.length === n) plugin.scoreRows(state, pod, table, rows, n, scores);
       else scoreAll(plugin, state, pod, feasible, scores);
       plugin.normalize?.(state, pod, scores);
-      for (let i = 0; i < scores.length; i++) totals[i]! += weight * clampScore(scores[i]!);
+      for (let i = 0; i < n; i++) totals[i]! += weight * clampScore(scores[i]!);
     }
     return totals;
   }
@@ -332,7 +343,7 @@ function count(rejected: PluginStatus, reasons: Map<string, number>, rejectedBy:
   for (const r of rejected.status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
 }
 
-function scoreAll(plugin: ScorePlugin, state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], out: number[]): void {
+function scoreAll(plugin: ScorePlugin, state: CycleState, pod: SchedPod, nodes: readonly NodeInfo[], out: Float64Array): void {
   for (let i = 0; i < nodes.length; i++) out[i] = plugin.score(state, pod, nodes[i]!);
 }
 

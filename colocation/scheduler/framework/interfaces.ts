@@ -86,9 +86,9 @@ export interface ScorePlugin extends Plugin {
   /** Higher is better. 0..100 unless normalize() maps it there. */
   score(state: CycleState, pod: SchedPod, node: NodeInfo): number;
   /** Optional: score() for the nodes at `rows[0..count)` of `table`, into `out` (as filterRows). */
-  scoreRows?(state: CycleState, pod: SchedPod, table: NodeTable, rows: Int32Array, count: number, out: number[]): void;
+  scoreRows?(state: CycleState, pod: SchedPod, table: NodeTable, rows: Int32Array, count: number, out: Float64Array): void;
   /** Maps this plugin's raw scores (one per feasible node) into 0..100, in place. */
-  normalize?(state: CycleState, pod: SchedPod, scores: number[]): void;
+  normalize?(state: CycleState, pod: SchedPod, scores: Float64Array): void;
 }
 
 export interface ReservePlugin extends Plugin {

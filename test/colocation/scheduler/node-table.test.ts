@@ -68,7 +68,8 @@ function bothWalks(h: Harness, p: SchedPod, start: number, want: number) {
     if (pre) return { pre: pre.status.reasons };
     const found = framework.findFeasible(state, p, nodes, start, want, table ? cache.table : undefined);
     const rows = found.rows ? [...found.rows] : undefined;
-    const scores = framework.runScores(state, p, found.feasible, false, table ? cache.table : undefined, found.rows);
+    // runScores answers in the framework's scratch: copied before the other walk reuses it.
+    const scores = [...framework.runScores(state, p, found.feasible, false, table ? cache.table : undefined, found.rows)];
     return {
       feasible: found.feasible.map((n) => n.name),
       rowsMatch: rows === undefined || rows.every((row, i) => nodes[row] === found.feasible[i]),
