@@ -23,7 +23,9 @@ export function balancedAllocation(): ScorePlugin & PreScorePlugin {
 }
 
 /** 100 when the two shares are equal, less the further apart; 0 / 100 when the node lacks one or both. */
-function balance(fa: number | undefined, fb: number | undefined): number {
-  if (fa === undefined || fb === undefined) return fa === undefined && fb === undefined ? 0 : 100;
+function balance(fa: number, fb: number): number {
+  const noA = Number.isNaN(fa);
+  const noB = Number.isNaN(fb);
+  if (noA || noB) return noA && noB ? 0 : 100;
   return (1 - Math.abs(fa - fb) / 2) * 100;
 }

@@ -25,14 +25,14 @@ export function offlinePacking(packing: () => boolean): ScorePlugin & PreScorePl
 }
 
 /** Mean used share of the two resources after the pod, 0..100 (a resource the node lacks left out). */
-function fullness(fa: number | undefined, fb: number | undefined): number {
+function fullness(fa: number, fb: number): number {
   let sum = 0;
   let n = 0;
-  if (fa !== undefined) {
+  if (!Number.isNaN(fa)) {
     sum += fa;
     n++;
   }
-  if (fb !== undefined) {
+  if (!Number.isNaN(fb)) {
     sum += fb;
     n++;
   }
