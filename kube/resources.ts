@@ -246,21 +246,30 @@ export function qosClass(pod: PodLike): KubeQosClass {
 /** a + b per resource (union of names). */
 export function addResources(a: Readonly<ResourceAmounts>, b: Readonly<ResourceAmounts>): ResourceAmounts {
   const out: ResourceAmounts = { ...a };
-  for (const [name, value] of Object.entries(b)) out[name] = (out[name] ?? 0) + value;
+  for (const name in b) {
+    const value = b[name]!;
+    out[name] = (out[name] ?? 0) + value;
+  }
   return out;
 }
 
 /** a − b per resource (union of names); results may be negative, callers decide whether to clamp. */
 export function subtractResources(a: Readonly<ResourceAmounts>, b: Readonly<ResourceAmounts>): ResourceAmounts {
   const out: ResourceAmounts = { ...a };
-  for (const [name, value] of Object.entries(b)) out[name] = (out[name] ?? 0) - value;
+  for (const name in b) {
+    const value = b[name]!;
+    out[name] = (out[name] ?? 0) - value;
+  }
   return out;
 }
 
 /** max(a, b) per resource (union of names). */
 export function maxResources(a: Readonly<ResourceAmounts>, b: Readonly<ResourceAmounts>): ResourceAmounts {
   const out: ResourceAmounts = { ...a };
-  for (const [name, value] of Object.entries(b)) out[name] = Math.max(out[name] ?? value, value);
+  for (const name in b) {
+    const value = b[name]!;
+    out[name] = Math.max(out[name] ?? value, value);
+  }
   return out;
 }
 
