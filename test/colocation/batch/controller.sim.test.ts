@@ -73,6 +73,16 @@ async function nodeView(name: string): Promise<NodeView> {
   };
 }
 
+/**
+ * The node's view once its figures and their breakdown agree: the controller writes the status
+ * first and the annotation that explains it second, so a read between the two writes sees new
+ * figures beside the old breakdown (or none yet).
+ */
+async function settledView(name: string): Promise<NodeView | undefined> {
+  const v = await nodeView(name);
+  return v.breakdown !== undefined && v.breakdown.result.cpu === v.cpu && v.breakdown.result.memory === v.memory ? v : undefined;
+}
+
 function start(extra: Partial<BatchControllerOptions> = {}): BatchController {
   const c = startBatchController({ client, load: store, policies, reserved: RESERVED, leaderElection: false, policySyncTimeoutMs: 5_000, ...extra });
   running.push(c);
@@ -117,8 +127,8 @@ describe('batch capacity controller', () => {
     const want0 = expectedBatch({ cpu: 60, memory: 70 }, { cpu: 1500, memory: 4 * GI });
     const want1 = expectedBatch({ cpu: 30, memory: 70 }, { cpu: 0, memory: 0 });
     const v0 = await waitFor('node 0 figures', async () => {
-      const v = await nodeView(N0);
-      return v.cpu === want0.cpu && v.memory === want0.memory ? v : undefined;
+      const v = await settledView(N0);
+      return v?.cpu === want0.cpu && v.memory === want0.memory ? v : undefined;
     });
     expect(v0.capacityCpu).toBe(want0.cpu);
     expect(v0.breakdown).toMatchObject({
@@ -138,8 +148,8 @@ describe('batch capacity controller', () => {
     expect(v0.breakdown!.degraded).toBeUndefined();
     // The offline executor's 2 CPUs are not online load: they do not shrink the batch capacity.
     const v1 = await waitFor('node 1 figures (pool "small")', async () => {
-      const v = await nodeView(N1);
-      return v.cpu === want1.cpu ? v : undefined;
+      const v = await settledView(N1);
+      return v?.cpu === want1.cpu ? v : undefined;
     });
     expect(v1.breakdown).toMatchObject({ pool: 'small', reclaimPercent: { cpu: 30, memory: 70 }, result: want1 });
     // The same figures are there to ask for (the capacity API's view).
@@ -192,10 +202,9 @@ describe('batch capacity controller', () => {
     const busy = expectedBatch({ cpu: 60, memory: 70 }, { cpu: 4500, memory: 5 * GI });
     expect(busy.cpu).toBe(0);
     try {
-      // The figures and the breakdown annotation are two writes (status, then metadata): wait for both.
       const v = await waitFor('figures under the burst', async () => {
-        const x = await nodeView(N0);
-        return x.cpu === busy.cpu && x.memory === busy.memory && x.breakdown?.result.cpu === busy.cpu && x.breakdown.result.memory === busy.memory ? x : undefined;
+        const x = await settledView(N0);
+        return x?.cpu === busy.cpu && x.memory === busy.memory ? x : undefined;
       });
       expect(v.breakdown).toMatchObject({ onlineUsageMax: { cpu: 4500, memory: 5 * GI }, result: busy });
     } finally {
@@ -246,8 +255,8 @@ describe('batch capacity controller', () => {
     source = undefined;
     // No event arrives once the source is silent: the controller must look again by itself.
     const v = await waitFor('the stale figures', async () => {
-      const x = await nodeView(N0);
-      return x.cpu === 0 && x.memory === 0 ? x : undefined;
+      const x = await settledView(N0);
+      return x?.cpu === 0 && x.memory === 0 ? x : undefined;
     }, 15_000);
     expect(v.breakdown).toMatchObject({ degraded: 'stale-load-data', result: { cpu: 0, memory: 0 }, staleAfterSeconds: 3 });
     expect(v.breakdown!.dataAgeSeconds).toBeGreaterThan(3);
@@ -269,8 +278,8 @@ describe('batch capacity controller', () => {
     try {
       const c = start();
       const dark = await waitFor('the dark node figures', async () => {
-        const x = await nodeView('dark-node');
-        return x.cpu === 0 ? x : undefined;
+        const x = await settledView('dark-node');
+        return x?.cpu === 0 ? x : undefined;
       });
       expect(dark.breakdown).toMatchObject({ degraded: 'no-load-data', dataAgeSeconds: null, source: null });
       // By the time the dark node is written, the virtual node has been looked at too.
