@@ -146,7 +146,11 @@ describe.skipIf(!hasKubectl)('tidepool colocation end to end with kubectl', () =
     for (const node of NODES) await waitFor(`${node} batch-cpu`, async () => (await nodeBatchCpu(node)) === '3740', 30_000);
     const described = await kubectl.ok([...CTX, 'describe', 'node', NODES[0]!]);
     expect(described).toMatch(/kubernetes\.io\/batch-cpu:\s+3740/);
-    const breakdown = JSON.parse(await kubectl.ok([...CTX, 'get', 'node', NODES[0]!, '-o', 'jsonpath={.metadata.annotations.tidepool\\.dev/batch-breakdown}'])) as { policy: string; reclaimPercent: { cpu: number }; source: string };
+    // The annotation that explains the figures is the controller's second write (status first).
+    const breakdown = await waitFor('the batch breakdown annotation', async () => {
+      const text = await kubectl.ok([...CTX, 'get', 'node', NODES[0]!, '-o', 'jsonpath={.metadata.annotations.tidepool\\.dev/batch-breakdown}']);
+      return text.trim() === '' ? undefined : (JSON.parse(text) as { policy: string; reclaimPercent: { cpu: number }; source: string });
+    });
     expect(breakdown).toMatchObject({ policy: 'default', reclaimPercent: { cpu: 50 }, source: 'metrics-api' });
   });
 
