@@ -161,6 +161,8 @@ interface RequestTarget {
 
 /** RFC 3986 path characters: a path made of these needs no encoding. */
 const PLAIN_PATH = /^[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/;
+/** A segment that may be a dot segment, '.' or '..', also percent-encoded: resolved by URL. */
+const DOT_SEGMENT = /\/(\.|%2e)/i;
 
 /** RFC 9110's idempotent methods: sending them twice has the effect of sending them once. */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -219,7 +221,8 @@ export class KubeClient {
   /** The full URL of an API path (keeping a path prefix the server URL may have, as proxies use). */
   url(path: string, query?: Query): URL {
     const t = this.target(path, query);
-    return new URL(t.pathname + t.search, this.serverUrl);
+    // On the server's origin whatever the path: a path starting '//' names a path, not a host.
+    return new URL(this.serverUrl.origin + t.pathname + t.search);
   }
 
   /**
@@ -231,9 +234,9 @@ export class KubeClient {
    */
   private target(path: string, query?: Query): RequestTarget {
     const rooted = path.startsWith('/') ? path : `/${path}`;
-    if (!PLAIN_PATH.test(rooted) || rooted.includes('/.')) {
+    if (!PLAIN_PATH.test(rooted) || DOT_SEGMENT.test(rooted)) {
       // A query in the path too ('...?watch=true'), or characters to encode: a URL sorts it out.
-      const url = new URL(this.basePath + rooted, this.serverUrl);
+      const url = new URL(this.serverUrl.origin + this.basePath + rooted);
       if (query) for (const k in query) if (query[k] !== undefined) url.searchParams.set(k, String(query[k]));
       return { pathname: url.pathname, search: url.search };
     }

@@ -92,15 +92,23 @@ export class HttpTransport {
   private auth: { headers: Record<string, string>; at: number } | undefined;
   private authPromise: Promise<Record<string, string>> | undefined;
 
-  /** The server's host and port as node:http takes them (an IPv6 literal without its brackets). */
-  private readonly origin: { protocol: string; hostname: string; port: string };
+  /**
+   * The server's host and port as node:http takes them (an IPv6 literal without its brackets),
+   * and the URL's user info as its Basic auth, as node:http reads a URL.
+   */
+  private readonly origin: { protocol: string; hostname: string; port: string; auth?: string };
 
   constructor(
     private readonly kc: KubeConfig,
     readonly server: URL,
   ) {
     const host = server.hostname;
-    this.origin = { protocol: server.protocol, hostname: host.startsWith('[') ? host.slice(1, -1) : host, port: server.port };
+    this.origin = {
+      protocol: server.protocol,
+      hostname: host.startsWith('[') ? host.slice(1, -1) : host,
+      port: server.port,
+      ...(server.username ? { auth: `${decodeURIComponent(server.username)}:${decodeURIComponent(server.password)}` } : {}),
+    };
   }
 
   /** Headers that authenticate a request (Authorization, impersonation), cached briefly. */

@@ -146,10 +146,12 @@ describe.skipIf(!hasKubectl)('tidepool colocation end to end with kubectl', () =
     for (const node of NODES) await waitFor(`${node} batch-cpu`, async () => (await nodeBatchCpu(node)) === '3740', 30_000);
     const described = await kubectl.ok([...CTX, 'describe', 'node', NODES[0]!]);
     expect(described).toMatch(/kubernetes\.io\/batch-cpu:\s+3740/);
-    // The annotation that explains the figures is the controller's second write (status first).
-    const breakdown = await waitFor('the batch breakdown annotation', async () => {
+    // The annotation that explains the figures is the controller's second write (status first):
+    // until it is there, the node may still carry the one written before any load data came.
+    const breakdown = await waitFor('the batch breakdown of the figures', async () => {
       const text = await kubectl.ok([...CTX, 'get', 'node', NODES[0]!, '-o', 'jsonpath={.metadata.annotations.tidepool\\.dev/batch-breakdown}']);
-      return text.trim() === '' ? undefined : (JSON.parse(text) as { policy: string; reclaimPercent: { cpu: number }; source: string });
+      const b = text.trim() === '' ? undefined : (JSON.parse(text) as { policy: string; reclaimPercent: { cpu: number }; source: string; result: { cpu: number } });
+      return b?.result.cpu === 3740 ? b : undefined;
     });
     expect(breakdown).toMatchObject({ policy: 'default', reclaimPercent: { cpu: 50 }, source: 'metrics-api' });
   });

@@ -177,6 +177,37 @@ describe('sleep and retry (fake timers)', () => {
     expect(fn).toHaveBeenCalledTimes(2); // t=0, t=1000; the next sleep (2000) would end at 3000
   });
 
+  it('firstTry: goes on from the second try of a call the caller already made, with the first backoff', async () => {
+    const delays: number[] = [];
+    const fn = vi.fn<(attempt: number) => Promise<string>>().mockResolvedValue('ok');
+    const p = retry(fn, { initialMs: 100, jitter: 'none', firstTry: { error: new HttpError(503), startedAt: Date.now() }, onRetry: (_e, _a, d) => delays.push(d) });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(fn).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(p).resolves.toBe('ok');
+    expect(fn.mock.calls.map((c) => c[0])).toEqual([2]);
+    expect(delays).toEqual([100]);
+  });
+
+  it('firstTry: an error that would repeat, or one try allowed, rethrows the first error unchanged without calling fn', async () => {
+    const notFound = new HttpError(404);
+    const fn = vi.fn(() => Promise.resolve('never'));
+    await expect(retry(fn, { firstTry: { error: notFound, startedAt: Date.now() } })).rejects.toBe(notFound);
+    const unavailable = new HttpError(503);
+    await expect(retry(fn, { maxAttempts: 1, firstTry: { error: unavailable, startedAt: Date.now() } })).rejects.toBe(unavailable);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('firstTry: maxElapsedMs counts from when the first try started', async () => {
+    const err = new HttpError(503);
+    const fn = vi.fn(() => Promise.reject(err));
+    const startedAt = Date.now() - 2000; // the caller's try took 2 s
+    const p = retry(fn, { initialMs: 1000, jitter: 'none', maxAttempts: Infinity, maxElapsedMs: 2500, firstTry: { error: err, startedAt } });
+    // The first sleep (1 s) would end 3 s after the start: past 2.5 s, so no further try.
+    await expect(p).rejects.toBe(err);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
   it('an abort during the sleep rejects with the abort reason and calls fn no more', async () => {
     const ac = new AbortController();
     const fn = vi.fn(() => Promise.reject(new HttpError(503)));

@@ -1,6 +1,8 @@
 // The client factory against simulated API servers: kubeconfig contexts, in-cluster service
 // account, retries (idempotent verbs only), 429 pauses and rate limits, metrics.
 import { getEventListeners } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -296,6 +298,36 @@ describe('request targets', () => {
     expect([q.pathname, q.search]).toEqual(['/api/v1/pods', '?watch=true&resourceVersion=7']);
     expect(c.url('api/v1/nodes').pathname).toBe('/api/v1/nodes');
     c.close();
+  });
+
+  it('sends each request to the path its target names, on the server it is configured for', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const c = new KubeClient({ config: { kind: 'inline', text: kubeconfig(`http://127.0.0.1:${port}/k8s/c-1`) } });
+    try {
+      await c.request({ path: '/api/v1/nodes', query: { limit: 5, labelSelector: 'app in (a,b)' } });
+      await c.request({ path: '/api/v1/namespaces/a b/pods' });
+      await c.request({ path: '/api/v1/namespaces/x/%2e%2e/%2E%2E/nodes' });
+      await c.request({ path: '//elsewhere/api' });
+      // A stream goes through node:http, not the pool: the same target.
+      const log = await c.stream({ path: '/api/v1/namespaces/default/pods/p/log', query: { follow: true } });
+      log?.resume();
+      expect(seen).toEqual([
+        '/k8s/c-1/api/v1/nodes?limit=5&labelSelector=app+in+%28a%2Cb%29',
+        '/k8s/c-1/api/v1/namespaces/a%20b/pods',
+        '/k8s/c-1/api/v1/nodes',
+        '/k8s/c-1//elsewhere/api',
+        '/k8s/c-1/api/v1/namespaces/default/pods/p/log?follow=true',
+      ]);
+    } finally {
+      c.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("keeps the server URL's own path prefix, as a proxy in front of the API server needs", () => {

@@ -149,7 +149,7 @@ describe('batch capacity controller', () => {
     // The offline executor's 2 CPUs are not online load: they do not shrink the batch capacity.
     const v1 = await waitFor('node 1 figures (pool "small")', async () => {
       const v = await settledView(N1);
-      return v?.cpu === want1.cpu ? v : undefined;
+      return v?.cpu === want1.cpu && v.memory === want1.memory && v.breakdown?.pool === 'small' ? v : undefined;
     });
     expect(v1.breakdown).toMatchObject({ pool: 'small', reclaimPercent: { cpu: 30, memory: 70 }, result: want1 });
     // The same figures are there to ask for (the capacity API's view).
