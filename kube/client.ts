@@ -377,6 +377,7 @@ export class KubeClient {
   }
 
   private async sendContext(ctx: RequestContext): Promise<ResponseContext> {
+    // The typed APIs are made on this client's server (api()): only the path and query are kept.
     const full = new URL(ctx.getUrl());
     const url: RequestTarget = { pathname: full.pathname, search: full.search };
     const headers: Record<string, string> = { Accept: 'application/json', ...ctx.getHeaders() };
