@@ -237,16 +237,13 @@ export class KubeClient {
     if (!PLAIN_PATH.test(rooted) || DOT_SEGMENT.test(rooted)) {
       // A query in the path too ('...?watch=true'), or characters to encode: a URL sorts it out.
       const url = new URL(this.serverUrl.origin + this.basePath + rooted);
-      if (query) for (const k in query) if (query[k] !== undefined) url.searchParams.set(k, String(query[k]));
+      setQuery(url.searchParams, query);
       return { pathname: url.pathname, search: url.search };
     }
     let search = '';
     if (query) {
       const params = new URLSearchParams();
-      for (const k in query) {
-        const v = query[k];
-        if (v !== undefined) params.set(k, String(v));
-      }
+      setQuery(params, query);
       const q = params.toString();
       if (q) search = `?${q}`;
     }
@@ -402,14 +399,16 @@ export class KubeClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const startedAt = this.clock.now();
     // The first try goes straight out; retry's machinery is set up only when it fails.
-    return this.open(method, url, verb, headers, body, options.signal, timeoutMs, true).then(
-      (res) => res ?? Promise.reject(abortReason(options.signal!)),
-      (error: unknown) => {
-        if (options.signal?.aborted) throw abortReason(options.signal);
-        if (options.retry === false) throw error;
-        return this.retryAfter(error, startedAt, method, url, verb, headers, body, timeoutMs, options.signal);
-      },
-    );
+    return this.once(method, url, verb, headers, body, options.signal, timeoutMs).catch((error: unknown) => {
+      if (options.signal?.aborted) throw abortReason(options.signal);
+      if (options.retry === false) throw error;
+      return this.retryAfter(error, startedAt, method, url, verb, headers, body, timeoutMs, options.signal);
+    });
+  }
+
+  /** One try of a request read whole; rejects with the abort reason when `signal` aborted it. */
+  private once(method: string, url: RequestTarget, verb: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, timeoutMs: number): Promise<KubeResponse> {
+    return this.open(method, url, verb, headers, body, signal, timeoutMs, true).then((res) => res ?? Promise.reject(abortReason(signal!)));
   }
 
   /** Tries again after a failed first try, with backoff, while the failure is retryable. */
@@ -427,11 +426,9 @@ export class KubeClient {
     const idempotent = IDEMPOTENT_METHODS.has(method);
     let reauthenticated = false;
     return retry(
-      async (attempt) => {
+      (attempt) => {
         if (attempt > 1) this.metrics.retries.inc({ cluster: this.cluster, verb });
-        const res = await this.open(method, url, verb, headers, body, signal, timeoutMs, true);
-        if (res === undefined) throw abortReason(signal!);
-        return res;
+        return this.once(method, url, verb, headers, body, signal, timeoutMs);
       },
       {
         maxAttempts: this.maxAttempts,
@@ -636,6 +633,14 @@ function isCollection(path: string): boolean {
     rest = rest.slice(2);
   }
   return rest.length === 1;
+}
+
+/** Sets each defined value of `query` on `params`. */
+function setQuery(params: URLSearchParams, query: Query | undefined): void {
+  for (const k in query) {
+    const v = query[k];
+    if (v !== undefined) params.set(k, String(v));
+  }
 }
 
 function asError(reason: unknown): Error {

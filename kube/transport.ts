@@ -233,25 +233,18 @@ export class HttpTransport {
   }
 
   private async buildAgent(): Promise<http.Agent> {
-    const opts: https.RequestOptions = { headers: {} };
-    // Lets client-node resolve CA, client certificate, insecure-skip-tls-verify, tls-server-name
-    // and proxies from the kubeconfig; we keep the TLS material and pool connections ourselves.
-    await this.kc.applyToHTTPSOptions(opts);
-    const cluster = this.kc.getCurrentCluster();
-    if (cluster?.proxyUrl && opts.agent) return opts.agent as http.Agent;
+    // A proxied cluster: client-node's agent for the kubeconfig's proxy URL carries the requests.
+    if (this.kc.getCurrentCluster()?.proxyUrl) {
+      const opts: https.RequestOptions = { headers: {} };
+      await this.kc.applyToHTTPSOptions(opts);
+      if (opts.agent) return opts.agent as http.Agent;
+    }
     // As many idle sockets kept as may be open: a burst of parallel writes (bindings, mirrors) that
     // closed all but 8 would pay a TLS handshake per request on the next burst. 96: a scheduler's
     // 64 bindings on the wire leave room for its watches, lease renewals and Events.
     const pool = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 96, maxFreeSockets: 96, scheduling: 'lifo' as const };
     if (this.server.protocol === 'http:') return new http.Agent(pool);
-    return new https.Agent({
-      ...pool,
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      ...(opts.cert ? { cert: opts.cert } : {}),
-      ...(opts.key ? { key: opts.key } : {}),
-      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-      ...(opts.servername ? { servername: opts.servername } : {}),
-    });
+    return new https.Agent({ ...pool, ...(await this.tlsOptions()) });
   }
 }
 

@@ -28,8 +28,8 @@ export interface FilterOutcome {
   examined: number;
   /**
    * With a NodeTable: the feasible nodes' rows, in the same order (runScores reads columns by
-   * them). With a NodeTable, `feasible` and `rows` are the framework's scratch: valid until its
-   * next walk (the scheduling cycle uses them at once; thousands of nodes a pod were garbage).
+   * them). The framework's scratch: valid until its next walk (the scheduling cycle uses it at
+   * once; thousands of nodes a pod were garbage).
    */
   rows?: Int32Array;
 }
